@@ -1,0 +1,34 @@
+export { isUpkitError, UPKIT_ERROR_CODES, UpkitError } from './errors'
+export type { UpkitErrorCode, UpkitTransportCode } from './errors'
+export { buildObjectKey, companyKeyPrefix, parseObjectKey } from './keys'
+export type { KeyScope, ObjectKeyParts } from './keys'
+export {
+  assertFileAllowed,
+  checkFileAllowed,
+  FILE_KINDS,
+  FILE_POLICIES,
+  getFilePolicy,
+  IMAGE_TYPES,
+  normalizeMimeType,
+} from './policies'
+export type { FileDescription, FileKind, FilePolicy } from './policies'
+export {
+  createUploadInputSchema,
+  fileKindSchema,
+  fileNameSchema,
+  signInInputSchema,
+  uploadIdSchema,
+} from './schemas'
+export type { CreateUploadInput } from './schemas'
+export { formatBytes, GiB, KiB, MiB } from './sizes'
+export { bytesMatchType, SNIFF_BYTES, sniffImageType } from './sniff'
+export {
+  MAX_PREFERRED_PART_SIZE,
+  MIN_PART_SIZE,
+  MULTIPART_THRESHOLD,
+  partContentLength,
+  planTransfer,
+  S3_MAX_PARTS,
+  S3_MIN_PART_SIZE,
+} from './transfer'
+export type { TransferPlan } from './transfer'

@@ -1,0 +1,41 @@
+import { MiB } from './sizes'
+
+/** S3's limits for multipart uploads. */
+export const S3_MIN_PART_SIZE = 5 * MiB
+export const S3_MAX_PARTS = 10_000
+
+/**
+ * Files up to this size go in one presigned PUT: one request, one signature, no Complete call. Above it a
+ * multipart upload wins because parts travel in parallel and a failure retries one part, not the whole file.
+ */
+export const MULTIPART_THRESHOLD = 32 * MiB
+
+/** Smallest part the server chooses: large enough that per-part signing and request overhead stay negligible. */
+export const MIN_PART_SIZE = 8 * MiB
+/** Largest part the server chooses while it can: a retry after an outage re-sends at most this much. */
+export const MAX_PREFERRED_PART_SIZE = 64 * MiB
+
+export type TransferPlan =
+  | { readonly type: 'single'; readonly size: number }
+  | { readonly type: 'multipart'; readonly size: number; readonly partSize: number; readonly partCount: number }
+
+/**
+ * Chooses how a file of `size` bytes travels. Multipart parts aim at about 16 per file (enough to keep several
+ * connections busy) within [8 MiB, 64 MiB], in whole MiB, and never more than S3's 10,000 parts.
+ */
+export function planTransfer(size: number): TransferPlan {
+  if (size <= MULTIPART_THRESHOLD) return { type: 'single', size }
+  const preferred = Math.min(MAX_PREFERRED_PART_SIZE, Math.max(MIN_PART_SIZE, Math.ceil(size / 16 / MiB) * MiB))
+  const partSize = Math.max(preferred, Math.ceil(size / S3_MAX_PARTS / MiB) * MiB)
+  return { type: 'multipart', size, partSize, partCount: Math.ceil(size / partSize) }
+}
+
+/** Byte length of part `partNumber` (1-based) of a multipart plan, or `null` when out of range. */
+export function partContentLength(
+  plan: { readonly size: number; readonly partSize: number; readonly partCount: number },
+  partNumber: number,
+): number | null {
+  if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > plan.partCount) return null
+  if (partNumber < plan.partCount) return plan.partSize
+  return plan.size - (plan.partCount - 1) * plan.partSize
+}
