@@ -1,0 +1,145 @@
+import { mkdirSync } from 'node:fs'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createHTTPHandler } from '@trpc/server/adapters/standalone'
+import { createDatabase, type Database } from '@upkit/db'
+import { type LocalS3Server, startLocalS3 } from '@upkit/local-s3'
+import { createUpkitHttpHandler, type UpkitUser } from '@upkit/server'
+import { type BucketStorage, createS3BucketStorage, s3Presets } from '@upkit/storage'
+import type { DemoConfig } from './config'
+import { createAppRouter } from './router'
+import { seedDemoData } from './seed'
+import { loadOrCreateSecret } from './secrets'
+import { readCookie, SESSION_COOKIE, SessionCodec } from './session'
+import { createStaticHandler } from './static-files'
+import type { DemoContext } from './trpc'
+
+const WEB_ROOT = fileURLToPath(new URL('../../dist', import.meta.url))
+const LOCAL_BUCKET = 'upkit'
+/** tRPC requests carry ids and names only (file bytes go to the bucket); logos are the largest at ~1.4 MiB. */
+const MAX_TRPC_BODY_BYTES = 2 * 1024 * 1024
+
+export interface DemoServer {
+  readonly url: string
+  readonly database: Database
+  readonly storage: BucketStorage
+  close(): Promise<void>
+}
+
+export async function startDemoServer(config: DemoConfig): Promise<DemoServer> {
+  const cleanups: (() => Promise<void>)[] = []
+  const close = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {})
+  }
+  try {
+    mkdirSync(config.dataDir, { recursive: true })
+    const database = await createDatabase(
+      config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: join(config.dataDir, 'db') },
+    )
+    cleanups.push(() => database.close())
+    await seedDemoData(database.prisma)
+
+    let localS3: LocalS3Server | undefined
+    let storageDescription: string
+    let storage: BucketStorage
+    if (config.storage) {
+      storage = createS3BucketStorage(config.storage)
+      storageDescription = `s3 ${config.storage.endpoint ?? config.storage.region}/${config.storage.bucket}`
+    } else {
+      const credentials = { accessKeyId: 'upkit-local', secretAccessKey: loadOrCreateSecret(join(config.dataDir, 'local-s3-secret')) }
+      localS3 = await startLocalS3({
+        dir: join(config.dataDir, 's3'),
+        port: config.localS3Port,
+        ...credentials,
+      })
+      const server = localS3
+      cleanups.push(() => server.close())
+      storage = createS3BucketStorage(s3Presets.local({ endpoint: localS3.endpoint, bucket: LOCAL_BUCKET, credentials }))
+      storageDescription = `local-s3 ${localS3.endpoint}/${LOCAL_BUCKET}`
+    }
+
+    const sessions = new SessionCodec(config.sessionSecret ?? loadOrCreateSecret(join(config.dataDir, 'session-secret')))
+    const secureCookies = config.publicUrl.startsWith('https:')
+    const appRouter = createAppRouter({ prisma: database.prisma, storage })
+
+    const resolveUser = async (req: IncomingMessage): Promise<UpkitUser | null> => {
+      const userId = sessions.decode(readCookie(req.headers.cookie, SESSION_COOKIE))
+      if (!userId) return null
+      return database.prisma.user.findUnique({ where: { id: userId }, select: { id: true, companyId: true } })
+    }
+
+    const trpcHandler = createHTTPHandler({
+      router: appRouter,
+      basePath: '/trpc/',
+      maxBodySize: MAX_TRPC_BODY_BYTES,
+      createContext: async ({ req, res }): Promise<DemoContext> => ({
+        user: await resolveUser(req),
+        setSessionCookie: (userId) =>
+          res.setHeader(
+            'set-cookie',
+            userId ? sessions.cookie(userId, secureCookies) : sessions.clearCookie(secureCookies),
+          ),
+      }),
+      onError: ({ error, path }) => {
+        if (error.code === 'INTERNAL_SERVER_ERROR') console.error(`tRPC ${path ?? '?'} failed:`, error.cause ?? error)
+      },
+    })
+    const upkitHttp = createUpkitHttpHandler({
+      health: {
+        database: { describe: database.describe, ping: () => database.prisma.$queryRaw`SELECT 1` },
+        bucket: { describe: storageDescription, ping: () => storage.checkBucket() },
+      },
+    })
+    const serveStatic = createStaticHandler(WEB_ROOT)
+
+    const server: Server = createServer((req, res) => {
+      const handle = async () => {
+        if (await upkitHttp(req, res)) return
+        if (req.url?.startsWith('/trpc/')) return trpcHandler(req, res)
+        if (req.method === 'GET' || req.method === 'HEAD') return serveStatic(req, res)
+        res.writeHead(405).end()
+      }
+      handle().catch((error: unknown) => {
+        console.error(error)
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' })
+        res.end('Internal error')
+      })
+    })
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(config.port, config.host, resolve)
+    })
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve())
+          server.closeAllConnections()
+        }),
+    )
+    const { port } = server.address() as AddressInfo
+    const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`
+
+    if (localS3) {
+      // Browsers PUT straight to the bucket, so the bucket must allow the app's origin (and expose ETag,
+      // which multipart uploads need to complete).
+      const origins = [...new Set([config.port === 0 ? url : config.publicUrl, url, url.replace('127.0.0.1', 'localhost')])]
+      await storage.ensureBucket({
+        cors: [
+          {
+            allowedOrigins: origins,
+            allowedMethods: ['GET', 'PUT', 'POST', 'DELETE', 'HEAD'],
+            allowedHeaders: ['*'],
+            exposeHeaders: ['ETag'],
+            maxAgeSeconds: 3600,
+          },
+        ],
+      })
+    }
+    return { url, database, storage, close }
+  } catch (error) {
+    await close()
+    throw error
+  }
+}

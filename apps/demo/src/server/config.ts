@@ -1,0 +1,85 @@
+import { isAbsolute, resolve } from 'node:path'
+import { type S3StorageConfig, storageConfigFromEnv } from '@upkit/storage'
+
+export interface DemoConfig {
+  readonly port: number
+  readonly host: string
+  /** Where PGlite data, the embedded bucket and the session secret live (embedded defaults only). */
+  readonly dataDir: string
+  /** PostgreSQL when set; the embedded PGlite folder otherwise. */
+  readonly databaseUrl: string | undefined
+  /** An external S3-compatible bucket when set; the embedded local S3 server otherwise. */
+  readonly storage: S3StorageConfig | undefined
+  /** Port of the embedded local S3 server; 0 picks a free one. */
+  readonly localS3Port: number
+  readonly sessionSecret: string | undefined
+  /** The origin browsers use to reach the app; the embedded bucket's CORS rules allow it. */
+  readonly publicUrl: string
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+  }
+}
+
+function parsePort(name: string, raw: string | undefined, fallback: number, problems: string[]): number {
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < 0 || value > 65_535) {
+    problems.push(`${name} must be a port number from 0 to 65535, got '${raw}'`)
+    return fallback
+  }
+  return value
+}
+
+/** Reads and validates the environment, reporting every bad value at once rather than the first. */
+export function loadConfig(env: NodeJS.ProcessEnv, cwd: string): DemoConfig {
+  const problems: string[] = []
+  const port = parsePort('PORT', env.PORT, 3000, problems)
+  const localS3Port = parsePort('UPKIT_LOCAL_S3_PORT', env.UPKIT_LOCAL_S3_PORT, 0, problems)
+  const host = env.HOST || '127.0.0.1'
+  const rawDataDir = env.UPKIT_DATA_DIR || '.data'
+  const dataDir = isAbsolute(rawDataDir) ? rawDataDir : resolve(cwd, rawDataDir)
+
+  let databaseUrl: string | undefined
+  if (env.DATABASE_URL) {
+    try {
+      const url = new URL(env.DATABASE_URL)
+      if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') throw new Error('protocol')
+      databaseUrl = env.DATABASE_URL
+    } catch {
+      problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL')
+    }
+  }
+
+  let storage: S3StorageConfig | undefined
+  const s3Vars = Object.keys(env).filter((name) => name.startsWith('S3_') && env[name])
+  if (s3Vars.length > 0) {
+    const parsed = storageConfigFromEnv(env)
+    if (parsed.ok) storage = parsed.config
+    else problems.push(...parsed.errors)
+  }
+
+  const sessionSecret = env.SESSION_SECRET || undefined
+  if (sessionSecret !== undefined && sessionSecret.length < 32) {
+    problems.push('SESSION_SECRET must be at least 32 characters')
+  }
+  if (databaseUrl && !sessionSecret) {
+    // With an external database the app is meant to outlive its disk, so the secret cannot live on that disk.
+    problems.push('SESSION_SECRET is required when DATABASE_URL is set (sessions must survive a redeploy)')
+  }
+
+  let publicUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`
+  if (env.PUBLIC_URL) {
+    try {
+      publicUrl = new URL(env.PUBLIC_URL).origin
+    } catch {
+      problems.push(`PUBLIC_URL must be a URL, got '${env.PUBLIC_URL}'`)
+    }
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems)
+  return { port, host, dataDir, databaseUrl, storage, localS3Port, sessionSecret, publicUrl }
+}

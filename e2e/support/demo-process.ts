@@ -1,0 +1,92 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+const repoRoot = resolve(import.meta.dirname, '../..')
+const mainScript = join(repoRoot, 'apps/demo/src/server/main.ts')
+
+export interface DemoProcess {
+  readonly url: string
+  readonly dataDir: string
+  /** Everything the process printed so far (stdout and stderr). */
+  output(): string
+  /** SIGTERM, then SIGKILL after 5 s. */
+  stop(): Promise<void>
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))))
+    })
+  })
+}
+
+export function makeDataDir(): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'upkit-e2e-'))
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+function spawnDemo(dataDir: string, port: number, env: Record<string, string> = {}): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', mainScript], {
+    cwd: join(repoRoot, 'apps/demo'),
+    env: { ...process.env, UPKIT_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+  })
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+  })
+  return { child, output: () => output }
+}
+
+/** Starts the built demo as its own process (as `pnpm start` would) and waits until /healthz says 200. */
+export async function startDemo(options: { dataDir: string; port?: number; env?: Record<string, string> }): Promise<DemoProcess> {
+  const port = options.port ?? (await freePort())
+  const url = `http://127.0.0.1:${port}`
+  const { child, output } = spawnDemo(options.dataDir, port, options.env)
+  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)))
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`demo exited with ${child.exitCode}:\n${output()}`)
+    const healthy = await fetch(`${url}/healthz`).then(
+      (res) => res.status === 200,
+      () => false,
+    )
+    if (healthy) break
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new Error(`demo did not become healthy within 60 s:\n${output()}`)
+    }
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  return {
+    url,
+    dataDir: options.dataDir,
+    output,
+    stop: async () => {
+      if (child.exitCode !== null) return
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+      await exited
+      clearTimeout(timer)
+    },
+  }
+}
+
+/** Runs the demo expecting it to fail at start-up; resolves its exit code and output. */
+export async function runDemoExpectingFailure(options: { dataDir: string; env?: Record<string, string> }) {
+  const { child, output } = spawnDemo(options.dataDir, await freePort(), options.env)
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
+  const code = await new Promise<number | null>((resolveExit) => child.once('exit', (c) => resolveExit(c)))
+  clearTimeout(timer)
+  return { code, output: output() }
+}

@@ -1,0 +1,2 @@
+export { formatDuration, summarizeProgress } from './progress'
+export type { ProgressSample, ProgressSummary } from './progress'

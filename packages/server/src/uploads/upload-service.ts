@@ -1,0 +1,284 @@
+import { randomUUID } from 'node:crypto'
+import {
+  assertFileAllowed,
+  buildObjectKey,
+  bytesMatchType,
+  type CreateUploadInput,
+  normalizeMimeType,
+  partContentLength,
+  planTransfer,
+  SNIFF_BYTES,
+  type TransferPlan,
+  UpkitError,
+} from '@upkit/core'
+import { type PrismaClient, UploadStatus } from '@upkit/db'
+import { type BucketStorage, contentDispositionAttachment, type PresignedRequest } from '@upkit/storage'
+import {
+  type InternalUpload,
+  toDbKind,
+  toUploadRecord,
+  type UploadRecord,
+  uploadInternalSelect,
+  uploadRecordSelect,
+} from './upload-records'
+
+export interface UploadServiceOptions {
+  /**
+   * How long an upload may stay PENDING before the sweeper removes its row, object and multipart upload.
+   * Default 24 h: long enough to resume a multi-gigabyte upload after a laptop sleeps, short enough that
+   * abandoned parts do not pile up in the bucket.
+   */
+  readonly pendingTtlMs?: number
+  /**
+   * Lifetime of each signed upload request. Default 300 s: the browser signs right before sending, so minutes
+   * suffice, and a leaked URL dies quickly. Expired URLs are simply signed again.
+   */
+  readonly signedUrlTtlSeconds?: number
+  /** Lifetime of signed download URLs. Default 60 s: they are followed at once, never stored. */
+  readonly downloadUrlTtlSeconds?: number
+  /** Clock, for tests. Default `() => new Date()`. */
+  readonly now?: () => Date
+}
+
+export interface UploadServiceDeps {
+  readonly prisma: PrismaClient
+  readonly storage: BucketStorage
+}
+
+/** One S3 request `@uppy/aws-s3` 6.x asks its `signRequest` hook to sign. */
+export interface SignRequestInput {
+  readonly method: 'PUT' | 'POST' | 'GET' | 'DELETE'
+  readonly key: string
+  /** The bucket's multipart upload id (not upkit's upload id). */
+  readonly uploadId?: string | undefined
+  readonly partNumber?: number | undefined
+}
+
+export interface SignedRequest extends PresignedRequest {
+  /** The key the object must have; `@uppy/aws-s3` honours it on PUT and Create. */
+  readonly key: string
+}
+
+export interface CreatedUpload {
+  readonly upload: UploadRecord
+  readonly key: string
+  readonly transfer: TransferPlan
+  readonly expiresAt: string
+}
+
+const NOT_FOUND_MESSAGE = 'This upload does not exist.'
+
+export function createUploadService(deps: UploadServiceDeps, options: UploadServiceOptions = {}) {
+  const { prisma, storage } = deps
+  const pendingTtlMs = options.pendingTtlMs ?? 24 * 60 * 60 * 1000
+  const signedUrlTtlSeconds = options.signedUrlTtlSeconds ?? 300
+  const downloadUrlTtlSeconds = options.downloadUrlTtlSeconds ?? 60
+  const now = options.now ?? (() => new Date())
+
+  /** Company-scoped lookup: another tenant's upload id answers exactly like a missing one. */
+  async function findUpload(companyId: string, uploadId: string): Promise<InternalUpload> {
+    const row = await prisma.upload.findFirst({ where: { id: uploadId, companyId }, select: uploadInternalSelect })
+    if (!row) throw new UpkitError('NOT_FOUND', NOT_FOUND_MESSAGE)
+    return row
+  }
+
+  function planOf(row: InternalUpload): TransferPlan {
+    const size = Number(row.size)
+    if (row.partSize === null) return { type: 'single', size }
+    return { type: 'multipart', size, partSize: row.partSize, partCount: Math.ceil(size / row.partSize) }
+  }
+
+  async function markFailed(row: InternalUpload, reason: string): Promise<void> {
+    // The object goes first: a FAILED row without an object is harmless, an object nobody points at is not.
+    await storage.deleteObject(row.key)
+    await prisma.upload.updateMany({
+      where: { id: row.id, status: UploadStatus.PENDING },
+      data: { status: UploadStatus.FAILED, failureReason: reason },
+    })
+  }
+
+  return {
+    async create(user: { id: string; companyId: string }, input: CreateUploadInput): Promise<CreatedUpload> {
+      const mimeType = normalizeMimeType(input.mimeType)
+      assertFileAllowed(input.kind, { fileName: input.fileName, size: input.size, mimeType })
+      const task = await prisma.task.findFirst({
+        where: { id: input.taskId, companyId: user.companyId },
+        select: { id: true },
+      })
+      if (!task) throw new UpkitError('NOT_FOUND', 'This task does not exist.')
+
+      const id = randomUUID()
+      const key = buildObjectKey({ companyId: user.companyId, scope: 'tasks', ownerId: task.id, uploadId: id })
+      const transfer = planTransfer(input.size)
+      const expiresAt = new Date(now().getTime() + pendingTtlMs)
+      const row = await prisma.upload.create({
+        data: {
+          id,
+          companyId: user.companyId,
+          taskId: task.id,
+          uploaderId: user.id,
+          kind: toDbKind(input.kind),
+          key,
+          fileName: input.fileName,
+          mimeType,
+          size: BigInt(input.size),
+          partSize: transfer.type === 'multipart' ? transfer.partSize : null,
+          expiresAt,
+        },
+        select: uploadRecordSelect,
+      })
+      return { upload: toUploadRecord(row), key, transfer, expiresAt: expiresAt.toISOString() }
+    },
+
+    /**
+     * Signs one browser-to-bucket request, only for the caller's own PENDING upload, with the exact
+     * Content-Length (of the file or of part N) and Content-Type signed so the bucket refuses anything else.
+     */
+    async sign(companyId: string, uploadId: string, request: SignRequestInput): Promise<SignedRequest> {
+      const row = await findUpload(companyId, uploadId)
+      if (row.key !== request.key) throw new UpkitError('FORBIDDEN', 'That key does not belong to this upload.')
+      if (row.status !== UploadStatus.PENDING) {
+        throw new UpkitError('UPLOAD_NOT_PENDING', `"${row.fileName}" is already ${row.status.toLowerCase()}.`)
+      }
+      if (row.expiresAt.getTime() < now().getTime()) {
+        throw new UpkitError('UPLOAD_EXPIRED', `The upload of "${row.fileName}" expired; start it again.`)
+      }
+      const plan = planOf(row)
+      const key = row.key
+      const expiresInSeconds = signedUrlTtlSeconds
+      const wrongTransfer = () =>
+        new UpkitError('INVALID_INPUT', `"${row.fileName}" must be sent as a ${plan.type === 'single' ? 'single PUT' : 'multipart upload'}.`)
+
+      if (request.uploadId === undefined) {
+        if (request.method === 'PUT') {
+          if (plan.type !== 'single') throw wrongTransfer()
+          const signed = await storage.presignPut({ key, contentType: row.mimeType, contentLength: plan.size, expiresInSeconds })
+          return { ...signed, key }
+        }
+        if (request.method === 'POST') {
+          if (plan.type !== 'multipart') throw wrongTransfer()
+          const signed = await storage.presignCreateMultipartUpload({ key, contentType: row.mimeType, expiresInSeconds })
+          return { ...signed, key }
+        }
+        throw new UpkitError('INVALID_INPUT', `A ${request.method} without a multipart upload id cannot be signed.`)
+      }
+
+      if (plan.type !== 'multipart') throw wrongTransfer()
+      const ref = { key, uploadId: request.uploadId, expiresInSeconds }
+      if (row.multipartUploadId !== request.uploadId) {
+        // The first signing for a multipart upload records its id, so cancel and the sweeper can abort it.
+        await prisma.upload.update({ where: { id: row.id }, data: { multipartUploadId: request.uploadId }, select: { id: true } })
+      }
+      switch (request.method) {
+        case 'PUT': {
+          const contentLength = partContentLength(plan, request.partNumber ?? Number.NaN)
+          if (contentLength === null) {
+            throw new UpkitError('INVALID_INPUT', `Part numbers of "${row.fileName}" go from 1 to ${plan.partCount}.`)
+          }
+          const signed = await storage.presignUploadPart({ ...ref, partNumber: request.partNumber as number, contentLength })
+          return { ...signed, key }
+        }
+        case 'GET':
+          return { ...(await storage.presignListParts(ref)), key }
+        case 'POST':
+          return { ...(await storage.presignCompleteMultipartUpload(ref)), key }
+        case 'DELETE':
+          return { ...(await storage.presignAbortMultipartUpload(ref)), key }
+      }
+    },
+
+    /**
+     * PENDING -> CONFIRMED only after the object is in the bucket with the declared size and type, and its first
+     * bytes match the type. On a mismatch the object is deleted and the row marked FAILED. Idempotent.
+     */
+    async confirm(companyId: string, uploadId: string): Promise<UploadRecord> {
+      const row = await findUpload(companyId, uploadId)
+      if (row.status === UploadStatus.CONFIRMED) return toUploadRecord(row)
+      if (row.status === UploadStatus.FAILED) {
+        throw new UpkitError('UPLOAD_NOT_PENDING', `The upload of "${row.fileName}" failed: ${row.failureReason ?? 'unknown reason'}`)
+      }
+      const head = await storage.head(row.key)
+      if (!head) {
+        throw new UpkitError('OBJECT_MISSING', `"${row.fileName}" has not arrived in storage; send it before confirming.`)
+      }
+      const declared = Number(row.size)
+      if (head.size !== declared) {
+        const reason = `"${row.fileName}" arrived with ${head.size} bytes instead of ${declared}.`
+        await markFailed(row, reason)
+        throw new UpkitError('OBJECT_SIZE_MISMATCH', reason)
+      }
+      if (head.contentType !== undefined && normalizeMimeType(head.contentType) !== row.mimeType) {
+        const reason = `"${row.fileName}" arrived as ${head.contentType} instead of ${row.mimeType}.`
+        await markFailed(row, reason)
+        throw new UpkitError('OBJECT_TYPE_MISMATCH', reason)
+      }
+      const firstBytes = await storage.readRange(row.key, 0, SNIFF_BYTES - 1)
+      if (!bytesMatchType(row.mimeType, firstBytes)) {
+        const reason = `The content of "${row.fileName}" is not ${row.mimeType}.`
+        await markFailed(row, reason)
+        throw new UpkitError('OBJECT_TYPE_MISMATCH', reason)
+      }
+      // Conditional on PENDING, so two concurrent confirms cannot both flip it, and a row the sweeper
+      // removed meanwhile is not resurrected.
+      await prisma.upload.updateMany({
+        where: { id: row.id, status: UploadStatus.PENDING },
+        data: { status: UploadStatus.CONFIRMED, confirmedAt: now(), multipartUploadId: null },
+      })
+      return toUploadRecord(await findUpload(companyId, uploadId))
+    },
+
+    /** Stops a PENDING upload: aborts its multipart upload, deletes any object, removes the row. */
+    async cancel(companyId: string, uploadId: string): Promise<void> {
+      const row = await findUpload(companyId, uploadId)
+      if (row.status === UploadStatus.CONFIRMED) {
+        throw new UpkitError('UPLOAD_NOT_PENDING', `"${row.fileName}" is already uploaded; delete it instead.`)
+      }
+      await abortMultipartUploads(storage, row.key)
+      await storage.deleteObject(row.key)
+      await prisma.upload.deleteMany({ where: { id: row.id, status: { not: UploadStatus.CONFIRMED } } })
+    },
+
+    async list(companyId: string, taskId: string, kind: 'attachment' | 'comment-image' = 'attachment'): Promise<UploadRecord[]> {
+      const task = await prisma.task.findFirst({ where: { id: taskId, companyId }, select: { id: true } })
+      if (!task) throw new UpkitError('NOT_FOUND', 'This task does not exist.')
+      const rows = await prisma.upload.findMany({
+        where: { companyId, taskId, status: UploadStatus.CONFIRMED, kind: toDbKind(kind) },
+        orderBy: { confirmedAt: 'asc' },
+        select: uploadRecordSelect,
+      })
+      return rows.map(toUploadRecord)
+    },
+
+    /** A short-lived signed GET that downloads (never renders) the file under its original name. */
+    async downloadUrl(companyId: string, uploadId: string, disposition: 'attachment' | 'inline' = 'attachment'): Promise<string> {
+      const row = await findUpload(companyId, uploadId)
+      if (row.status !== UploadStatus.CONFIRMED) throw new UpkitError('NOT_FOUND', NOT_FOUND_MESSAGE)
+      const attachment = contentDispositionAttachment(row.fileName)
+      return storage.presignGet({
+        key: row.key,
+        expiresInSeconds: downloadUrlTtlSeconds,
+        responseContentDisposition: disposition === 'inline' ? attachment.replace(/^attachment/, 'inline') : attachment,
+        responseContentType: row.mimeType,
+      })
+    },
+
+    /** Removes the row first, then the object: a confirmed row never points at a missing object. */
+    async remove(companyId: string, uploadId: string): Promise<void> {
+      const row = await findUpload(companyId, uploadId)
+      await prisma.upload.deleteMany({ where: { id: row.id, companyId } })
+      await abortMultipartUploads(storage, row.key)
+      // If this fails the object is an orphan, which the sweeper removes.
+      await storage.deleteObject(row.key)
+    },
+  }
+}
+
+export type UploadService = ReturnType<typeof createUploadService>
+
+export async function abortMultipartUploads(storage: BucketStorage, key: string): Promise<void> {
+  const uploads = await storage.listMultipartUploads({ prefix: key })
+  await Promise.all(
+    uploads.filter((u) => u.key === key).map((u) => storage.abortMultipartUpload({ key: u.key, uploadId: u.uploadId })),
+  )
+}
+

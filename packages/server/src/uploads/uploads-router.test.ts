@@ -1,0 +1,313 @@
+import { randomBytes } from 'node:crypto'
+import { TRPCError } from '@trpc/server'
+import { MiB, type UpkitErrorCode } from '@upkit/core'
+import { UploadStatus } from '@upkit/db'
+import { startTestBucket, startTestDatabase, type TestBucket, type TestDatabase } from '@upkit/testing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createCallerFactory } from '../trpc'
+import { sweepUploads } from './sweeper'
+import { createUploadsRouter } from './uploads-router'
+
+const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...randomBytes(2000)])
+const HTML = new TextEncoder().encode(`<!doctype html><script>alert(document.cookie)</script>${'x'.repeat(2000)}`)
+
+let db: TestDatabase
+let bucket: TestBucket
+let caller: ReturnType<typeof makeCallers>
+let ids: { acme: string; globex: string; ada: string; eve: string; acmeTask: string; globexTask: string }
+
+function makeCallers() {
+  const createCaller = createCallerFactory(createUploadsRouter({ prisma: db.prisma, storage: bucket.storage }))
+  return {
+    ada: createCaller({ user: { id: ids.ada, companyId: ids.acme } }),
+    eve: createCaller({ user: { id: ids.eve, companyId: ids.globex } }),
+    anonymous: createCaller({ user: null }),
+  }
+}
+
+beforeAll(async () => {
+  db = await startTestDatabase()
+  bucket = await startTestBucket()
+  const acme = await db.prisma.company.create({
+    data: { name: 'Acme', slug: 'acme', users: { create: { email: 'ada@acme.test', name: 'Ada' } }, tasks: { create: { title: 'A' } } },
+    select: { id: true, users: { select: { id: true } }, tasks: { select: { id: true } } },
+  })
+  const globex = await db.prisma.company.create({
+    data: { name: 'Globex', slug: 'globex', users: { create: { email: 'eve@globex.test', name: 'Eve' } }, tasks: { create: { title: 'G' } } },
+    select: { id: true, users: { select: { id: true } }, tasks: { select: { id: true } } },
+  })
+  ids = {
+    acme: acme.id,
+    globex: globex.id,
+    ada: acme.users[0]?.id as string,
+    eve: globex.users[0]?.id as string,
+    acmeTask: acme.tasks[0]?.id as string,
+    globexTask: globex.tasks[0]?.id as string,
+  }
+  caller = makeCallers()
+})
+
+afterAll(async () => {
+  await bucket?.close()
+  await db?.close()
+})
+
+/** Asserts the tRPC code and the domain code together: both are part of the contract. */
+async function expectRefusal(promise: Promise<unknown>, trpcCode: TRPCError['code'], upkitCode?: UpkitErrorCode) {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  )
+  expect(error).toBeInstanceOf(TRPCError)
+  const trpcError = error as TRPCError
+  expect(trpcError.code).toBe(trpcCode)
+  expect(trpcError.message.length).toBeGreaterThan(5)
+  if (upkitCode) expect((trpcError.cause as { code?: string } | undefined)?.code).toBe(upkitCode)
+  return trpcError
+}
+
+async function put(request: { url: string; method: string; headers: Record<string, string> }, body: Uint8Array, headers: Record<string, string> = {}) {
+  return fetch(request.url, { method: request.method, headers: { ...request.headers, ...headers }, body })
+}
+
+async function uploadSingle(fileName: string, bytes: Uint8Array, mimeType: string) {
+  const created = await caller.ada.create({ taskId: ids.acmeTask, fileName, size: bytes.length, mimeType, kind: 'attachment' })
+  const signed = await caller.ada.sign({ uploadId: created.upload.id, request: { method: 'PUT', key: created.key } })
+  const response = await put(signed, bytes)
+  expect(response.status).toBe(200)
+  return created
+}
+
+describe('create', () => {
+  it('refuses files over the policy size, of a refused type, or empty, and writes no row', async () => {
+    const before = await db.prisma.upload.count()
+    const base = { taskId: ids.acmeTask, fileName: 'x.png', mimeType: 'image/png' }
+    const tooLarge = await expectRefusal(
+      caller.ada.create({ ...base, size: 11 * MiB, kind: 'comment-image' }),
+      'PAYLOAD_TOO_LARGE',
+      'FILE_TOO_LARGE',
+    )
+    expect(tooLarge.message).toBe('"x.png" is 11 MiB; comment images can be at most 10 MiB.')
+    await expectRefusal(
+      caller.ada.create({ ...base, fileName: 'x.svg', mimeType: 'image/svg+xml', size: 10, kind: 'attachment' }),
+      'UNSUPPORTED_MEDIA_TYPE',
+      'FILE_TYPE_NOT_ALLOWED',
+    )
+    await expectRefusal(caller.ada.create({ ...base, size: 0, kind: 'attachment' }), 'BAD_REQUEST', 'FILE_EMPTY')
+    expect(await db.prisma.upload.count()).toBe(before)
+  })
+
+  it("refuses another company's task and anonymous callers", async () => {
+    const input = { taskId: ids.globexTask, fileName: 'a.png', size: 10, mimeType: 'image/png', kind: 'attachment' } as const
+    await expectRefusal(caller.ada.create(input), 'NOT_FOUND', 'NOT_FOUND')
+    await expectRefusal(caller.anonymous.create({ ...input, taskId: ids.acmeTask }), 'UNAUTHORIZED')
+  })
+
+  it('generates the key on the server, under the company, without the file name', async () => {
+    const created = await caller.ada.create({
+      taskId: ids.acmeTask,
+      fileName: '../../etc/passwd.png',
+      size: 10,
+      mimeType: 'image/png',
+      kind: 'attachment',
+    })
+    expect(created.key).toMatch(new RegExp(`^companies/${ids.acme}/tasks/${ids.acmeTask}/${created.upload.id}$`))
+    expect(created.upload.status).toBe('pending')
+    expect(created.transfer).toEqual({ type: 'single', size: 10 })
+  })
+})
+
+describe('single PUT', () => {
+  it('uploads, confirms idempotently, lists and downloads byte-identical with an attachment disposition', async () => {
+    const created = await uploadSingle('résumé (final).png', PNG, 'image/png')
+    const first = await caller.ada.confirm({ uploadId: created.upload.id })
+    expect(first).toMatchObject({ status: 'confirmed', size: PNG.length, fileName: 'résumé (final).png' })
+    expect(await caller.ada.confirm({ uploadId: created.upload.id })).toEqual(first)
+
+    const listed = await caller.ada.list({ taskId: ids.acmeTask })
+    expect(listed.map((u) => u.id)).toContain(created.upload.id)
+    expect(JSON.stringify(listed)).not.toContain('companies/')
+
+    const { url } = await caller.ada.download({ uploadId: created.upload.id })
+    const response = await fetch(url)
+    expect(response.status).toBe(200)
+    expect(new Uint8Array(await response.arrayBuffer())).toEqual(PNG)
+    expect(response.headers.get('content-disposition')).toBe(
+      `attachment; filename="resume (final).png"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%28final%29.png`,
+    )
+  })
+
+  it('gets 403 from the bucket for a larger body or another Content-Type than signed', async () => {
+    const created = await caller.ada.create({ taskId: ids.acmeTask, fileName: 'a.png', size: PNG.length, mimeType: 'image/png', kind: 'attachment' })
+    const signed = await caller.ada.sign({ uploadId: created.upload.id, request: { method: 'PUT', key: created.key } })
+    expect((await put(signed, new Uint8Array([...PNG, 1, 2, 3]))).status).toBe(403)
+    expect((await put(signed, PNG, { 'content-type': 'text/html' })).status).toBe(403)
+    expect(await bucket.storage.head(created.key)).toBeNull()
+  })
+
+  it('refuses to sign a key that is not the upload’s own, or a multipart request for a single-PUT file', async () => {
+    const created = await caller.ada.create({ taskId: ids.acmeTask, fileName: 'a.png', size: 100, mimeType: 'image/png', kind: 'attachment' })
+    await expectRefusal(
+      caller.ada.sign({ uploadId: created.upload.id, request: { method: 'PUT', key: `${created.key}-other` } }),
+      'FORBIDDEN',
+      'FORBIDDEN',
+    )
+    await expectRefusal(
+      caller.ada.sign({ uploadId: created.upload.id, request: { method: 'POST', key: created.key } }),
+      'BAD_REQUEST',
+      'INVALID_INPUT',
+    )
+  })
+})
+
+describe('confirm checks the object', () => {
+  it('keeps a missing object pending and says so', async () => {
+    const created = await caller.ada.create({ taskId: ids.acmeTask, fileName: 'm.png', size: 100, mimeType: 'image/png', kind: 'attachment' })
+    await expectRefusal(caller.ada.confirm({ uploadId: created.upload.id }), 'PRECONDITION_FAILED', 'OBJECT_MISSING')
+    const row = await db.prisma.upload.findUniqueOrThrow({ where: { id: created.upload.id }, select: { status: true } })
+    expect(row.status).toBe(UploadStatus.PENDING)
+  })
+
+  it('fails a too-short object: deletes it, marks the row FAILED, lists nothing', async () => {
+    const created = await caller.ada.create({ taskId: ids.acmeTask, fileName: 's.png', size: PNG.length, mimeType: 'image/png', kind: 'attachment' })
+    // Only a bucket-side writer can produce a short object (the signed URL refuses one): simulate it.
+    await bucket.storage.putObject({ key: created.key, body: PNG.subarray(0, 100), contentType: 'image/png', contentLength: 100 })
+    await expectRefusal(caller.ada.confirm({ uploadId: created.upload.id }), 'PRECONDITION_FAILED', 'OBJECT_SIZE_MISMATCH')
+    expect(await bucket.storage.head(created.key)).toBeNull()
+    const row = await db.prisma.upload.findUniqueOrThrow({ where: { id: created.upload.id }, select: { status: true } })
+    expect(row.status).toBe(UploadStatus.FAILED)
+    expect((await caller.ada.list({ taskId: ids.acmeTask })).map((u) => u.id)).not.toContain(created.upload.id)
+    await expectRefusal(caller.ada.confirm({ uploadId: created.upload.id }), 'CONFLICT', 'UPLOAD_NOT_PENDING')
+  })
+
+  it('fails HTML bytes declared as PNG and leaves no object and no confirmed row', async () => {
+    const created = await uploadSingle('evil.png', HTML, 'image/png')
+    const error = await expectRefusal(caller.ada.confirm({ uploadId: created.upload.id }), 'UNSUPPORTED_MEDIA_TYPE', 'OBJECT_TYPE_MISMATCH')
+    expect(error.message).toBe('The content of "evil.png" is not image/png.')
+    expect(await bucket.storage.head(created.key)).toBeNull()
+    const confirmed = await db.prisma.upload.count({ where: { id: created.upload.id, status: UploadStatus.CONFIRMED } })
+    expect(confirmed).toBe(0)
+  })
+})
+
+describe('tenancy', () => {
+  it("gives eve NOT_FOUND for every procedure on ada's upload", async () => {
+    const created = await uploadSingle('secret.png', PNG, 'image/png')
+    await caller.ada.confirm({ uploadId: created.upload.id })
+    const uploadId = created.upload.id
+    await expectRefusal(caller.eve.sign({ uploadId, request: { method: 'PUT', key: created.key } }), 'NOT_FOUND')
+    await expectRefusal(caller.eve.confirm({ uploadId }), 'NOT_FOUND')
+    await expectRefusal(caller.eve.download({ uploadId }), 'NOT_FOUND')
+    await expectRefusal(caller.eve.delete({ uploadId }), 'NOT_FOUND')
+    await expectRefusal(caller.eve.cancel({ uploadId }), 'NOT_FOUND')
+    await expectRefusal(caller.eve.list({ taskId: ids.acmeTask }), 'NOT_FOUND')
+    expect(await bucket.storage.head(created.key)).not.toBeNull()
+  })
+
+  it("refuses to sign ada's key through one of eve's own uploads", async () => {
+    const adas = await caller.ada.create({ taskId: ids.acmeTask, fileName: 'a.png', size: 10, mimeType: 'image/png', kind: 'attachment' })
+    const eves = await caller.eve.create({ taskId: ids.globexTask, fileName: 'e.png', size: 10, mimeType: 'image/png', kind: 'attachment' })
+    await expectRefusal(caller.eve.sign({ uploadId: eves.upload.id, request: { method: 'PUT', key: adas.key } }), 'FORBIDDEN')
+  })
+})
+
+describe('multipart', () => {
+  const big = new Uint8Array(randomBytes(33 * MiB + 7))
+
+  async function startMultipart() {
+    const created = await caller.ada.create({ taskId: ids.acmeTask, fileName: 'big.bin', size: big.length, mimeType: '', kind: 'attachment' })
+    if (created.transfer.type !== 'multipart') throw new Error('expected a multipart plan')
+    const createRequest = await caller.ada.sign({ uploadId: created.upload.id, request: { method: 'POST', key: created.key } })
+    const response = await fetch(createRequest.url, { method: 'POST', headers: createRequest.headers })
+    expect(response.status).toBe(200)
+    const s3UploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(await response.text())?.[1]
+    if (!s3UploadId) throw new Error('no UploadId in the CreateMultipartUpload answer')
+    return { created, plan: created.transfer, s3UploadId }
+  }
+
+  it('plans whole-MiB parts chosen by the server', async () => {
+    const created = await caller.ada.create({ taskId: ids.acmeTask, fileName: 'big.bin', size: 40 * MiB, mimeType: '', kind: 'attachment' })
+    expect(created.transfer).toEqual({ type: 'multipart', size: 40 * MiB, partSize: 8 * MiB, partCount: 5 })
+  })
+
+  it('signs each part with its exact length, completes, confirms and downloads identical bytes', async () => {
+    const { created, plan, s3UploadId } = await startMultipart()
+    const parts: { partNumber: number; etag: string }[] = []
+    for (let n = 1; n <= plan.partCount; n++) {
+      const signed = await caller.ada.sign({
+        uploadId: created.upload.id,
+        request: { method: 'PUT', key: created.key, uploadId: s3UploadId, partNumber: n },
+      })
+      const chunk = big.subarray((n - 1) * plan.partSize, Math.min(big.length, n * plan.partSize))
+      if (n === 1) expect((await put(signed, chunk.subarray(1))).status).toBe(403)
+      const response = await put(signed, chunk)
+      expect(response.status).toBe(200)
+      parts.push({ partNumber: n, etag: response.headers.get('etag') as string })
+    }
+    await expectRefusal(
+      caller.ada.sign({
+        uploadId: created.upload.id,
+        request: { method: 'PUT', key: created.key, uploadId: s3UploadId, partNumber: plan.partCount + 1 },
+      }),
+      'BAD_REQUEST',
+      'INVALID_INPUT',
+    )
+    const complete = await caller.ada.sign({ uploadId: created.upload.id, request: { method: 'POST', key: created.key, uploadId: s3UploadId } })
+    const xml = `<CompleteMultipartUpload>${parts.map((p) => `<Part><PartNumber>${p.partNumber}</PartNumber><ETag>${p.etag}</ETag></Part>`).join('')}</CompleteMultipartUpload>`
+    expect((await fetch(complete.url, { method: 'POST', headers: complete.headers, body: xml })).status).toBe(200)
+
+    const confirmed = await caller.ada.confirm({ uploadId: created.upload.id })
+    expect(confirmed.size).toBe(big.length)
+    const { url } = await caller.ada.download({ uploadId: created.upload.id })
+    expect(Buffer.compare(Buffer.from(await (await fetch(url)).arrayBuffer()), Buffer.from(big))).toBe(0)
+  })
+
+  it('cancel aborts the multipart upload in the bucket and removes the row', async () => {
+    const { created, plan, s3UploadId } = await startMultipart()
+    const signed = await caller.ada.sign({
+      uploadId: created.upload.id,
+      request: { method: 'PUT', key: created.key, uploadId: s3UploadId, partNumber: 1 },
+    })
+    expect((await put(signed, big.subarray(0, plan.partSize))).status).toBe(200)
+    expect((await bucket.storage.listMultipartUploads({ prefix: created.key })).length).toBe(1)
+    await caller.ada.cancel({ uploadId: created.upload.id })
+    expect(await bucket.storage.listMultipartUploads({ prefix: created.key })).toEqual([])
+    expect(await db.prisma.upload.count({ where: { id: created.upload.id } })).toBe(0)
+  })
+})
+
+describe('delete and sweep', () => {
+  it('delete removes the row and then the object', async () => {
+    const created = await uploadSingle('d.png', PNG, 'image/png')
+    await caller.ada.confirm({ uploadId: created.upload.id })
+    await caller.ada.delete({ uploadId: created.upload.id })
+    expect(await bucket.storage.head(created.key)).toBeNull()
+    expect(await db.prisma.upload.count({ where: { id: created.upload.id } })).toBe(0)
+  })
+
+  it('the sweeper removes expired pending uploads and orphan objects, and keeps confirmed ones', async () => {
+    const kept = await uploadSingle('kept.png', PNG, 'image/png')
+    await caller.ada.confirm({ uploadId: kept.upload.id })
+    const abandoned = await uploadSingle('abandoned.png', PNG, 'image/png')
+    const orphanKey = `companies/${ids.acme}/tasks/${ids.acmeTask}/00000000-0000-4000-8000-000000000000`
+    await bucket.storage.putObject({ key: orphanKey, body: PNG, contentType: 'image/png', contentLength: PNG.length })
+
+    const later = new Date(Date.now() + 25 * 60 * 60 * 1000)
+    const report = await sweepUploads({ prisma: db.prisma, storage: bucket.storage, now: later })
+    expect(report.expiredRows).toBeGreaterThanOrEqual(1)
+    expect(report.orphanObjects).toBeGreaterThanOrEqual(1)
+    expect(await bucket.storage.head(abandoned.key)).toBeNull()
+    expect(await bucket.storage.head(orphanKey)).toBeNull()
+    expect(await db.prisma.upload.count({ where: { id: abandoned.upload.id } })).toBe(0)
+    expect(await bucket.storage.head(kept.key)).not.toBeNull()
+
+    // Nothing is left without a row, and every confirmed row has its object.
+    const keys = new Set<string>()
+    for await (const object of bucket.storage.list({ prefix: 'companies/' })) keys.add(object.key)
+    const rows = await db.prisma.upload.findMany({ where: { key: { in: [...keys] } }, select: { key: true } })
+    expect(rows.length).toBe(keys.size)
+    for (const row of await db.prisma.upload.findMany({ where: { status: UploadStatus.CONFIRMED }, select: { key: true } })) {
+      expect(keys.has(row.key)).toBe(true)
+    }
+  })
+})
