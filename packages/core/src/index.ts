@@ -32,3 +32,4 @@ export {
   S3_MIN_PART_SIZE,
 } from './transfer'
 export type { TransferPlan } from './transfer'
+export type { CreatedUpload, SignedPart, SignedRequest, SignRequestInput, UploadApi, UploadRecord } from './api-types'

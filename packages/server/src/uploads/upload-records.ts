@@ -1,4 +1,4 @@
-import type { FileKind } from '@upkit/core'
+import type { FileKind, UploadRecord } from '@upkit/core'
 import { type Prisma, UploadKind, UploadStatus } from '@upkit/db'
 
 /** What the browser may see of an upload: never another tenant's key, never internal state. */
@@ -26,19 +26,6 @@ export const uploadInternalSelect = {
 
 type SelectedUpload = Prisma.UploadGetPayload<{ select: typeof uploadRecordSelect }>
 export type InternalUpload = Prisma.UploadGetPayload<{ select: typeof uploadInternalSelect }>
-
-export interface UploadRecord {
-  readonly id: string
-  readonly taskId: string | null
-  readonly kind: FileKind
-  readonly status: 'pending' | 'confirmed' | 'failed'
-  readonly fileName: string
-  readonly mimeType: string
-  /** Bytes; a JSON number (exact up to 8 PiB, far above any policy). */
-  readonly size: number
-  readonly createdAt: string
-  readonly confirmedAt: string | null
-}
 
 const KIND_TO_DB: Record<FileKind, UploadKind> = {
   attachment: UploadKind.ATTACHMENT,

@@ -3,21 +3,25 @@ import {
   assertFileAllowed,
   buildObjectKey,
   bytesMatchType,
+  type CreatedUpload,
   type CreateUploadInput,
   normalizeMimeType,
   partContentLength,
   planTransfer,
   SNIFF_BYTES,
+  type SignedPart,
+  type SignedRequest,
+  type SignRequestInput,
   type TransferPlan,
   UpkitError,
+  type UploadRecord,
 } from '@upkit/core'
 import { type PrismaClient, UploadStatus } from '@upkit/db'
-import { type BucketStorage, contentDispositionAttachment, type PresignedRequest } from '@upkit/storage'
+import { type BucketStorage, contentDispositionAttachment } from '@upkit/storage'
 import {
   type InternalUpload,
   toDbKind,
   toUploadRecord,
-  type UploadRecord,
   uploadInternalSelect,
   uploadRecordSelect,
 } from './upload-records'
@@ -45,27 +49,6 @@ export interface UploadServiceDeps {
   readonly storage: BucketStorage
 }
 
-/** One S3 request `@uppy/aws-s3` 6.x asks its `signRequest` hook to sign. */
-export interface SignRequestInput {
-  readonly method: 'PUT' | 'POST' | 'GET' | 'DELETE'
-  readonly key: string
-  /** The bucket's multipart upload id (not upkit's upload id). */
-  readonly uploadId?: string | undefined
-  readonly partNumber?: number | undefined
-}
-
-export interface SignedRequest extends PresignedRequest {
-  /** The key the object must have; `@uppy/aws-s3` honours it on PUT and Create. */
-  readonly key: string
-}
-
-export interface CreatedUpload {
-  readonly upload: UploadRecord
-  readonly key: string
-  readonly transfer: TransferPlan
-  readonly expiresAt: string
-}
-
 const NOT_FOUND_MESSAGE = 'This upload does not exist.'
 
 export function createUploadService(deps: UploadServiceDeps, options: UploadServiceOptions = {}) {
@@ -86,6 +69,36 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
     const size = Number(row.size)
     if (row.partSize === null) return { type: 'single', size }
     return { type: 'multipart', size, partSize: row.partSize, partCount: Math.ceil(size / row.partSize) }
+  }
+
+  /** The caller's own upload, still PENDING and unexpired; `key`, when given, must be its key. */
+  async function findSignable(companyId: string, uploadId: string, key?: string): Promise<InternalUpload> {
+    const row = await findUpload(companyId, uploadId)
+    if (key !== undefined && row.key !== key) throw new UpkitError('FORBIDDEN', 'That key does not belong to this upload.')
+    if (row.status !== UploadStatus.PENDING) {
+      throw new UpkitError('UPLOAD_NOT_PENDING', `"${row.fileName}" is already ${row.status.toLowerCase()}.`)
+    }
+    if (row.expiresAt.getTime() < now().getTime()) {
+      throw new UpkitError('UPLOAD_EXPIRED', `The upload of "${row.fileName}" expired; start it again.`)
+    }
+    return row
+  }
+
+  function wrongTransferError(row: InternalUpload, plan: TransferPlan): UpkitError {
+    const expected = plan.type === 'single' ? 'a single PUT' : 'a multipart upload'
+    return new UpkitError('INVALID_INPUT', `"${row.fileName}" must be sent as ${expected}.`)
+  }
+
+  function partLength(row: InternalUpload, plan: TransferPlan & { type: 'multipart' }, partNumber: number): number {
+    const length = partContentLength(plan, partNumber)
+    if (length === null) throw new UpkitError('INVALID_INPUT', `Part numbers of "${row.fileName}" go from 1 to ${plan.partCount}.`)
+    return length
+  }
+
+  /** The first signing for a multipart upload records its id, so cancel and the sweeper can abort it. */
+  async function recordMultipartUploadId(row: InternalUpload, s3UploadId: string): Promise<void> {
+    if (row.multipartUploadId === s3UploadId) return
+    await prisma.upload.update({ where: { id: row.id }, data: { multipartUploadId: s3UploadId }, select: { id: true } })
   }
 
   async function markFailed(row: InternalUpload, reason: string): Promise<void> {
@@ -135,19 +148,11 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
      * Content-Length (of the file or of part N) and Content-Type signed so the bucket refuses anything else.
      */
     async sign(companyId: string, uploadId: string, request: SignRequestInput): Promise<SignedRequest> {
-      const row = await findUpload(companyId, uploadId)
-      if (row.key !== request.key) throw new UpkitError('FORBIDDEN', 'That key does not belong to this upload.')
-      if (row.status !== UploadStatus.PENDING) {
-        throw new UpkitError('UPLOAD_NOT_PENDING', `"${row.fileName}" is already ${row.status.toLowerCase()}.`)
-      }
-      if (row.expiresAt.getTime() < now().getTime()) {
-        throw new UpkitError('UPLOAD_EXPIRED', `The upload of "${row.fileName}" expired; start it again.`)
-      }
+      const row = await findSignable(companyId, uploadId, request.key)
       const plan = planOf(row)
       const key = row.key
       const expiresInSeconds = signedUrlTtlSeconds
-      const wrongTransfer = () =>
-        new UpkitError('INVALID_INPUT', `"${row.fileName}" must be sent as a ${plan.type === 'single' ? 'single PUT' : 'multipart upload'}.`)
+      const wrongTransfer = () => wrongTransferError(row, plan)
 
       if (request.uploadId === undefined) {
         if (request.method === 'PUT') {
@@ -165,17 +170,11 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
 
       if (plan.type !== 'multipart') throw wrongTransfer()
       const ref = { key, uploadId: request.uploadId, expiresInSeconds }
-      if (row.multipartUploadId !== request.uploadId) {
-        // The first signing for a multipart upload records its id, so cancel and the sweeper can abort it.
-        await prisma.upload.update({ where: { id: row.id }, data: { multipartUploadId: request.uploadId }, select: { id: true } })
-      }
+      await recordMultipartUploadId(row, request.uploadId)
       switch (request.method) {
         case 'PUT': {
-          const contentLength = partContentLength(plan, request.partNumber ?? Number.NaN)
-          if (contentLength === null) {
-            throw new UpkitError('INVALID_INPUT', `Part numbers of "${row.fileName}" go from 1 to ${plan.partCount}.`)
-          }
-          const signed = await storage.presignUploadPart({ ...ref, partNumber: request.partNumber as number, contentLength })
+          const partNumber = request.partNumber ?? Number.NaN
+          const signed = await storage.presignUploadPart({ ...ref, partNumber, contentLength: partLength(row, plan, partNumber) })
           return { ...signed, key }
         }
         case 'GET':
@@ -185,6 +184,27 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
         case 'DELETE':
           return { ...(await storage.presignAbortMultipartUpload(ref)), key }
       }
+    },
+
+    /** Signs up to 100 parts in one call, each with its exact Content-Length. */
+    async signParts(companyId: string, uploadId: string, s3UploadId: string, partNumbers: readonly number[]): Promise<SignedPart[]> {
+      const row = await findSignable(companyId, uploadId)
+      const plan = planOf(row)
+      if (plan.type !== 'multipart') throw wrongTransferError(row, plan)
+      const lengths = partNumbers.map((partNumber) => partLength(row, plan, partNumber))
+      await recordMultipartUploadId(row, s3UploadId)
+      return Promise.all(
+        partNumbers.map(async (partNumber, i) => {
+          const signed = await storage.presignUploadPart({
+            key: row.key,
+            uploadId: s3UploadId,
+            partNumber,
+            contentLength: lengths[i] as number,
+            expiresInSeconds: signedUrlTtlSeconds,
+          })
+          return { partNumber, url: signed.url, headers: signed.headers }
+        }),
+      )
     },
 
     /**

@@ -233,17 +233,30 @@ describe('multipart', () => {
   it('signs each part with its exact length, completes, confirms and downloads identical bytes', async () => {
     const { created, plan, s3UploadId } = await startMultipart()
     const parts: { partNumber: number; etag: string }[] = []
-    for (let n = 1; n <= plan.partCount; n++) {
-      const signed = await caller.ada.sign({
-        uploadId: created.upload.id,
-        request: { method: 'PUT', key: created.key, uploadId: s3UploadId, partNumber: n },
-      })
+    // Part 1 through the per-request hook, the rest signed in one batch: both sign the exact part length.
+    const first = await caller.ada.sign({
+      uploadId: created.upload.id,
+      request: { method: 'PUT', key: created.key, uploadId: s3UploadId, partNumber: 1 },
+    })
+    const rest = await caller.ada.signParts({
+      uploadId: created.upload.id,
+      s3UploadId,
+      partNumbers: Array.from({ length: plan.partCount - 1 }, (_, i) => i + 2),
+    })
+    expect(rest.map((p) => p.partNumber)).toEqual(Array.from({ length: plan.partCount - 1 }, (_, i) => i + 2))
+    for (const [index, signed] of [{ ...first, partNumber: 1 }, ...rest].entries()) {
+      const n = index + 1
       const chunk = big.subarray((n - 1) * plan.partSize, Math.min(big.length, n * plan.partSize))
-      if (n === 1) expect((await put(signed, chunk.subarray(1))).status).toBe(403)
-      const response = await put(signed, chunk)
+      if (n === 1) expect((await put({ ...signed, method: 'PUT' }, chunk.subarray(1))).status).toBe(403)
+      const response = await put({ ...signed, method: 'PUT' }, chunk)
       expect(response.status).toBe(200)
       parts.push({ partNumber: n, etag: response.headers.get('etag') as string })
     }
+    await expectRefusal(
+      caller.ada.signParts({ uploadId: created.upload.id, s3UploadId, partNumbers: [1, plan.partCount + 1] }),
+      'BAD_REQUEST',
+      'INVALID_INPUT',
+    )
     await expectRefusal(
       caller.ada.sign({
         uploadId: created.upload.id,

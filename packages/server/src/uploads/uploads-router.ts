@@ -28,6 +28,15 @@ export function createUploadsRouter({ prisma, storage, ...options }: UploadsRout
     sign: companyProcedure
       .input(signInput)
       .mutation(({ ctx, input }) => uploads.sign(ctx.companyId, input.uploadId, input.request)),
+    signParts: companyProcedure
+      .input(
+        z.object({
+          uploadId: z.uuid(),
+          s3UploadId: z.string().min(1).max(1024),
+          partNumbers: z.array(z.number().int().min(1).max(10_000)).min(1).max(100),
+        }),
+      )
+      .mutation(({ ctx, input }) => uploads.signParts(ctx.companyId, input.uploadId, input.s3UploadId, input.partNumbers)),
     confirm: companyProcedure.input(uploadIdInput).mutation(({ ctx, input }) => uploads.confirm(ctx.companyId, input.uploadId)),
     cancel: companyProcedure.input(uploadIdInput).mutation(async ({ ctx, input }) => {
       await uploads.cancel(ctx.companyId, input.uploadId)
