@@ -33,3 +33,5 @@ export {
 } from './transfer'
 export type { TransferPlan } from './transfer'
 export type { CreatedUpload, SignedPart, SignedRequest, SignRequestInput, UploadApi, UploadRecord } from './api-types'
+export { readImageInfo } from './image-info'
+export type { ImageInfo } from './image-info'

@@ -1,0 +1,182 @@
+import type { Readable } from 'node:stream'
+
+/**
+ * An HTTP request that someone without credentials (usually the browser) can send as is.
+ * `headers` are the headers that were signed and so MUST be sent with exactly these values;
+ * `Content-Length` may be signed too but is never listed, because browsers refuse to set it
+ * and compute it from the body themselves (a different body length then fails the signature).
+ */
+export interface PresignedRequest {
+  url: string
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE'
+  headers: Record<string, string>
+}
+
+/**
+ * User metadata stored with the object as `x-amz-meta-<name>` headers. Names must be lowercase
+ * `[a-z0-9-]` and values printable ASCII: anything else is mangled differently by each provider,
+ * so it is rejected up front instead.
+ */
+export type ObjectMetadata = Record<string, string>
+
+export interface PresignPutInput {
+  key: string
+  contentType: string
+  /** Exact body size in bytes. Signed, so the bucket answers 403 to any other size. */
+  contentLength: number
+  expiresInSeconds: number
+  /** Signed and sent as headers; the client must send them (they are in `headers`). */
+  metadata?: ObjectMetadata
+}
+
+export interface CreateMultipartUploadInput {
+  key: string
+  contentType: string
+  metadata?: ObjectMetadata
+}
+
+export interface PresignCreateMultipartUploadInput extends CreateMultipartUploadInput {
+  expiresInSeconds: number
+}
+
+export interface PresignUploadPartInput {
+  key: string
+  uploadId: string
+  /** 1 to 10000. */
+  partNumber: number
+  /** Exact part size in bytes. Signed, so a bigger (or smaller) part is refused with 403. */
+  contentLength: number
+  expiresInSeconds: number
+}
+
+export interface MultipartUploadRef {
+  key: string
+  uploadId: string
+}
+
+export interface PresignMultipartInput extends MultipartUploadRef {
+  expiresInSeconds: number
+}
+
+export interface CompletedPart {
+  partNumber: number
+  etag: string
+}
+
+export interface UploadedPart {
+  partNumber: number
+  etag: string
+  size: number
+}
+
+export interface MultipartUploadInfo {
+  key: string
+  uploadId: string
+  /** When the upload was created; undefined if the provider does not say. */
+  initiated: Date | undefined
+}
+
+/**
+ * One browser-driven S3 call to sign, as the server's handler for `@uppy/aws-s3`'s `signRequest`
+ * hook sees it once it has mapped the hook's method/uploadId/partNumber to an operation.
+ */
+export type PresignRequest =
+  | ({ operation: 'putObject' } & PresignPutInput)
+  | ({ operation: 'createMultipartUpload' } & PresignCreateMultipartUploadInput)
+  | ({ operation: 'uploadPart' } & PresignUploadPartInput)
+  | ({ operation: 'completeMultipartUpload' } & PresignMultipartInput)
+  | ({ operation: 'listParts' } & PresignMultipartInput)
+  | ({ operation: 'abortMultipartUpload' } & PresignMultipartInput)
+
+export interface PresignGetInput {
+  key: string
+  expiresInSeconds: number
+  /** Overrides the stored Content-Disposition; see `contentDispositionAttachment`. */
+  responseContentDisposition?: string
+  /** Overrides the stored Content-Type. */
+  responseContentType?: string
+}
+
+export interface ObjectHead {
+  size: number
+  contentType: string | undefined
+  etag: string | undefined
+  lastModified: Date | undefined
+}
+
+export interface ListedObject {
+  key: string
+  size: number
+  lastModified: Date | undefined
+}
+
+export interface PutObjectInput {
+  key: string
+  body: Uint8Array | Readable
+  contentType: string
+  /** Required because S3 refuses streamed bodies of unknown length. */
+  contentLength: number
+}
+
+export interface CorsRule {
+  allowedOrigins: string[]
+  allowedMethods: string[]
+  allowedHeaders?: string[]
+  exposeHeaders?: string[]
+  maxAgeSeconds?: number
+}
+
+export interface EnsureBucketInput {
+  /** Replaces the bucket's CORS rules when given; left untouched when omitted. */
+  cors?: CorsRule[]
+}
+
+/**
+ * Everything the server needs from a bucket. Keys are always strings the server generated.
+ * Reads of a missing object (`readRange`, `getObjectStream`) reject; `head` returns null instead.
+ */
+export interface BucketStorage {
+  /** Single-request upload. Content-Type and Content-Length are signed. */
+  presignPut(input: PresignPutInput): Promise<PresignedRequest>
+  presignCreateMultipartUpload(input: PresignCreateMultipartUploadInput): Promise<PresignedRequest>
+  presignUploadPart(input: PresignUploadPartInput): Promise<PresignedRequest>
+  /** The client sends the usual `<CompleteMultipartUpload>` XML body. */
+  presignCompleteMultipartUpload(input: PresignMultipartInput): Promise<PresignedRequest>
+  /** Signs the first page only (up to 1000 parts), as a signed URL cannot carry a later marker. */
+  presignListParts(input: PresignMultipartInput): Promise<PresignedRequest>
+  presignAbortMultipartUpload(input: PresignMultipartInput): Promise<PresignedRequest>
+  /** Dispatches to the presign method matching `request.operation`. */
+  presign(request: PresignRequest): Promise<PresignedRequest>
+
+  createMultipartUpload(input: CreateMultipartUploadInput): Promise<{ uploadId: string }>
+  completeMultipartUpload(
+    input: MultipartUploadRef & { parts: CompletedPart[] },
+  ): Promise<{ etag: string | undefined }>
+  /** All parts uploaded so far, across pages, sorted by part number. */
+  listParts(input: MultipartUploadRef): Promise<UploadedPart[]>
+  abortMultipartUpload(input: MultipartUploadRef): Promise<void>
+  /** All in-progress multipart uploads (across pages), e.g. to abort stale ones. */
+  listMultipartUploads(input?: { prefix?: string }): Promise<MultipartUploadInfo[]>
+
+  presignGet(input: PresignGetInput): Promise<string>
+  /** Null when the object does not exist. */
+  head(key: string): Promise<ObjectHead | null>
+  /**
+   * Bytes `start..endInclusive`, fewer if the object is shorter, empty if it is shorter than `start`
+   * (so a magic-byte check on an empty file sees no bytes instead of an error).
+   */
+  readRange(key: string, start: number, endInclusive: number): Promise<Uint8Array>
+  putObject(input: PutObjectInput): Promise<void>
+  getObjectStream(key: string): Promise<Readable>
+  /** Succeeds when the object is already gone. */
+  deleteObject(key: string): Promise<void>
+  /** Sent in batches of 1000 (the S3 maximum); rejects listing every key the bucket failed to delete. */
+  deleteObjects(keys: readonly string[]): Promise<void>
+  /** Every object under `prefix`, across pages, in key order. */
+  list(input: { prefix: string }): AsyncIterable<ListedObject>
+
+  /** Resolves when the bucket exists and the credentials can reach it; rejects otherwise (health checks). */
+  checkBucket(): Promise<void>
+  /** Creates the bucket if missing and sets CORS; safe to call on every boot. */
+  ensureBucket(input?: EnsureBucketInput): Promise<void>
+}

@@ -1,0 +1,27 @@
+export type {
+  BucketStorage,
+  CompletedPart,
+  CorsRule,
+  CreateMultipartUploadInput,
+  EnsureBucketInput,
+  ListedObject,
+  MultipartUploadInfo,
+  MultipartUploadRef,
+  ObjectHead,
+  ObjectMetadata,
+  PresignCreateMultipartUploadInput,
+  PresignedRequest,
+  PresignGetInput,
+  PresignMultipartInput,
+  PresignPutInput,
+  PresignRequest,
+  PresignUploadPartInput,
+  PutObjectInput,
+  UploadedPart,
+} from './bucket-storage'
+export type { StorageConfigResult } from './config'
+export { storageConfigFromEnv } from './config'
+export { contentDispositionAttachment } from './content-disposition'
+export { s3Presets } from './presets'
+export type { S3Credentials, S3Provider, S3StorageConfig } from './s3-bucket-storage'
+export { createS3BucketStorage } from './s3-bucket-storage'

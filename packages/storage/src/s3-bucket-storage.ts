@@ -1,0 +1,461 @@
+import { Readable } from 'node:stream'
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  ListPartsCommand,
+  PutBucketCorsCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3'
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
+import type {
+  BucketStorage,
+  ListedObject,
+  MultipartUploadInfo,
+  ObjectMetadata,
+  PresignedRequest,
+  UploadedPart,
+} from './bucket-storage'
+
+export type S3Provider = 'aws' | 'r2' | 'minio' | 'local'
+
+export interface S3Credentials {
+  accessKeyId: string
+  secretAccessKey: string
+  sessionToken?: string
+}
+
+export interface S3StorageConfig {
+  bucket: string
+  /** Signing region. R2 uses `auto`; MinIO and local-s3 accept anything and conventionally use `us-east-1`. */
+  region: string
+  /** Omit for AWS (the SDK derives it from the region); required for every other provider. */
+  endpoint?: string
+  /**
+   * Default false (virtual-hosted `bucket.host`, what AWS prefers). Set true for servers that have one
+   * hostname and no wildcard DNS/TLS (MinIO, local-s3, most self-hosted S3).
+   */
+  forcePathStyle?: boolean
+  /** Default: the AWS SDK's credential chain (env, shared config, instance role); only useful on AWS. */
+  credentials?: S3Credentials
+  /** Which provider's quirks apply; only changes how a missing bucket is created. Default: plain S3. */
+  provider?: S3Provider
+}
+
+const MAX_EXPIRES_IN_SECONDS = 7 * 24 * 60 * 60
+const DELETE_BATCH_SIZE = 1000
+const METADATA_NAME = /^[a-z0-9][a-z0-9-]*$/
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/
+
+export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
+  const { bucket } = config
+  const client = new S3Client({
+    region: config.region,
+    ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
+    forcePathStyle: config.forcePathStyle ?? false,
+    ...(config.credentials === undefined ? {} : { credentials: config.credentials }),
+    // Since 3.729 the SDK adds CRC32 checksums to every upload by default. On a presigned URL that
+    // means an `x-amz-checksum-crc32` (of an empty body, computed at signing time) or an
+    // `x-amz-sdk-checksum-algorithm` parameter the browser cannot satisfy, and R2, older MinIO and
+    // other S3-compatible stores reject or mis-handle them. Checksums are then only sent where the S3
+    // API requires one (DeleteObjects, PutBucketCors), and responses are not failed over a
+    // checksum a provider computes differently.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  })
+
+  type PresignOptions = NonNullable<Parameters<typeof getSignedUrl>[2]>
+
+  // getSignedUrl's generics only line up for a concrete command type, so callers pass a callback.
+  async function sign(
+    presignUrl: (options: PresignOptions) => Promise<string>,
+    method: PresignedRequest['method'],
+    expiresInSeconds: number,
+    headers: Record<string, string> = {},
+  ): Promise<PresignedRequest> {
+    assertExpiry(expiresInSeconds)
+    const names = Object.keys(headers)
+    const url = await presignUrl({
+      expiresIn: expiresInSeconds,
+      // The presigner never signs Content-Type unless told to; signing it stops a client from
+      // uploading a different type than the one the server checked.
+      signableHeaders: new Set(names),
+      // x-amz-* headers are otherwise moved into the query string, where not every provider reads
+      // them; kept as signed headers the bucket must see them on the request itself.
+      unhoistableHeaders: new Set(names.filter((name) => name.startsWith('x-amz-'))),
+    })
+    return { url, method, headers }
+  }
+
+  const storage: BucketStorage = {
+    async presignPut({ key, contentType, contentLength, expiresInSeconds, metadata }) {
+      assertLength(contentLength, 'contentLength')
+      const command = new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        ContentType: contentType,
+        ContentLength: contentLength,
+        ...metadataInput(metadata),
+      })
+      return sign((options) => getSignedUrl(client, command, options), 'PUT', expiresInSeconds, {
+        'content-type': contentType,
+        ...metadataHeaders(metadata),
+      })
+    },
+
+    async presignCreateMultipartUpload({ key, contentType, metadata, expiresInSeconds }) {
+      const command = new CreateMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        ContentType: contentType,
+        ...metadataInput(metadata),
+      })
+      return sign((options) => getSignedUrl(client, command, options), 'POST', expiresInSeconds, {
+        'content-type': contentType,
+        ...metadataHeaders(metadata),
+      })
+    },
+
+    async presignUploadPart({ key, uploadId, partNumber, contentLength, expiresInSeconds }) {
+      assertPartNumber(partNumber)
+      assertLength(contentLength, 'contentLength')
+      const command = new UploadPartCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: uploadId,
+        PartNumber: partNumber,
+        ContentLength: contentLength,
+      })
+      return sign((options) => getSignedUrl(client, command, options), 'PUT', expiresInSeconds)
+    },
+
+    async presignCompleteMultipartUpload({ key, uploadId, expiresInSeconds }) {
+      const command = new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })
+      return sign((options) => getSignedUrl(client, command, options), 'POST', expiresInSeconds)
+    },
+
+    async presignListParts({ key, uploadId, expiresInSeconds }) {
+      const command = new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId })
+      return sign((options) => getSignedUrl(client, command, options), 'GET', expiresInSeconds)
+    },
+
+    async presignAbortMultipartUpload({ key, uploadId, expiresInSeconds }) {
+      const command = new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })
+      return sign((options) => getSignedUrl(client, command, options), 'DELETE', expiresInSeconds)
+    },
+
+    async presign(request) {
+      switch (request.operation) {
+        case 'putObject':
+          return storage.presignPut(request)
+        case 'createMultipartUpload':
+          return storage.presignCreateMultipartUpload(request)
+        case 'uploadPart':
+          return storage.presignUploadPart(request)
+        case 'completeMultipartUpload':
+          return storage.presignCompleteMultipartUpload(request)
+        case 'listParts':
+          return storage.presignListParts(request)
+        case 'abortMultipartUpload':
+          return storage.presignAbortMultipartUpload(request)
+        default: {
+          const unknown: never = request
+          throw new TypeError(`Unknown presign operation ${JSON.stringify(unknown)}`)
+        }
+      }
+    },
+
+    async createMultipartUpload({ key, contentType, metadata }) {
+      const output = await client.send(
+        new CreateMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          ContentType: contentType,
+          ...metadataInput(metadata),
+        }),
+      )
+      if (!output.UploadId) throw new Error(`CreateMultipartUpload for ${key} returned no UploadId`)
+      return { uploadId: output.UploadId }
+    },
+
+    async completeMultipartUpload({ key, uploadId, parts }) {
+      const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber)
+      const output = await client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: {
+            Parts: sorted.map((part) => ({ PartNumber: part.partNumber, ETag: part.etag })),
+          },
+        }),
+      )
+      return { etag: output.ETag }
+    },
+
+    async listParts({ key, uploadId }) {
+      const parts: UploadedPart[] = []
+      let marker: string | undefined
+      do {
+        const output = await client.send(
+          new ListPartsCommand({
+            Bucket: bucket,
+            Key: key,
+            UploadId: uploadId,
+            ...(marker === undefined ? {} : { PartNumberMarker: marker }),
+          }),
+        )
+        for (const part of output.Parts ?? []) {
+          if (part.PartNumber === undefined || part.ETag === undefined) continue
+          parts.push({ partNumber: part.PartNumber, etag: part.ETag, size: part.Size ?? 0 })
+        }
+        marker = output.IsTruncated ? output.NextPartNumberMarker : undefined
+      } while (marker !== undefined)
+      return parts.sort((a, b) => a.partNumber - b.partNumber)
+    },
+
+    async abortMultipartUpload({ key, uploadId }) {
+      await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
+    },
+
+    async listMultipartUploads(input = {}) {
+      const uploads: MultipartUploadInfo[] = []
+      let keyMarker: string | undefined
+      let uploadIdMarker: string | undefined
+      let truncated = false
+      do {
+        const output = await client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: bucket,
+            ...(input.prefix === undefined ? {} : { Prefix: input.prefix }),
+            ...(keyMarker === undefined ? {} : { KeyMarker: keyMarker }),
+            ...(uploadIdMarker === undefined ? {} : { UploadIdMarker: uploadIdMarker }),
+          }),
+        )
+        for (const upload of output.Uploads ?? []) {
+          if (upload.Key === undefined || upload.UploadId === undefined) continue
+          uploads.push({ key: upload.Key, uploadId: upload.UploadId, initiated: upload.Initiated })
+        }
+        keyMarker = output.NextKeyMarker
+        uploadIdMarker = output.NextUploadIdMarker
+        // A provider that claims more pages but gives no marker would loop forever.
+        truncated = output.IsTruncated === true && keyMarker !== undefined
+      } while (truncated)
+      return uploads
+    },
+
+    async presignGet({ key, expiresInSeconds, responseContentDisposition, responseContentType }) {
+      const command = new GetObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        ...(responseContentDisposition === undefined
+          ? {}
+          : { ResponseContentDisposition: responseContentDisposition }),
+        ...(responseContentType === undefined ? {} : { ResponseContentType: responseContentType }),
+      })
+      return (await sign((options) => getSignedUrl(client, command, options), 'GET', expiresInSeconds)).url
+    },
+
+    async head(key) {
+      try {
+        const output = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))
+        return {
+          size: output.ContentLength ?? 0,
+          contentType: output.ContentType,
+          etag: output.ETag,
+          lastModified: output.LastModified,
+        }
+      } catch (error) {
+        if (statusOf(error) === 404) return null
+        throw error
+      }
+    },
+
+    async readRange(key, start, endInclusive) {
+      assertLength(start, 'start')
+      assertLength(endInclusive, 'endInclusive')
+      if (endInclusive < start) throw new RangeError('readRange: endInclusive must be >= start')
+      try {
+        const output = await client.send(
+          new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${endInclusive}` }),
+        )
+        const bytes = (await output.Body?.transformToByteArray()) ?? new Uint8Array()
+        // A server that ignores Range answers 200 with the whole object.
+        return output.$metadata.httpStatusCode === 206 ? bytes : bytes.subarray(start, endInclusive + 1)
+      } catch (error) {
+        // 416: the object is shorter than `start` (including empty objects).
+        if (statusOf(error) === 416) return new Uint8Array()
+        throw error
+      }
+    },
+
+    async putObject({ key, body, contentType, contentLength }) {
+      assertLength(contentLength, 'contentLength')
+      await client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ContentType: contentType,
+          ContentLength: contentLength,
+        }),
+      )
+    },
+
+    async getObjectStream(key) {
+      const output = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
+      if (!(output.Body instanceof Readable)) throw new Error(`GetObject for ${key} returned no Node stream`)
+      return output.Body
+    },
+
+    async deleteObject(key) {
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }))
+    },
+
+    async deleteObjects(keys) {
+      const failures: string[] = []
+      for (let offset = 0; offset < keys.length; offset += DELETE_BATCH_SIZE) {
+        const batch = keys.slice(offset, offset + DELETE_BATCH_SIZE)
+        const output = await client.send(
+          new DeleteObjectsCommand({
+            Bucket: bucket,
+            Delete: { Objects: batch.map((key) => ({ Key: key })), Quiet: true },
+          }),
+        )
+        for (const error of output.Errors ?? []) {
+          failures.push(`${error.Key ?? '?'}: ${error.Code ?? 'Error'} ${error.Message ?? ''}`.trim())
+        }
+      }
+      if (failures.length > 0) {
+        throw new Error(`Failed to delete ${failures.length} object(s): ${failures.join('; ')}`)
+      }
+    },
+
+    async *list({ prefix }) {
+      let token: string | undefined
+      do {
+        const output = await client.send(
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: prefix,
+            ...(token === undefined ? {} : { ContinuationToken: token }),
+          }),
+        )
+        for (const object of output.Contents ?? []) {
+          if (object.Key === undefined) continue
+          const listed: ListedObject = {
+            key: object.Key,
+            size: object.Size ?? 0,
+            lastModified: object.LastModified,
+          }
+          yield listed
+        }
+        token = output.IsTruncated ? output.NextContinuationToken : undefined
+      } while (token !== undefined)
+    },
+
+    async checkBucket() {
+      // HeadBucket proves credentials, endpoint and bucket at once, without listing anything.
+      await client.send(new HeadBucketCommand({ Bucket: bucket }))
+    },
+
+    async ensureBucket(input = {}) {
+      if (!(await bucketExists())) {
+        try {
+          await client.send(new CreateBucketCommand({ Bucket: bucket, ...createBucketConfiguration(config) }))
+        } catch (error) {
+          // Another process booting at the same time won the race: the bucket is there, which is the goal.
+          if (!(error instanceof Error && error.name === 'BucketAlreadyOwnedByYou')) throw error
+        }
+      }
+      if (input.cors !== undefined) {
+        await client.send(
+          new PutBucketCorsCommand({
+            Bucket: bucket,
+            CORSConfiguration: {
+              CORSRules: input.cors.map((rule) => ({
+                AllowedOrigins: rule.allowedOrigins,
+                AllowedMethods: rule.allowedMethods,
+                ...(rule.allowedHeaders === undefined ? {} : { AllowedHeaders: rule.allowedHeaders }),
+                ...(rule.exposeHeaders === undefined ? {} : { ExposeHeaders: rule.exposeHeaders }),
+                ...(rule.maxAgeSeconds === undefined ? {} : { MaxAgeSeconds: rule.maxAgeSeconds }),
+              })),
+            },
+          }),
+        )
+      }
+    },
+  }
+
+  async function bucketExists(): Promise<boolean> {
+    try {
+      await client.send(new HeadBucketCommand({ Bucket: bucket }))
+      return true
+    } catch (error) {
+      if (statusOf(error) === 404) return false
+      throw error
+    }
+  }
+
+  return storage
+}
+
+/**
+ * AWS creates buckets in us-east-1 unless told otherwise (and refuses a mismatching signing region);
+ * R2's `auto` is not a location, so it is never sent.
+ */
+function createBucketConfiguration(config: S3StorageConfig) {
+  if (config.region === 'us-east-1' || config.region === 'auto' || config.provider === 'r2') return {}
+  return { CreateBucketConfiguration: { LocationConstraint: config.region as never } }
+}
+
+function statusOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null || !('$metadata' in error)) return undefined
+  const metadata = (error as { $metadata?: { httpStatusCode?: number } }).$metadata
+  return metadata?.httpStatusCode
+}
+
+function metadataInput(metadata: ObjectMetadata | undefined): { Metadata?: Record<string, string> } {
+  if (metadata === undefined) return {}
+  for (const [name, value] of Object.entries(metadata)) {
+    if (!METADATA_NAME.test(name)) {
+      throw new TypeError(`Metadata name '${name}' must be lowercase letters, digits and dashes`)
+    }
+    if (!PRINTABLE_ASCII.test(value)) throw new TypeError(`Metadata '${name}' must be printable ASCII`)
+  }
+  return { Metadata: metadata }
+}
+
+function metadataHeaders(metadata: ObjectMetadata | undefined): Record<string, string> {
+  const headers: Record<string, string> = {}
+  for (const [name, value] of Object.entries(metadata ?? {})) headers[`x-amz-meta-${name}`] = value
+  return headers
+}
+
+function assertExpiry(seconds: number): void {
+  // The SDK rejects longer expiries with a bare string, not an Error; SigV4 caps them at 7 days.
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_EXPIRES_IN_SECONDS) {
+    throw new RangeError(`expiresInSeconds must be an integer from 1 to ${MAX_EXPIRES_IN_SECONDS}`)
+  }
+}
+
+function assertLength(value: number, name: string): void {
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new RangeError(`${name} must be a non-negative integer`)
+}
+
+function assertPartNumber(partNumber: number): void {
+  if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10_000) {
+    throw new RangeError('partNumber must be an integer from 1 to 10000')
+  }
+}
