@@ -11,7 +11,8 @@ const hasInitdb =
   pgDirs.some((dir) => existsSync(`${dir}/initdb`))
 
 const missing = []
-if (!existsSync(chromium)) missing.push(`Chromium at ${chromium} (apt-get install -y chromium, or set CHROMIUM_PATH)`)
+if (!existsSync(chromium))
+  missing.push(`Chromium at ${chromium} (apt-get install -y chromium, or set CHROMIUM_PATH)`)
 if (!hasInitdb) missing.push('PostgreSQL server binaries: initdb, pg_ctl (apt-get install -y postgresql)')
 if (missing.length > 0) {
   console.error(`pnpm test needs:\n${missing.map((m) => `  - ${m}`).join('\n')}`)
@@ -37,5 +38,6 @@ for (const [name, [command, ...args]] of steps) {
 console.log('\n━━ summary')
 for (const r of results) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name} (${r.seconds} s)`)
 const failed = results.filter((r) => !r.ok).length
-if (results.length < steps.length) console.log(`skipped after the first failure: ${steps.length - results.length} step(s)`)
+if (results.length < steps.length)
+  console.log(`skipped after the first failure: ${steps.length - results.length} step(s)`)
 process.exit(failed > 0 || results.length < steps.length ? 1 : 0)

@@ -22,7 +22,9 @@ export async function freePort(): Promise<number> {
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => {
       const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))))
+      server.close(() =>
+        typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port')),
+      )
     })
   })
 }
@@ -32,7 +34,11 @@ export function makeDataDir(): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) }
 }
 
-function spawnDemo(dataDir: string, port: number, env: Record<string, string> = {}): { child: ChildProcess; output: () => string } {
+function spawnDemo(
+  dataDir: string,
+  port: number,
+  env: Record<string, string> = {},
+): { child: ChildProcess; output: () => string } {
   const child = spawn(process.execPath, ['--import', 'tsx', mainScript], {
     cwd: join(repoRoot, 'apps/demo'),
     env: { ...process.env, UPKIT_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ...env },
@@ -49,7 +55,11 @@ function spawnDemo(dataDir: string, port: number, env: Record<string, string> = 
 }
 
 /** Starts the built demo as its own process (as `pnpm start` would) and waits until /healthz says 200. */
-export async function startDemo(options: { dataDir: string; port?: number; env?: Record<string, string> }): Promise<DemoProcess> {
+export async function startDemo(options: {
+  dataDir: string
+  port?: number
+  env?: Record<string, string>
+}): Promise<DemoProcess> {
   const port = options.port ?? (await freePort())
   const url = `http://127.0.0.1:${port}`
   const { child, output } = spawnDemo(options.dataDir, port, options.env)

@@ -29,7 +29,7 @@ test.describe('embedded defaults', () => {
     expect(response.status()).toBe(200)
     const body = await response.json()
     expect(body.ok).toBe(true)
-    expect(body.checks.database.uses).toMatch(/^pglite /)
+    expect(body.checks.database.uses).toMatch(/^PGlite at /)
     expect(body.checks.bucket.uses).toMatch(/^local-s3 http:\/\/127\.0\.0\.1:\d+\/upkit$/)
   })
 

@@ -12,7 +12,19 @@ function png(width: number, height: number): Uint8Array {
 function jpeg(width: number, height: number): Uint8Array {
   // SOI, an APP0 segment to skip, then SOF0 with the frame size.
   const app0 = [0xff, 0xe0, 0x00, 0x10, ...new Array(14).fill(0)]
-  const sof0 = [0xff, 0xc0, 0x00, 0x11, 0x08, height >> 8, height & 0xff, width >> 8, width & 0xff, 3, ...new Array(9).fill(0)]
+  const sof0 = [
+    0xff,
+    0xc0,
+    0x00,
+    0x11,
+    0x08,
+    height >> 8,
+    height & 0xff,
+    width >> 8,
+    width & 0xff,
+    3,
+    ...new Array(9).fill(0),
+  ]
   return new Uint8Array([0xff, 0xd8, ...app0, ...sof0])
 }
 
@@ -30,7 +42,9 @@ describe('readImageInfo', () => {
   it('reads PNG, JPEG, GIF and WebP dimensions from headers', () => {
     expect(readImageInfo(png(640, 480))).toEqual({ type: 'image/png', width: 640, height: 480 })
     expect(readImageInfo(jpeg(1024, 768))).toEqual({ type: 'image/jpeg', width: 1024, height: 768 })
-    expect(readImageInfo(new Uint8Array([...new TextEncoder().encode('GIF89a'), 0x20, 0x00, 0x10, 0x00]))).toEqual({
+    expect(
+      readImageInfo(new Uint8Array([...new TextEncoder().encode('GIF89a'), 0x20, 0x00, 0x10, 0x00])),
+    ).toEqual({
       type: 'image/gif',
       width: 32,
       height: 16,
@@ -43,7 +57,9 @@ describe('readImageInfo', () => {
   })
 
   it('returns null for non-images, truncated headers and zero sizes', () => {
-    expect(readImageInfo(new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg"><script/></svg>'))).toBeNull()
+    expect(
+      readImageInfo(new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg"><script/></svg>')),
+    ).toBeNull()
     expect(readImageInfo(png(10, 10).subarray(0, 20))).toBeNull()
     expect(readImageInfo(png(0, 10))).toBeNull()
     expect(readImageInfo(jpeg(10, 10).subarray(0, 12))).toBeNull()

@@ -1,7 +1,18 @@
-export { isUpkitError, UPKIT_ERROR_CODES, UpkitError } from './errors'
+export type {
+  CreatedUpload,
+  SignedPart,
+  SignedRequest,
+  SignRequestInput,
+  UploadApi,
+  UploadRecord,
+} from './api-types'
 export type { UpkitErrorCode, UpkitTransportCode } from './errors'
-export { buildObjectKey, companyKeyPrefix, parseObjectKey } from './keys'
+export { isUpkitError, UPKIT_ERROR_CODES, UpkitError } from './errors'
+export type { ImageInfo } from './image-info'
+export { readImageInfo } from './image-info'
 export type { KeyScope, ObjectKeyParts } from './keys'
+export { buildObjectKey, companyKeyPrefix, parseObjectKey } from './keys'
+export type { FileDescription, FileKind, FilePolicy } from './policies'
 export {
   assertFileAllowed,
   checkFileAllowed,
@@ -11,7 +22,7 @@ export {
   IMAGE_TYPES,
   normalizeMimeType,
 } from './policies'
-export type { FileDescription, FileKind, FilePolicy } from './policies'
+export type { CreateUploadInput } from './schemas'
 export {
   createUploadInputSchema,
   fileKindSchema,
@@ -19,9 +30,9 @@ export {
   signInInputSchema,
   uploadIdSchema,
 } from './schemas'
-export type { CreateUploadInput } from './schemas'
 export { formatBytes, GiB, KiB, MiB } from './sizes'
 export { bytesMatchType, SNIFF_BYTES, sniffImageType } from './sniff'
+export type { TransferPlan } from './transfer'
 export {
   MAX_PREFERRED_PART_SIZE,
   MIN_PART_SIZE,
@@ -31,7 +42,3 @@ export {
   S3_MAX_PARTS,
   S3_MIN_PART_SIZE,
 } from './transfer'
-export type { TransferPlan } from './transfer'
-export type { CreatedUpload, SignedPart, SignedRequest, SignRequestInput, UploadApi, UploadRecord } from './api-types'
-export { readImageInfo } from './image-info'
-export type { ImageInfo } from './image-info'

@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest'
 import { buildObjectKey, companyKeyPrefix, parseObjectKey } from './keys'
 
 describe('object keys', () => {
-  const parts = { companyId: randomUUID(), scope: 'tasks', ownerId: randomUUID(), uploadId: randomUUID() } as const
+  const parts = {
+    companyId: randomUUID(),
+    scope: 'tasks',
+    ownerId: randomUUID(),
+    uploadId: randomUUID(),
+  } as const
 
   it('round-trips and starts with the company prefix', () => {
     const key = buildObjectKey(parts)

@@ -19,7 +19,8 @@ export function buildObjectKey(parts: ObjectKeyParts): string {
     ['ownerId', parts.ownerId],
     ['uploadId', parts.uploadId],
   ] as const) {
-    if (!UUID.test(value)) throw new TypeError(`${name} must be a lowercase UUID, got ${JSON.stringify(value)}`)
+    if (!UUID.test(value))
+      throw new TypeError(`${name} must be a lowercase UUID, got ${JSON.stringify(value)}`)
   }
   return `companies/${parts.companyId}/${parts.scope}/${parts.ownerId}/${parts.uploadId}`
 }

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { bytesMatchType, sniffImageType } from './sniff'
 
 const bytes = (...parts: (string | number[])[]) =>
-  new Uint8Array(parts.flatMap((part) => (typeof part === 'string' ? [...new TextEncoder().encode(part)] : part)))
+  new Uint8Array(
+    parts.flatMap((part) => (typeof part === 'string' ? [...new TextEncoder().encode(part)] : part)),
+  )
 
 const png = bytes([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'rest')
 const jpeg = bytes([0xff, 0xd8, 0xff, 0xe0], 'JFIF')

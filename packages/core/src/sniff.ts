@@ -15,7 +15,8 @@ const isJpeg = startsWith([0xff, 0xd8, 0xff])
 const isGif: Matcher = (head) => startsWith(ascii('GIF87a'))(head) || startsWith(ascii('GIF89a'))(head)
 const isWebp: Matcher = (head) => startsWith(ascii('RIFF'))(head) && startsWith(ascii('WEBP'), 8)(head)
 const isPdf = startsWith(ascii('%PDF-'))
-const isZip: Matcher = (head) => startsWith([0x50, 0x4b, 0x03, 0x04])(head) || startsWith([0x50, 0x4b, 0x05, 0x06])(head)
+const isZip: Matcher = (head) =>
+  startsWith([0x50, 0x4b, 0x03, 0x04])(head) || startsWith([0x50, 0x4b, 0x05, 0x06])(head)
 const isMp4 = startsWith(ascii('ftyp'), 4)
 
 const MARKUP_START = /^\s*<(?:!doctype|html|head|body|script|svg|\?xml|iframe|object|embed)/i
@@ -54,7 +55,9 @@ export function bytesMatchType(mimeType: string, head: Uint8Array): boolean {
 }
 
 /** The image type the bytes are, if they are one of the image types upkit accepts. */
-export function sniffImageType(head: Uint8Array): 'image/png' | 'image/jpeg' | 'image/gif' | 'image/webp' | null {
+export function sniffImageType(
+  head: Uint8Array,
+): 'image/png' | 'image/jpeg' | 'image/gif' | 'image/webp' | null {
   if (isPng(head)) return 'image/png'
   if (isJpeg(head)) return 'image/jpeg'
   if (isGif(head)) return 'image/gif'

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { GiB, MiB } from './sizes'
-import { MULTIPART_THRESHOLD, partContentLength, planTransfer, S3_MAX_PARTS, S3_MIN_PART_SIZE } from './transfer'
+import {
+  MULTIPART_THRESHOLD,
+  partContentLength,
+  planTransfer,
+  S3_MAX_PARTS,
+  S3_MIN_PART_SIZE,
+} from './transfer'
 
 describe('planTransfer', () => {
   it('sends files up to the threshold in one PUT', () => {

@@ -17,7 +17,12 @@ export const MAX_PREFERRED_PART_SIZE = 64 * MiB
 
 export type TransferPlan =
   | { readonly type: 'single'; readonly size: number }
-  | { readonly type: 'multipart'; readonly size: number; readonly partSize: number; readonly partCount: number }
+  | {
+      readonly type: 'multipart'
+      readonly size: number
+      readonly partSize: number
+      readonly partCount: number
+    }
 
 /**
  * Chooses how a file of `size` bytes travels. Multipart parts aim at about 16 per file (enough to keep several
@@ -25,7 +30,10 @@ export type TransferPlan =
  */
 export function planTransfer(size: number): TransferPlan {
   if (size <= MULTIPART_THRESHOLD) return { type: 'single', size }
-  const preferred = Math.min(MAX_PREFERRED_PART_SIZE, Math.max(MIN_PART_SIZE, Math.ceil(size / 16 / MiB) * MiB))
+  const preferred = Math.min(
+    MAX_PREFERRED_PART_SIZE,
+    Math.max(MIN_PART_SIZE, Math.ceil(size / 16 / MiB) * MiB),
+  )
   const partSize = Math.max(preferred, Math.ceil(size / S3_MAX_PARTS / MiB) * MiB)
   return { type: 'multipart', size, partSize, partCount: Math.ceil(size / partSize) }
 }

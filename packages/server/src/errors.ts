@@ -5,8 +5,13 @@ import { isUpkitError, type UpkitErrorCode } from '@upkit/core'
 /** The one place where a domain error becomes a transport error; the original stays as `cause`. */
 export function toTRPCError(error: unknown): TRPCError {
   if (error instanceof TRPCError) return error
-  if (isUpkitError(error)) return new TRPCError({ code: error.transportCode, message: error.message, cause: error })
-  return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Something went wrong on our side.', cause: error })
+  if (isUpkitError(error))
+    return new TRPCError({ code: error.transportCode, message: error.message, cause: error })
+  return new TRPCError({
+    code: 'INTERNAL_SERVER_ERROR',
+    message: 'Something went wrong on our side.',
+    cause: error,
+  })
 }
 
 /**

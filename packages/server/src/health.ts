@@ -14,7 +14,10 @@ export interface HealthReport {
  * Pings every dependency in parallel. A check that takes longer than `timeoutMs` counts as down: a health
  * endpoint that hangs is worse for a load balancer than one that says 503.
  */
-export async function runHealthChecks(checks: Record<string, HealthCheck>, timeoutMs = 3000): Promise<HealthReport> {
+export async function runHealthChecks(
+  checks: Record<string, HealthCheck>,
+  timeoutMs = 3000,
+): Promise<HealthReport> {
   const entries = await Promise.all(
     Object.entries(checks).map(async ([name, check]) => {
       let timer: NodeJS.Timeout | undefined

@@ -452,10 +452,16 @@ describe('ensureBucket', () => {
 describe('checkBucket', () => {
   it('resolves for the configured bucket and rejects for a missing one or a wrong secret', async () => {
     await expect(storage.checkBucket()).resolves.toBeUndefined()
-    const missing = createS3BucketStorage(s3Presets.local({ endpoint: server.endpoint, bucket: 'no-such-bucket', credentials }))
+    const missing = createS3BucketStorage(
+      s3Presets.local({ endpoint: server.endpoint, bucket: 'no-such-bucket', credentials }),
+    )
     await expect(missing.checkBucket()).rejects.toThrow()
     const wrongSecret = createS3BucketStorage(
-      s3Presets.local({ endpoint: server.endpoint, bucket: BUCKET, credentials: { ...credentials, secretAccessKey: 'wrong' } }),
+      s3Presets.local({
+        endpoint: server.endpoint,
+        bucket: BUCKET,
+        credentials: { ...credentials, secretAccessKey: 'wrong' },
+      }),
     )
     await expect(wrongSecret.checkBucket()).rejects.toThrow()
   })

@@ -10,8 +10,8 @@ import { createUpkitHttpHandler, type UpkitUser } from '@upkit/server'
 import { type BucketStorage, createS3BucketStorage, s3Presets } from '@upkit/storage'
 import type { DemoConfig } from './config'
 import { createAppRouter } from './router'
-import { seedDemoData } from './seed'
 import { loadOrCreateSecret } from './secrets'
+import { seedDemoData } from './seed'
 import { readCookie, SESSION_COOKIE, SessionCodec } from './session'
 import { createStaticHandler } from './static-files'
 import type { DemoContext } from './trpc'
@@ -48,7 +48,10 @@ export async function startDemoServer(config: DemoConfig): Promise<DemoServer> {
       storage = createS3BucketStorage(config.storage)
       storageDescription = `s3 ${config.storage.endpoint ?? config.storage.region}/${config.storage.bucket}`
     } else {
-      const credentials = { accessKeyId: 'upkit-local', secretAccessKey: loadOrCreateSecret(join(config.dataDir, 'local-s3-secret')) }
+      const credentials = {
+        accessKeyId: 'upkit-local',
+        secretAccessKey: loadOrCreateSecret(join(config.dataDir, 'local-s3-secret')),
+      }
       localS3 = await startLocalS3({
         dir: join(config.dataDir, 's3'),
         port: config.localS3Port,
@@ -56,11 +59,15 @@ export async function startDemoServer(config: DemoConfig): Promise<DemoServer> {
       })
       const server = localS3
       cleanups.push(() => server.close())
-      storage = createS3BucketStorage(s3Presets.local({ endpoint: localS3.endpoint, bucket: LOCAL_BUCKET, credentials }))
+      storage = createS3BucketStorage(
+        s3Presets.local({ endpoint: localS3.endpoint, bucket: LOCAL_BUCKET, credentials }),
+      )
       storageDescription = `local-s3 ${localS3.endpoint}/${LOCAL_BUCKET}`
     }
 
-    const sessions = new SessionCodec(config.sessionSecret ?? loadOrCreateSecret(join(config.dataDir, 'session-secret')))
+    const sessions = new SessionCodec(
+      config.sessionSecret ?? loadOrCreateSecret(join(config.dataDir, 'session-secret')),
+    )
     const secureCookies = config.publicUrl.startsWith('https:')
     const appRouter = createAppRouter({ prisma: database.prisma, storage })
 
@@ -83,7 +90,8 @@ export async function startDemoServer(config: DemoConfig): Promise<DemoServer> {
           ),
       }),
       onError: ({ error, path }) => {
-        if (error.code === 'INTERNAL_SERVER_ERROR') console.error(`tRPC ${path ?? '?'} failed:`, error.cause ?? error)
+        if (error.code === 'INTERNAL_SERVER_ERROR')
+          console.error(`tRPC ${path ?? '?'} failed:`, error.cause ?? error)
       },
     })
     const upkitHttp = createUpkitHttpHandler({
@@ -124,7 +132,9 @@ export async function startDemoServer(config: DemoConfig): Promise<DemoServer> {
     if (localS3) {
       // Browsers PUT straight to the bucket, so the bucket must allow the app's origin (and expose ETag,
       // which multipart uploads need to complete).
-      const origins = [...new Set([config.port === 0 ? url : config.publicUrl, url, url.replace('127.0.0.1', 'localhost')])]
+      const origins = [
+        ...new Set([config.port === 0 ? url : config.publicUrl, url, url.replace('127.0.0.1', 'localhost')]),
+      ]
       await storage.ensureBucket({
         cors: [
           {

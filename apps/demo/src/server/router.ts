@@ -21,8 +21,12 @@ export function createAppRouter({ prisma, storage }: { prisma: PrismaClient; sto
     auth: router({
       /** Demo sign-in: by email, no password. A real app plugs its own auth into the context instead. */
       signIn: publicProcedure.input(signInInputSchema).mutation(async ({ ctx, input }) => {
-        const user = await prisma.user.findUnique({ where: { email: input.email.toLowerCase() }, select: meSelect })
-        if (!user) throw new TRPCError({ code: 'NOT_FOUND', message: `No demo user has the email ${input.email}.` })
+        const user = await prisma.user.findUnique({
+          where: { email: input.email.toLowerCase() },
+          select: meSelect,
+        })
+        if (!user)
+          throw new TRPCError({ code: 'NOT_FOUND', message: `No demo user has the email ${input.email}.` })
         ctx.setSessionCookie(user.id)
         return user
       }),

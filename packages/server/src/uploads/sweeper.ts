@@ -43,7 +43,9 @@ export async function sweepUploads(options: SweepOptions): Promise<SweepReport> 
   })
   if (expired.length > 0) {
     await storage.deleteObjects(expired.map((row) => row.key))
-    await prisma.upload.deleteMany({ where: { id: { in: expired.map((row) => row.id) }, status: { not: UploadStatus.CONFIRMED } } })
+    await prisma.upload.deleteMany({
+      where: { id: { in: expired.map((row) => row.id) }, status: { not: UploadStatus.CONFIRMED } },
+    })
   }
 
   let orphanObjects = 0

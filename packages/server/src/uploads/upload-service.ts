@@ -8,10 +8,10 @@ import {
   normalizeMimeType,
   partContentLength,
   planTransfer,
-  SNIFF_BYTES,
   type SignedPart,
   type SignedRequest,
   type SignRequestInput,
+  SNIFF_BYTES,
   type TransferPlan,
   UpkitError,
   type UploadRecord,
@@ -60,7 +60,10 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
 
   /** Company-scoped lookup: another tenant's upload id answers exactly like a missing one. */
   async function findUpload(companyId: string, uploadId: string): Promise<InternalUpload> {
-    const row = await prisma.upload.findFirst({ where: { id: uploadId, companyId }, select: uploadInternalSelect })
+    const row = await prisma.upload.findFirst({
+      where: { id: uploadId, companyId },
+      select: uploadInternalSelect,
+    })
     if (!row) throw new UpkitError('NOT_FOUND', NOT_FOUND_MESSAGE)
     return row
   }
@@ -74,7 +77,8 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
   /** The caller's own upload, still PENDING and unexpired; `key`, when given, must be its key. */
   async function findSignable(companyId: string, uploadId: string, key?: string): Promise<InternalUpload> {
     const row = await findUpload(companyId, uploadId)
-    if (key !== undefined && row.key !== key) throw new UpkitError('FORBIDDEN', 'That key does not belong to this upload.')
+    if (key !== undefined && row.key !== key)
+      throw new UpkitError('FORBIDDEN', 'That key does not belong to this upload.')
     if (row.status !== UploadStatus.PENDING) {
       throw new UpkitError('UPLOAD_NOT_PENDING', `"${row.fileName}" is already ${row.status.toLowerCase()}.`)
     }
@@ -89,16 +93,28 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
     return new UpkitError('INVALID_INPUT', `"${row.fileName}" must be sent as ${expected}.`)
   }
 
-  function partLength(row: InternalUpload, plan: TransferPlan & { type: 'multipart' }, partNumber: number): number {
+  function partLength(
+    row: InternalUpload,
+    plan: TransferPlan & { type: 'multipart' },
+    partNumber: number,
+  ): number {
     const length = partContentLength(plan, partNumber)
-    if (length === null) throw new UpkitError('INVALID_INPUT', `Part numbers of "${row.fileName}" go from 1 to ${plan.partCount}.`)
+    if (length === null)
+      throw new UpkitError(
+        'INVALID_INPUT',
+        `Part numbers of "${row.fileName}" go from 1 to ${plan.partCount}.`,
+      )
     return length
   }
 
   /** The first signing for a multipart upload records its id, so cancel and the sweeper can abort it. */
   async function recordMultipartUploadId(row: InternalUpload, s3UploadId: string): Promise<void> {
     if (row.multipartUploadId === s3UploadId) return
-    await prisma.upload.update({ where: { id: row.id }, data: { multipartUploadId: s3UploadId }, select: { id: true } })
+    await prisma.upload.update({
+      where: { id: row.id },
+      data: { multipartUploadId: s3UploadId },
+      select: { id: true },
+    })
   }
 
   async function markFailed(row: InternalUpload, reason: string): Promise<void> {
@@ -121,7 +137,12 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
       if (!task) throw new UpkitError('NOT_FOUND', 'This task does not exist.')
 
       const id = randomUUID()
-      const key = buildObjectKey({ companyId: user.companyId, scope: 'tasks', ownerId: task.id, uploadId: id })
+      const key = buildObjectKey({
+        companyId: user.companyId,
+        scope: 'tasks',
+        ownerId: task.id,
+        uploadId: id,
+      })
       const transfer = planTransfer(input.size)
       const expiresAt = new Date(now().getTime() + pendingTtlMs)
       const row = await prisma.upload.create({
@@ -157,15 +178,27 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
       if (request.uploadId === undefined) {
         if (request.method === 'PUT') {
           if (plan.type !== 'single') throw wrongTransfer()
-          const signed = await storage.presignPut({ key, contentType: row.mimeType, contentLength: plan.size, expiresInSeconds })
+          const signed = await storage.presignPut({
+            key,
+            contentType: row.mimeType,
+            contentLength: plan.size,
+            expiresInSeconds,
+          })
           return { ...signed, key }
         }
         if (request.method === 'POST') {
           if (plan.type !== 'multipart') throw wrongTransfer()
-          const signed = await storage.presignCreateMultipartUpload({ key, contentType: row.mimeType, expiresInSeconds })
+          const signed = await storage.presignCreateMultipartUpload({
+            key,
+            contentType: row.mimeType,
+            expiresInSeconds,
+          })
           return { ...signed, key }
         }
-        throw new UpkitError('INVALID_INPUT', `A ${request.method} without a multipart upload id cannot be signed.`)
+        throw new UpkitError(
+          'INVALID_INPUT',
+          `A ${request.method} without a multipart upload id cannot be signed.`,
+        )
       }
 
       if (plan.type !== 'multipart') throw wrongTransfer()
@@ -174,7 +207,11 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
       switch (request.method) {
         case 'PUT': {
           const partNumber = request.partNumber ?? Number.NaN
-          const signed = await storage.presignUploadPart({ ...ref, partNumber, contentLength: partLength(row, plan, partNumber) })
+          const signed = await storage.presignUploadPart({
+            ...ref,
+            partNumber,
+            contentLength: partLength(row, plan, partNumber),
+          })
           return { ...signed, key }
         }
         case 'GET':
@@ -187,7 +224,12 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
     },
 
     /** Signs up to 100 parts in one call, each with its exact Content-Length. */
-    async signParts(companyId: string, uploadId: string, s3UploadId: string, partNumbers: readonly number[]): Promise<SignedPart[]> {
+    async signParts(
+      companyId: string,
+      uploadId: string,
+      s3UploadId: string,
+      partNumbers: readonly number[],
+    ): Promise<SignedPart[]> {
       const row = await findSignable(companyId, uploadId)
       const plan = planOf(row)
       if (plan.type !== 'multipart') throw wrongTransferError(row, plan)
@@ -215,11 +257,17 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
       const row = await findUpload(companyId, uploadId)
       if (row.status === UploadStatus.CONFIRMED) return toUploadRecord(row)
       if (row.status === UploadStatus.FAILED) {
-        throw new UpkitError('UPLOAD_NOT_PENDING', `The upload of "${row.fileName}" failed: ${row.failureReason ?? 'unknown reason'}`)
+        throw new UpkitError(
+          'UPLOAD_NOT_PENDING',
+          `The upload of "${row.fileName}" failed: ${row.failureReason ?? 'unknown reason'}`,
+        )
       }
       const head = await storage.head(row.key)
       if (!head) {
-        throw new UpkitError('OBJECT_MISSING', `"${row.fileName}" has not arrived in storage; send it before confirming.`)
+        throw new UpkitError(
+          'OBJECT_MISSING',
+          `"${row.fileName}" has not arrived in storage; send it before confirming.`,
+        )
       }
       const declared = Number(row.size)
       if (head.size !== declared) {
@@ -251,14 +299,21 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
     async cancel(companyId: string, uploadId: string): Promise<void> {
       const row = await findUpload(companyId, uploadId)
       if (row.status === UploadStatus.CONFIRMED) {
-        throw new UpkitError('UPLOAD_NOT_PENDING', `"${row.fileName}" is already uploaded; delete it instead.`)
+        throw new UpkitError(
+          'UPLOAD_NOT_PENDING',
+          `"${row.fileName}" is already uploaded; delete it instead.`,
+        )
       }
       await abortMultipartUploads(storage, row.key)
       await storage.deleteObject(row.key)
       await prisma.upload.deleteMany({ where: { id: row.id, status: { not: UploadStatus.CONFIRMED } } })
     },
 
-    async list(companyId: string, taskId: string, kind: 'attachment' | 'comment-image' = 'attachment'): Promise<UploadRecord[]> {
+    async list(
+      companyId: string,
+      taskId: string,
+      kind: 'attachment' | 'comment-image' = 'attachment',
+    ): Promise<UploadRecord[]> {
       const task = await prisma.task.findFirst({ where: { id: taskId, companyId }, select: { id: true } })
       if (!task) throw new UpkitError('NOT_FOUND', 'This task does not exist.')
       const rows = await prisma.upload.findMany({
@@ -270,14 +325,19 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
     },
 
     /** A short-lived signed GET that downloads (never renders) the file under its original name. */
-    async downloadUrl(companyId: string, uploadId: string, disposition: 'attachment' | 'inline' = 'attachment'): Promise<string> {
+    async downloadUrl(
+      companyId: string,
+      uploadId: string,
+      disposition: 'attachment' | 'inline' = 'attachment',
+    ): Promise<string> {
       const row = await findUpload(companyId, uploadId)
       if (row.status !== UploadStatus.CONFIRMED) throw new UpkitError('NOT_FOUND', NOT_FOUND_MESSAGE)
       const attachment = contentDispositionAttachment(row.fileName)
       return storage.presignGet({
         key: row.key,
         expiresInSeconds: downloadUrlTtlSeconds,
-        responseContentDisposition: disposition === 'inline' ? attachment.replace(/^attachment/, 'inline') : attachment,
+        responseContentDisposition:
+          disposition === 'inline' ? attachment.replace(/^attachment/, 'inline') : attachment,
         responseContentType: row.mimeType,
       })
     },
@@ -298,7 +358,8 @@ export type UploadService = ReturnType<typeof createUploadService>
 export async function abortMultipartUploads(storage: BucketStorage, key: string): Promise<void> {
   const uploads = await storage.listMultipartUploads({ prefix: key })
   await Promise.all(
-    uploads.filter((u) => u.key === key).map((u) => storage.abortMultipartUpload({ key: u.key, uploadId: u.uploadId })),
+    uploads
+      .filter((u) => u.key === key)
+      .map((u) => storage.abortMultipartUpload({ key: u.key, uploadId: u.uploadId })),
   )
 }
-

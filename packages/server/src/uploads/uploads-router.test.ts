@@ -9,7 +9,9 @@ import { sweepUploads } from './sweeper'
 import { createUploadsRouter } from './uploads-router'
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...randomBytes(2000)])
-const HTML = new TextEncoder().encode(`<!doctype html><script>alert(document.cookie)</script>${'x'.repeat(2000)}`)
+const HTML = new TextEncoder().encode(
+  `<!doctype html><script>alert(document.cookie)</script>${'x'.repeat(2000)}`,
+)
 
 let db: TestDatabase
 let bucket: TestBucket
@@ -17,7 +19,9 @@ let caller: ReturnType<typeof makeCallers>
 let ids: { acme: string; globex: string; ada: string; eve: string; acmeTask: string; globexTask: string }
 
 function makeCallers() {
-  const createCaller = createCallerFactory(createUploadsRouter({ prisma: db.prisma, storage: bucket.storage }))
+  const createCaller = createCallerFactory(
+    createUploadsRouter({ prisma: db.prisma, storage: bucket.storage }),
+  )
   return {
     ada: createCaller({ user: { id: ids.ada, companyId: ids.acme } }),
     eve: createCaller({ user: { id: ids.eve, companyId: ids.globex } }),
@@ -29,11 +33,21 @@ beforeAll(async () => {
   db = await startTestDatabase()
   bucket = await startTestBucket()
   const acme = await db.prisma.company.create({
-    data: { name: 'Acme', slug: 'acme', users: { create: { email: 'ada@acme.test', name: 'Ada' } }, tasks: { create: { title: 'A' } } },
+    data: {
+      name: 'Acme',
+      slug: 'acme',
+      users: { create: { email: 'ada@acme.test', name: 'Ada' } },
+      tasks: { create: { title: 'A' } },
+    },
     select: { id: true, users: { select: { id: true } }, tasks: { select: { id: true } } },
   })
   const globex = await db.prisma.company.create({
-    data: { name: 'Globex', slug: 'globex', users: { create: { email: 'eve@globex.test', name: 'Eve' } }, tasks: { create: { title: 'G' } } },
+    data: {
+      name: 'Globex',
+      slug: 'globex',
+      users: { create: { email: 'eve@globex.test', name: 'Eve' } },
+      tasks: { create: { title: 'G' } },
+    },
     select: { id: true, users: { select: { id: true } }, tasks: { select: { id: true } } },
   })
   ids = {
@@ -53,7 +67,11 @@ afterAll(async () => {
 })
 
 /** Asserts the tRPC code and the domain code together: both are part of the contract. */
-async function expectRefusal(promise: Promise<unknown>, trpcCode: TRPCError['code'], upkitCode?: UpkitErrorCode) {
+async function expectRefusal(
+  promise: Promise<unknown>,
+  trpcCode: TRPCError['code'],
+  upkitCode?: UpkitErrorCode,
+) {
   const error = await promise.then(
     () => null,
     (e: unknown) => e,
@@ -66,13 +84,26 @@ async function expectRefusal(promise: Promise<unknown>, trpcCode: TRPCError['cod
   return trpcError
 }
 
-async function put(request: { url: string; method: string; headers: Record<string, string> }, body: Uint8Array, headers: Record<string, string> = {}) {
+async function put(
+  request: { url: string; method: string; headers: Record<string, string> },
+  body: Uint8Array,
+  headers: Record<string, string> = {},
+) {
   return fetch(request.url, { method: request.method, headers: { ...request.headers, ...headers }, body })
 }
 
 async function uploadSingle(fileName: string, bytes: Uint8Array, mimeType: string) {
-  const created = await caller.ada.create({ taskId: ids.acmeTask, fileName, size: bytes.length, mimeType, kind: 'attachment' })
-  const signed = await caller.ada.sign({ uploadId: created.upload.id, request: { method: 'PUT', key: created.key } })
+  const created = await caller.ada.create({
+    taskId: ids.acmeTask,
+    fileName,
+    size: bytes.length,
+    mimeType,
+    kind: 'attachment',
+  })
+  const signed = await caller.ada.sign({
+    uploadId: created.upload.id,
+    request: { method: 'PUT', key: created.key },
+  })
   const response = await put(signed, bytes)
   expect(response.status).toBe(200)
   return created
@@ -89,16 +120,32 @@ describe('create', () => {
     )
     expect(tooLarge.message).toBe('"x.png" is 11 MiB; comment images can be at most 10 MiB.')
     await expectRefusal(
-      caller.ada.create({ ...base, fileName: 'x.svg', mimeType: 'image/svg+xml', size: 10, kind: 'attachment' }),
+      caller.ada.create({
+        ...base,
+        fileName: 'x.svg',
+        mimeType: 'image/svg+xml',
+        size: 10,
+        kind: 'attachment',
+      }),
       'UNSUPPORTED_MEDIA_TYPE',
       'FILE_TYPE_NOT_ALLOWED',
     )
-    await expectRefusal(caller.ada.create({ ...base, size: 0, kind: 'attachment' }), 'BAD_REQUEST', 'FILE_EMPTY')
+    await expectRefusal(
+      caller.ada.create({ ...base, size: 0, kind: 'attachment' }),
+      'BAD_REQUEST',
+      'FILE_EMPTY',
+    )
     expect(await db.prisma.upload.count()).toBe(before)
   })
 
   it("refuses another company's task and anonymous callers", async () => {
-    const input = { taskId: ids.globexTask, fileName: 'a.png', size: 10, mimeType: 'image/png', kind: 'attachment' } as const
+    const input = {
+      taskId: ids.globexTask,
+      fileName: 'a.png',
+      size: 10,
+      mimeType: 'image/png',
+      kind: 'attachment',
+    } as const
     await expectRefusal(caller.ada.create(input), 'NOT_FOUND', 'NOT_FOUND')
     await expectRefusal(caller.anonymous.create({ ...input, taskId: ids.acmeTask }), 'UNAUTHORIZED')
   })
@@ -111,7 +158,9 @@ describe('create', () => {
       mimeType: 'image/png',
       kind: 'attachment',
     })
-    expect(created.key).toMatch(new RegExp(`^companies/${ids.acme}/tasks/${ids.acmeTask}/${created.upload.id}$`))
+    expect(created.key).toMatch(
+      new RegExp(`^companies/${ids.acme}/tasks/${ids.acmeTask}/${created.upload.id}$`),
+    )
     expect(created.upload.status).toBe('pending')
     expect(created.transfer).toEqual({ type: 'single', size: 10 })
   })
@@ -138,17 +187,35 @@ describe('single PUT', () => {
   })
 
   it('gets 403 from the bucket for a larger body or another Content-Type than signed', async () => {
-    const created = await caller.ada.create({ taskId: ids.acmeTask, fileName: 'a.png', size: PNG.length, mimeType: 'image/png', kind: 'attachment' })
-    const signed = await caller.ada.sign({ uploadId: created.upload.id, request: { method: 'PUT', key: created.key } })
+    const created = await caller.ada.create({
+      taskId: ids.acmeTask,
+      fileName: 'a.png',
+      size: PNG.length,
+      mimeType: 'image/png',
+      kind: 'attachment',
+    })
+    const signed = await caller.ada.sign({
+      uploadId: created.upload.id,
+      request: { method: 'PUT', key: created.key },
+    })
     expect((await put(signed, new Uint8Array([...PNG, 1, 2, 3]))).status).toBe(403)
     expect((await put(signed, PNG, { 'content-type': 'text/html' })).status).toBe(403)
     expect(await bucket.storage.head(created.key)).toBeNull()
   })
 
   it('refuses to sign a key that is not the upload’s own, or a multipart request for a single-PUT file', async () => {
-    const created = await caller.ada.create({ taskId: ids.acmeTask, fileName: 'a.png', size: 100, mimeType: 'image/png', kind: 'attachment' })
+    const created = await caller.ada.create({
+      taskId: ids.acmeTask,
+      fileName: 'a.png',
+      size: 100,
+      mimeType: 'image/png',
+      kind: 'attachment',
+    })
     await expectRefusal(
-      caller.ada.sign({ uploadId: created.upload.id, request: { method: 'PUT', key: `${created.key}-other` } }),
+      caller.ada.sign({
+        uploadId: created.upload.id,
+        request: { method: 'PUT', key: `${created.key}-other` },
+      }),
       'FORBIDDEN',
       'FORBIDDEN',
     )
@@ -162,30 +229,69 @@ describe('single PUT', () => {
 
 describe('confirm checks the object', () => {
   it('keeps a missing object pending and says so', async () => {
-    const created = await caller.ada.create({ taskId: ids.acmeTask, fileName: 'm.png', size: 100, mimeType: 'image/png', kind: 'attachment' })
-    await expectRefusal(caller.ada.confirm({ uploadId: created.upload.id }), 'PRECONDITION_FAILED', 'OBJECT_MISSING')
-    const row = await db.prisma.upload.findUniqueOrThrow({ where: { id: created.upload.id }, select: { status: true } })
+    const created = await caller.ada.create({
+      taskId: ids.acmeTask,
+      fileName: 'm.png',
+      size: 100,
+      mimeType: 'image/png',
+      kind: 'attachment',
+    })
+    await expectRefusal(
+      caller.ada.confirm({ uploadId: created.upload.id }),
+      'PRECONDITION_FAILED',
+      'OBJECT_MISSING',
+    )
+    const row = await db.prisma.upload.findUniqueOrThrow({
+      where: { id: created.upload.id },
+      select: { status: true },
+    })
     expect(row.status).toBe(UploadStatus.PENDING)
   })
 
   it('fails a too-short object: deletes it, marks the row FAILED, lists nothing', async () => {
-    const created = await caller.ada.create({ taskId: ids.acmeTask, fileName: 's.png', size: PNG.length, mimeType: 'image/png', kind: 'attachment' })
+    const created = await caller.ada.create({
+      taskId: ids.acmeTask,
+      fileName: 's.png',
+      size: PNG.length,
+      mimeType: 'image/png',
+      kind: 'attachment',
+    })
     // Only a bucket-side writer can produce a short object (the signed URL refuses one): simulate it.
-    await bucket.storage.putObject({ key: created.key, body: PNG.subarray(0, 100), contentType: 'image/png', contentLength: 100 })
-    await expectRefusal(caller.ada.confirm({ uploadId: created.upload.id }), 'PRECONDITION_FAILED', 'OBJECT_SIZE_MISMATCH')
+    await bucket.storage.putObject({
+      key: created.key,
+      body: PNG.subarray(0, 100),
+      contentType: 'image/png',
+      contentLength: 100,
+    })
+    await expectRefusal(
+      caller.ada.confirm({ uploadId: created.upload.id }),
+      'PRECONDITION_FAILED',
+      'OBJECT_SIZE_MISMATCH',
+    )
     expect(await bucket.storage.head(created.key)).toBeNull()
-    const row = await db.prisma.upload.findUniqueOrThrow({ where: { id: created.upload.id }, select: { status: true } })
+    const row = await db.prisma.upload.findUniqueOrThrow({
+      where: { id: created.upload.id },
+      select: { status: true },
+    })
     expect(row.status).toBe(UploadStatus.FAILED)
-    expect((await caller.ada.list({ taskId: ids.acmeTask })).map((u) => u.id)).not.toContain(created.upload.id)
+    expect((await caller.ada.list({ taskId: ids.acmeTask })).map((u) => u.id)).not.toContain(
+      created.upload.id,
+    )
     await expectRefusal(caller.ada.confirm({ uploadId: created.upload.id }), 'CONFLICT', 'UPLOAD_NOT_PENDING')
   })
 
   it('fails HTML bytes declared as PNG and leaves no object and no confirmed row', async () => {
     const created = await uploadSingle('evil.png', HTML, 'image/png')
-    const error = await expectRefusal(caller.ada.confirm({ uploadId: created.upload.id }), 'UNSUPPORTED_MEDIA_TYPE', 'OBJECT_TYPE_MISMATCH')
+    const error = await expectRefusal(
+      caller.ada.confirm({ uploadId: created.upload.id }),
+      'UNSUPPORTED_MEDIA_TYPE',
+      'OBJECT_TYPE_MISMATCH',
+    )
     expect(error.message).toBe('The content of "evil.png" is not image/png.')
     expect(await bucket.storage.head(created.key)).toBeNull()
-    const confirmed = await db.prisma.upload.count({ where: { id: created.upload.id, status: UploadStatus.CONFIRMED } })
+    const confirmed = await db.prisma.upload.count({
+      where: { id: created.upload.id, status: UploadStatus.CONFIRMED },
+    })
     expect(confirmed).toBe(0)
   })
 })
@@ -195,7 +301,10 @@ describe('tenancy', () => {
     const created = await uploadSingle('secret.png', PNG, 'image/png')
     await caller.ada.confirm({ uploadId: created.upload.id })
     const uploadId = created.upload.id
-    await expectRefusal(caller.eve.sign({ uploadId, request: { method: 'PUT', key: created.key } }), 'NOT_FOUND')
+    await expectRefusal(
+      caller.eve.sign({ uploadId, request: { method: 'PUT', key: created.key } }),
+      'NOT_FOUND',
+    )
     await expectRefusal(caller.eve.confirm({ uploadId }), 'NOT_FOUND')
     await expectRefusal(caller.eve.download({ uploadId }), 'NOT_FOUND')
     await expectRefusal(caller.eve.delete({ uploadId }), 'NOT_FOUND')
@@ -205,9 +314,24 @@ describe('tenancy', () => {
   })
 
   it("refuses to sign ada's key through one of eve's own uploads", async () => {
-    const adas = await caller.ada.create({ taskId: ids.acmeTask, fileName: 'a.png', size: 10, mimeType: 'image/png', kind: 'attachment' })
-    const eves = await caller.eve.create({ taskId: ids.globexTask, fileName: 'e.png', size: 10, mimeType: 'image/png', kind: 'attachment' })
-    await expectRefusal(caller.eve.sign({ uploadId: eves.upload.id, request: { method: 'PUT', key: adas.key } }), 'FORBIDDEN')
+    const adas = await caller.ada.create({
+      taskId: ids.acmeTask,
+      fileName: 'a.png',
+      size: 10,
+      mimeType: 'image/png',
+      kind: 'attachment',
+    })
+    const eves = await caller.eve.create({
+      taskId: ids.globexTask,
+      fileName: 'e.png',
+      size: 10,
+      mimeType: 'image/png',
+      kind: 'attachment',
+    })
+    await expectRefusal(
+      caller.eve.sign({ uploadId: eves.upload.id, request: { method: 'PUT', key: adas.key } }),
+      'FORBIDDEN',
+    )
   })
 })
 
@@ -215,9 +339,18 @@ describe('multipart', () => {
   const big = new Uint8Array(randomBytes(33 * MiB + 7))
 
   async function startMultipart() {
-    const created = await caller.ada.create({ taskId: ids.acmeTask, fileName: 'big.bin', size: big.length, mimeType: '', kind: 'attachment' })
+    const created = await caller.ada.create({
+      taskId: ids.acmeTask,
+      fileName: 'big.bin',
+      size: big.length,
+      mimeType: '',
+      kind: 'attachment',
+    })
     if (created.transfer.type !== 'multipart') throw new Error('expected a multipart plan')
-    const createRequest = await caller.ada.sign({ uploadId: created.upload.id, request: { method: 'POST', key: created.key } })
+    const createRequest = await caller.ada.sign({
+      uploadId: created.upload.id,
+      request: { method: 'POST', key: created.key },
+    })
     const response = await fetch(createRequest.url, { method: 'POST', headers: createRequest.headers })
     expect(response.status).toBe(200)
     const s3UploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(await response.text())?.[1]
@@ -226,7 +359,13 @@ describe('multipart', () => {
   }
 
   it('plans whole-MiB parts chosen by the server', async () => {
-    const created = await caller.ada.create({ taskId: ids.acmeTask, fileName: 'big.bin', size: 40 * MiB, mimeType: '', kind: 'attachment' })
+    const created = await caller.ada.create({
+      taskId: ids.acmeTask,
+      fileName: 'big.bin',
+      size: 40 * MiB,
+      mimeType: '',
+      kind: 'attachment',
+    })
     expect(created.transfer).toEqual({ type: 'multipart', size: 40 * MiB, partSize: 8 * MiB, partCount: 5 })
   })
 
@@ -265,9 +404,14 @@ describe('multipart', () => {
       'BAD_REQUEST',
       'INVALID_INPUT',
     )
-    const complete = await caller.ada.sign({ uploadId: created.upload.id, request: { method: 'POST', key: created.key, uploadId: s3UploadId } })
+    const complete = await caller.ada.sign({
+      uploadId: created.upload.id,
+      request: { method: 'POST', key: created.key, uploadId: s3UploadId },
+    })
     const xml = `<CompleteMultipartUpload>${parts.map((p) => `<Part><PartNumber>${p.partNumber}</PartNumber><ETag>${p.etag}</ETag></Part>`).join('')}</CompleteMultipartUpload>`
-    expect((await fetch(complete.url, { method: 'POST', headers: complete.headers, body: xml })).status).toBe(200)
+    expect((await fetch(complete.url, { method: 'POST', headers: complete.headers, body: xml })).status).toBe(
+      200,
+    )
 
     const confirmed = await caller.ada.confirm({ uploadId: created.upload.id })
     expect(confirmed.size).toBe(big.length)
@@ -303,7 +447,12 @@ describe('delete and sweep', () => {
     await caller.ada.confirm({ uploadId: kept.upload.id })
     const abandoned = await uploadSingle('abandoned.png', PNG, 'image/png')
     const orphanKey = `companies/${ids.acme}/tasks/${ids.acmeTask}/00000000-0000-4000-8000-000000000000`
-    await bucket.storage.putObject({ key: orphanKey, body: PNG, contentType: 'image/png', contentLength: PNG.length })
+    await bucket.storage.putObject({
+      key: orphanKey,
+      body: PNG,
+      contentType: 'image/png',
+      contentLength: PNG.length,
+    })
 
     const later = new Date(Date.now() + 25 * 60 * 60 * 1000)
     const report = await sweepUploads({ prisma: db.prisma, storage: bucket.storage, now: later })
@@ -319,7 +468,10 @@ describe('delete and sweep', () => {
     for await (const object of bucket.storage.list({ prefix: 'companies/' })) keys.add(object.key)
     const rows = await db.prisma.upload.findMany({ where: { key: { in: [...keys] } }, select: { key: true } })
     expect(rows.length).toBe(keys.size)
-    for (const row of await db.prisma.upload.findMany({ where: { status: UploadStatus.CONFIRMED }, select: { key: true } })) {
+    for (const row of await db.prisma.upload.findMany({
+      where: { status: UploadStatus.CONFIRMED },
+      select: { key: true },
+    })) {
       expect(keys.has(row.key)).toBe(true)
     }
   })

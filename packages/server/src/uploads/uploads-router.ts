@@ -24,7 +24,9 @@ export type UploadsRouterOptions = UploadServiceDeps & UploadServiceOptions
 export function createUploadsRouter({ prisma, storage, ...options }: UploadsRouterOptions) {
   const uploads = createUploadService({ prisma, storage }, options)
   return router({
-    create: companyProcedure.input(createUploadInputSchema).mutation(({ ctx, input }) => uploads.create(ctx.user, input)),
+    create: companyProcedure
+      .input(createUploadInputSchema)
+      .mutation(({ ctx, input }) => uploads.create(ctx.user, input)),
     sign: companyProcedure
       .input(signInput)
       .mutation(({ ctx, input }) => uploads.sign(ctx.companyId, input.uploadId, input.request)),
@@ -36,8 +38,12 @@ export function createUploadsRouter({ prisma, storage, ...options }: UploadsRout
           partNumbers: z.array(z.number().int().min(1).max(10_000)).min(1).max(100),
         }),
       )
-      .mutation(({ ctx, input }) => uploads.signParts(ctx.companyId, input.uploadId, input.s3UploadId, input.partNumbers)),
-    confirm: companyProcedure.input(uploadIdInput).mutation(({ ctx, input }) => uploads.confirm(ctx.companyId, input.uploadId)),
+      .mutation(({ ctx, input }) =>
+        uploads.signParts(ctx.companyId, input.uploadId, input.s3UploadId, input.partNumbers),
+      ),
+    confirm: companyProcedure
+      .input(uploadIdInput)
+      .mutation(({ ctx, input }) => uploads.confirm(ctx.companyId, input.uploadId)),
     cancel: companyProcedure.input(uploadIdInput).mutation(async ({ ctx, input }) => {
       await uploads.cancel(ctx.companyId, input.uploadId)
       return { ok: true as const }
