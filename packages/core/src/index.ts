@@ -12,6 +12,7 @@ export type { ImageInfo } from './image-info'
 export { readImageInfo } from './image-info'
 export type { KeyScope, ObjectKeyParts } from './keys'
 export { buildObjectKey, companyKeyPrefix, parseObjectKey } from './keys'
+export { assertLogoAllowed, LOGO_MAX_BASE64_LENGTH, LOGO_POLICY } from './logo'
 export type { FileDescription, FileKind, FilePolicy } from './policies'
 export {
   assertFileAllowed,

@@ -95,6 +95,9 @@ export async function startDemoServer(config: DemoConfig): Promise<DemoServer> {
       },
     })
     const upkitHttp = createUpkitHttpHandler({
+      prisma: database.prisma,
+      storage,
+      getUser: resolveUser,
       health: {
         database: { describe: database.describe, ping: () => database.prisma.$queryRaw`SELECT 1` },
         bucket: { describe: storageDescription, ping: () => storage.checkBucket() },

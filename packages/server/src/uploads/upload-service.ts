@@ -309,6 +309,10 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
       await prisma.upload.deleteMany({ where: { id: row.id, status: { not: UploadStatus.CONFIRMED } } })
     },
 
+    async get(companyId: string, uploadId: string): Promise<UploadRecord> {
+      return toUploadRecord(await findUpload(companyId, uploadId))
+    },
+
     async list(
       companyId: string,
       taskId: string,
