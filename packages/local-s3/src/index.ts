@@ -1,0 +1,2 @@
+export type { CorsRule } from './cors'
+export { type LocalS3Options, type LocalS3Server, startLocalS3 } from './server'
