@@ -31,10 +31,16 @@ export function summarizeProgress(sample: ProgressSample): ProgressSummary {
   const percent = total > 0 ? Math.min(100, Math.floor((loaded / total) * 100)) : 0
   const elapsedSeconds = (now - startedAt) / 1000
   // Below a quarter second (or before any byte) a rate is noise.
-  if (elapsedSeconds < 0.25 || loaded <= 0) return { percent, bytesPerSecond: null, secondsLeft: null, label: '' }
+  if (elapsedSeconds < 0.25 || loaded <= 0)
+    return { percent, bytesPerSecond: null, secondsLeft: null, label: '' }
   const bytesPerSecond = loaded / elapsedSeconds
   const secondsLeft = Math.max(0, Math.ceil((total - loaded) / bytesPerSecond))
-  return { percent, bytesPerSecond, secondsLeft, label: `${formatBytes(Math.round(bytesPerSecond))}/s · ${formatDuration(secondsLeft)} left` }
+  return {
+    percent,
+    bytesPerSecond,
+    secondsLeft,
+    label: `${formatBytes(Math.round(bytesPerSecond))}/s · ${formatDuration(secondsLeft)} left`,
+  }
 }
 
 export function formatDuration(seconds: number): string {

@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query'
 import { Link } from './link'
+import { TaskAttachments } from './task-attachments'
 import { useTRPC } from './trpc'
 
 export function TaskPage({ taskId }: { taskId: string }) {
@@ -14,6 +15,7 @@ export function TaskPage({ taskId }: { taskId: string }) {
       </p>
       <h1>{task.data.title}</h1>
       <p className="description">{task.data.description}</p>
+      <TaskAttachments taskId={taskId} />
     </article>
   )
 }

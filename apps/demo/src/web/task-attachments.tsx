@@ -1,0 +1,58 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query'
+import type { UploadApi } from '@upkit/core'
+import { AttachmentDropzone, AttachmentList } from '@upkit/react'
+import { useCallback, useMemo } from 'react'
+import { useTRPC, useTRPCClient } from './trpc'
+
+/** The tRPC client as upkit's `UploadApi`: one line per procedure. */
+function useUploadApi(): UploadApi {
+  const client = useTRPCClient()
+  return useMemo(
+    () => ({
+      create: (input) => client.uploads.create.mutate(input),
+      sign: (input) => client.uploads.sign.mutate(input),
+      signParts: (input) => client.uploads.signParts.mutate(input),
+      confirm: (input) => client.uploads.confirm.mutate(input),
+      cancel: (input) => client.uploads.cancel.mutate(input),
+    }),
+    [client],
+  )
+}
+
+export function TaskAttachments({ taskId }: { taskId: string }) {
+  const trpc = useTRPC()
+  const client = useTRPCClient()
+  const queryClient = useQueryClient()
+  const api = useUploadApi()
+  const listOptions = trpc.uploads.list.queryOptions({ taskId })
+  const attachments = useQuery(listOptions)
+  const listKey = listOptions.queryKey
+
+  const refresh = useCallback(
+    () => queryClient.invalidateQueries({ queryKey: listKey }),
+    [queryClient, listKey],
+  )
+  const getDownloadUrl = useCallback(
+    async (uploadId: string) => (await client.uploads.download.query({ uploadId })).url,
+    [client],
+  )
+  const onDelete = useCallback(
+    async (uploadId: string) => {
+      await client.uploads.delete.mutate({ uploadId })
+      await refresh()
+    },
+    [client, refresh],
+  )
+
+  return (
+    <section className="attachments" aria-labelledby="attachments-heading">
+      <h2 id="attachments-heading">Attachments</h2>
+      {attachments.isPending ? <p className="loading">Loading attachments…</p> : null}
+      {attachments.isError ? <p role="alert">{attachments.error.message}</p> : null}
+      {attachments.data ? (
+        <AttachmentList attachments={attachments.data} getDownloadUrl={getDownloadUrl} onDelete={onDelete} />
+      ) : null}
+      <AttachmentDropzone api={api} taskId={taskId} onUploaded={() => void refresh()} />
+    </section>
+  )
+}

@@ -1,0 +1,165 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3'
+import { type APIRequestContext, expect, type Page, test } from '@playwright/test'
+import { type DemoProcess, freePort, makeDataDir, startDemo } from '../support/demo-process'
+
+const MiB = 1024 * 1024
+const TASK = 'Ship the new logo'
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex')
+
+async function signIn(page: Page, baseUrl: string, email: string) {
+  await page.goto(baseUrl)
+  await page.getByLabel('Email').fill(email)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await expect(page.getByRole('heading', { name: 'Tasks' })).toBeVisible()
+}
+
+async function openTask(page: Page): Promise<string> {
+  await page.getByRole('link', { name: TASK }).click()
+  await expect(page.getByRole('heading', { name: 'Attachments' })).toBeVisible()
+  const taskId = /\/tasks\/([0-9a-f-]{36})$/.exec(page.url())?.[1]
+  if (!taskId) throw new Error(`no task id in ${page.url()}`)
+  return taskId
+}
+
+/** A tRPC query over plain HTTP, as any client could send it, with the page's session cookie. */
+function trpcQuery(request: APIRequestContext, baseUrl: string, path: string, input: unknown) {
+  return request.get(`${baseUrl}/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`)
+}
+
+function trpcMutation(request: APIRequestContext, baseUrl: string, path: string, input: unknown) {
+  return request.post(`${baseUrl}/trpc/${path}`, { data: input })
+}
+
+test.describe('task attachments', () => {
+  let data: ReturnType<typeof makeDataDir>
+  let demo: DemoProcess
+  let s3: S3Client
+  let files: { dir: string; small: string; big: string; huge: string; smallSha: string; bigSha: string }
+
+  test.beforeAll(async () => {
+    data = makeDataDir()
+    const s3Port = await freePort()
+    demo = await startDemo({ dataDir: data.dir, env: { UPKIT_LOCAL_S3_PORT: String(s3Port) } })
+    s3 = new S3Client({
+      endpoint: `http://127.0.0.1:${s3Port}`,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: {
+        accessKeyId: 'upkit-local',
+        secretAccessKey: readFileSync(join(data.dir, 'local-s3-secret'), 'utf8').trim(),
+      },
+    })
+    const dir = mkdtempSync(join(tmpdir(), 'upkit-e2e-files-'))
+    const small = randomBytes(2 * MiB)
+    const big = randomBytes(64 * MiB)
+    files = {
+      dir,
+      small: join(dir, 'notes-2mib.bin'),
+      big: join(dir, 'recording-64mib.bin'),
+      huge: join(dir, 'cancel-me-96mib.bin'),
+      smallSha: sha256(small),
+      bigSha: sha256(big),
+    }
+    writeFileSync(files.small, small)
+    writeFileSync(files.big, big)
+    writeFileSync(files.huge, randomBytes(96 * MiB))
+  })
+
+  test.afterAll(async () => {
+    s3?.destroy()
+    await demo?.stop()
+    data?.remove()
+    if (files) rmSync(files.dir, { recursive: true, force: true })
+  })
+
+  const multipartUploads = async () =>
+    (await s3.send(new ListMultipartUploadsCommand({ Bucket: 'upkit' }))).Uploads ?? []
+
+  test('a single-PUT and a multipart file upload, download byte-identical, and stay in their company', async ({
+    browser,
+  }) => {
+    const ada = await browser.newPage()
+    await signIn(ada, demo.url, 'ada@acme.test')
+    const taskId = await openTask(ada)
+    await expect(ada.getByText('No attachments yet.')).toBeVisible()
+
+    await ada.getByLabel('Attach files').setInputFiles([files.small, files.big])
+    const attachments = ada.getByRole('list', { name: 'Attachments' })
+    await expect(attachments.getByRole('button', { name: 'Download notes-2mib.bin' })).toBeVisible({
+      timeout: 60_000,
+    })
+    await expect(attachments.getByRole('button', { name: 'Download recording-64mib.bin' })).toBeVisible({
+      timeout: 60_000,
+    })
+    await expect(attachments).toContainText('2 MiB')
+    await expect(attachments).toContainText('64 MiB')
+    await expect(ada.locator('[aria-live="polite"]')).toContainText('uploaded.')
+
+    for (const [name, expected] of [
+      ['notes-2mib.bin', files.smallSha],
+      ['recording-64mib.bin', files.bigSha],
+    ] as const) {
+      const download = ada.waitForEvent('download')
+      await attachments.getByRole('button', { name: `Download ${name}` }).click()
+      const file = await download
+      expect(file.suggestedFilename()).toBe(name)
+      const path = await file.path()
+      expect(sha256(readFileSync(path))).toBe(expected)
+    }
+    expect(await multipartUploads()).toEqual([])
+
+    // Eve (Globex) gets nothing for Ada's attachment, whichever procedure she calls.
+    const listed = await trpcQuery(ada.request, demo.url, 'uploads.list', { taskId })
+    expect(listed.status()).toBe(200)
+    const records = (await listed.json()).result.data as { id: string; fileName: string }[]
+    expect(records.map((r) => r.fileName).sort()).toEqual(['notes-2mib.bin', 'recording-64mib.bin'])
+    const uploadId = records[0]?.id as string
+
+    const eve = await browser.newPage()
+    await signIn(eve, demo.url, 'eve@globex.test')
+    const eveDownload = await trpcQuery(eve.request, demo.url, 'uploads.download', { uploadId })
+    expect(eveDownload.status()).toBe(404)
+    expect(await eveDownload.text()).not.toContain('X-Amz-Signature')
+    expect((await trpcQuery(eve.request, demo.url, 'uploads.list', { taskId })).status()).toBe(404)
+    expect((await trpcMutation(eve.request, demo.url, 'uploads.delete', { uploadId })).status()).toBe(404)
+    expect((await trpcMutation(eve.request, demo.url, 'uploads.confirm', { uploadId })).status()).toBe(404)
+    // ...and Ada still has both.
+    const after = await trpcQuery(ada.request, demo.url, 'uploads.list', { taskId })
+    expect(((await after.json()).result.data as unknown[]).length).toBe(2)
+
+    // Delete removes it from the list.
+    await attachments.getByRole('button', { name: 'Delete notes-2mib.bin' }).click()
+    await expect(attachments.getByRole('button', { name: 'Download notes-2mib.bin' })).toHaveCount(0)
+    await expect(attachments.getByRole('button', { name: 'Download recording-64mib.bin' })).toBeVisible()
+  })
+
+  test('cancelling a multipart upload leaves no multipart upload in the bucket', async ({ page }) => {
+    await signIn(page, demo.url, 'ada@acme.test')
+    await openTask(page)
+    // Slow uploads down so there is something to cancel: 96 MiB at 8 MiB/s takes ~12 s.
+    const cdp = await page.context().newCDPSession(page)
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: 8 * MiB,
+    })
+    await page.getByLabel('Attach files').setInputFiles(files.huge)
+    const progress = page.getByRole('progressbar', { name: 'Upload of cancel-me-96mib.bin' })
+    await expect(progress).toBeVisible()
+    await expect
+      .poll(async () => Number(await progress.getAttribute('value')), { timeout: 30_000 })
+      .toBeGreaterThan(5)
+    await expect.poll(async () => (await multipartUploads()).length).toBe(1)
+
+    await page.getByRole('button', { name: 'Cancel upload of cancel-me-96mib.bin' }).click()
+    await expect(progress).toHaveCount(0)
+    await expect.poll(async () => (await multipartUploads()).length, { timeout: 15_000 }).toBe(0)
+    await expect(page.getByRole('button', { name: 'Download cancel-me-96mib.bin' })).toHaveCount(0)
+  })
+})

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest'
+import { progressAnnouncements } from './announcements'
+
+describe('progressAnnouncements', () => {
+  it('announces quarter steps and completion once each, not every tick', () => {
+    const file = (percent: number, status = 'uploading') => [{ id: 'a', name: 'a.pdf', percent, status }]
+    let state = new Map<string, number>()
+    const say = (percent: number, status?: string) => {
+      const { messages, next } = progressAnnouncements(state, file(percent, status))
+      state = next
+      return messages
+    }
+    expect(say(3)).toEqual([])
+    expect(say(26)).toEqual(['a.pdf: 25% uploaded.'])
+    expect(say(40)).toEqual([])
+    expect(say(80)).toEqual(['a.pdf: 75% uploaded.'])
+    expect(say(100)).toEqual([])
+    expect(say(100, 'done')).toEqual(['a.pdf uploaded.'])
+    expect(say(100, 'done')).toEqual([])
+    // A retried file that restarts lower is not announced again for steps it already passed.
+    expect(say(10)).toEqual([])
+  })
+})

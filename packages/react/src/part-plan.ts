@@ -1,0 +1,106 @@
+import type { ListedPart, UploadedPart } from './s3-xml'
+
+export interface MultipartPlan {
+  readonly size: number
+  readonly partSize: number
+  readonly partCount: number
+}
+
+/** Byte range [start, end) of part `partNumber` (1-based). */
+export function partRange(plan: MultipartPlan, partNumber: number): { start: number; end: number } {
+  const start = (partNumber - 1) * plan.partSize
+  return { start, end: Math.min(plan.size, start + plan.partSize) }
+}
+
+/**
+ * Which parts still need sending, given what ListParts reports. A listed part only counts when its size is
+ * the planned one: a part cut short by a crash is sent again rather than trusted.
+ */
+export function resumeState(
+  plan: MultipartPlan,
+  listed: readonly ListedPart[],
+): { done: UploadedPart[]; missing: number[] } {
+  const byNumber = new Map(listed.map((p) => [p.partNumber, p]))
+  const done: UploadedPart[] = []
+  const missing: number[] = []
+  for (let n = 1; n <= plan.partCount; n++) {
+    const part = byNumber.get(n)
+    const { start, end } = partRange(plan, n)
+    if (part && part.size === end - start) done.push({ partNumber: n, etag: part.etag })
+    else missing.push(n)
+  }
+  return { done, missing }
+}
+
+/**
+ * The parts to sign together with `partNumber`: it first, then the next ones in `wanted` that lack a fresh
+ * URL, up to `batchSize` (the server signs at most 100 per call).
+ */
+export function signBatch(
+  partNumber: number,
+  wanted: readonly number[],
+  hasFreshUrl: (partNumber: number) => boolean,
+  batchSize: number,
+): number[] {
+  const batch = [partNumber]
+  const from = wanted.indexOf(partNumber)
+  for (let i = from + 1; i < wanted.length && batch.length < batchSize; i++) {
+    const n = wanted[i] as number
+    if (!hasFreshUrl(n)) batch.push(n)
+  }
+  return batch
+}
+
+/**
+ * A FIFO limit on concurrent tasks. Shared by every file of one uploader so several files together still use
+ * at most `concurrency` connections, and the first file finishes first instead of all finishing last.
+ */
+export class Limiter {
+  #active = 0
+  readonly #queue: (() => void)[] = []
+
+  constructor(readonly concurrency: number) {
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new RangeError('concurrency must be a positive integer')
+  }
+
+  get active(): number {
+    return this.#active
+  }
+
+  async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    await this.#acquire(signal)
+    try {
+      return await task()
+    } finally {
+      this.#release()
+    }
+  }
+
+  #acquire(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    if (this.#active < this.concurrency) {
+      this.#active++
+      return Promise.resolve()
+    }
+    return new Promise((resolve, reject) => {
+      const grant = () => {
+        signal?.removeEventListener('abort', onAbort)
+        this.#active++
+        resolve()
+      }
+      const onAbort = () => {
+        const index = this.#queue.indexOf(grant)
+        if (index >= 0) this.#queue.splice(index, 1)
+        reject(signal?.reason)
+      }
+      this.#queue.push(grant)
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  #release(): void {
+    this.#active--
+    this.#queue.shift()?.()
+  }
+}
