@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { Readable } from 'node:stream'
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
@@ -76,6 +77,37 @@ describe('objects through the real SDK', () => {
     // Deleting a missing key is still a success, as in S3.
     const again = await t.client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }))
     expect(again.$metadata.httpStatusCode).toBe(204)
+  })
+
+  test('an SDK with default checksums streams aws-chunked (STREAMING-UNSIGNED-PAYLOAD-TRAILER) bodies', async () => {
+    const client = t.makeClient({
+      requestChecksumCalculation: 'WHEN_SUPPORTED',
+      responseChecksumValidation: 'WHEN_SUPPORTED',
+    })
+    let sentHash: string | undefined
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        sentHash = (args.request as { headers: Record<string, string> }).headers['x-amz-content-sha256']
+        return next(args)
+      },
+      { step: 'finalizeRequest', name: 'spyPayloadHash', priority: 'low' },
+    )
+    const chunks = [Buffer.from('first chunk, '), Buffer.alloc(200_000, 'x'), Buffer.from(', last chunk')]
+    const body = Buffer.concat(chunks)
+    const put = await client.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: 'chunked.txt',
+        Body: Readable.from(chunks),
+        ContentLength: body.length,
+      }),
+    )
+    expect(sentHash).toBe('STREAMING-UNSIGNED-PAYLOAD-TRAILER')
+    expect(put.ETag).toBe(`"${createHash('md5').update(body).digest('hex')}"`)
+    const get = await t.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'chunked.txt' }))
+    expect(Buffer.from(await (get.Body?.transformToByteArray() ?? [])).equals(body)).toBe(true)
+    // aws-chunked described the transfer, not the stored object.
+    expect(get.ContentEncoding).toBeUndefined()
   })
 
   test('ranged GET answers 206 with Content-Range for a-b, a- and -n', async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { type FileHandle, mkdir, open, rm } from 'node:fs/promises'
+import { mkdir, rm } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { pipeline } from 'node:stream/promises'
@@ -190,7 +190,12 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
   server.requestTimeout = 0
 
   function track(req: IncomingMessage, res: ServerResponse, expectContinue: boolean) {
-    const done = handle(req, res, expectContinue).finally(() => inFlight.delete(done))
+    const done = handle(req, res, expectContinue)
+      .catch((error: unknown) => {
+        console.error('[local-s3] request failed:', error)
+        res.destroy()
+      })
+      .finally(() => inFlight.delete(done))
     inFlight.add(done)
   }
 
@@ -733,11 +738,16 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
     const { tmpFile, result } = await receiveToTemp(ctx)
     let meta: ObjectMeta
     try {
-      meta = await store.commitObject(ctx.bucket, ctx.key, tmpFile, {
-        ...stored,
-        size: result.size,
-        etag: `"${result.md5}"`,
-      })
+      meta = await store.commitObject(
+        ctx.bucket,
+        ctx.key,
+        [{ path: tmpFile, size: result.size, keep: false }],
+        {
+          ...stored,
+          size: result.size,
+          etag: `"${result.md5}"`,
+        },
+      )
     } catch (error) {
       await rm(tmpFile, { force: true })
       throw error
@@ -749,7 +759,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
     await discardBody(ctx)
     const { req, res } = ctx
     const isHead = req.method === 'HEAD'
-    let meta = store.getObject(ctx.bucket, ctx.key)
+    const meta = store.getObject(ctx.bucket, ctx.key)
 
     const notModified = checkConditions(req, meta)
     if (notModified) {
@@ -764,62 +774,40 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
       return
     }
 
-    let handle: FileHandle | undefined
-    if (!isHead) {
-      // The index can move to a newer version between lookup and open; the old file is then gone.
-      for (let attempt = 0; ; attempt++) {
-        try {
-          handle = await open(store.objectPath(ctx.bucket, meta), 'r')
-          break
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw error
-          meta = store.getObject(ctx.bucket, ctx.key)
-        }
+    const range = parseRange(header(req, 'range'), meta.size)
+    const headers: Record<string, string> = {
+      'Content-Type': meta.contentType,
+      ETag: meta.etag,
+      'Last-Modified': httpDate(meta.lastModified),
+      'Accept-Ranges': 'bytes',
+    }
+    for (const [name, value] of Object.entries(meta.headers)) headers[name] = value
+    for (const [name, value] of Object.entries(meta.metadata)) headers[name] = value
+    for (const [param, name] of Object.entries(RESPONSE_OVERRIDES)) {
+      const value = queryParam(ctx, param)
+      if (value !== undefined) {
+        delete headers[name.toLowerCase()]
+        headers[name] = value
       }
     }
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, headerSafe(value))
+    const start = range?.start ?? 0
+    const end = range?.end ?? meta.size - 1
+    if (range) res.setHeader('Content-Range', `bytes ${start}-${end}/${meta.size}`)
+    res.setHeader('Content-Length', end - start + 1)
+    res.writeHead(range ? 206 : 200)
+    if (isHead || meta.size === 0) {
+      res.end()
+      return
+    }
+    // Pinned right after the lookup (no await in between): an overwrite meanwhile cannot delete these files.
+    const release = store.pinObject(ctx.bucket, meta)
     try {
-      const range = parseRange(header(req, 'range'), meta.size)
-      const headers: Record<string, string> = {
-        'Content-Type': meta.contentType,
-        ETag: meta.etag,
-        'Last-Modified': httpDate(meta.lastModified),
-        'Accept-Ranges': 'bytes',
-      }
-      for (const [name, value] of Object.entries(meta.headers)) headers[name] = value
-      for (const [name, value] of Object.entries(meta.metadata)) headers[name] = value
-      for (const [param, name] of Object.entries(RESPONSE_OVERRIDES)) {
-        const value = queryParam(ctx, param)
-        if (value !== undefined) {
-          delete headers[name.toLowerCase()]
-          headers[name] = value
-        }
-      }
-      for (const [name, value] of Object.entries(headers)) res.setHeader(name, headerSafe(value))
-      if (range) {
-        res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${meta.size}`)
-        res.setHeader('Content-Length', range.end - range.start + 1)
-        res.writeHead(206)
-      } else {
-        res.setHeader('Content-Length', meta.size)
-        res.writeHead(200)
-      }
-      if (!handle || meta.size === 0) {
-        res.end()
-        return
-      }
-      const stream = handle.createReadStream({
-        start: range?.start ?? 0,
-        end: range?.end ?? meta.size - 1,
-        highWaterMark: STREAM_HIGH_WATER_MARK,
-      })
-      handle = undefined // the stream owns it now and closes it
-      try {
-        await pipeline(stream, res)
-      } catch {
-        // The client went away mid-download; nothing to answer.
-      }
+      await pipeline(store.readObject(ctx.bucket, meta, start, end), res)
+    } catch {
+      // The client went away mid-download; nothing left to answer.
     } finally {
-      await handle?.close()
+      await release()
     }
   }
 

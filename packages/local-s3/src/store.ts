@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
+import { createReadStream } from 'node:fs'
 import {
   copyFile,
   constants as fsConstants,
+  link,
   mkdir,
   readdir,
   readFile,
@@ -11,7 +12,6 @@ import {
   writeFile,
 } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pipeline } from 'node:stream/promises'
 import type { CorsRule } from './cors'
 import { noSuchBucket, noSuchKey, noSuchUpload, S3Error } from './errors'
 
@@ -37,8 +37,12 @@ export interface StoredHeaders {
 
 export interface ObjectMeta extends StoredHeaders {
   key: string
-  /** Data file name inside the bucket's objects folder; a fresh name per version so a swap is atomic. */
-  file: string
+  /**
+   * Data files inside the bucket's objects folder, concatenated in order: one for a PUT, one per part for a
+   * multipart upload (the parts are hard-linked in, so completing never copies or re-reads data). Fresh names
+   * per version make the swap to a new version atomic.
+   */
+  segments: { file: string; size: number }[]
   size: number
   /** Quoted, as in the ETag header. */
   etag: string
@@ -99,7 +103,7 @@ async function writeJsonAtomic(path: string, tmpPath: string, value: unknown) {
  * the folder); every change is written to disk before the index shows it, so readers never see a
  * half-written object and a restart finds everything that was acknowledged.
  *
- * Layout: buckets/<bucket>/bucket.json, buckets/<bucket>/objects/<sha256(key)>.json (+ its data file),
+ * Layout: buckets/<bucket>/bucket.json, buckets/<bucket>/objects/<sha256(key)>.json (+ its data files),
  * uploads/<uploadId>/upload.json, uploads/<uploadId>/part-<n>.json (+ data), tmp/.
  */
 export class Store {
@@ -107,6 +111,9 @@ export class Store {
   readonly buckets = new Map<string, BucketState>()
   readonly uploads = new Map<string, UploadState>()
   private readonly locks = new Map<string, Promise<unknown>>()
+  /** Open readers per data file, and files to remove once their last reader is done. */
+  private readonly readers = new Map<string, number>()
+  private readonly doomed = new Set<string>()
 
   constructor(root: string) {
     this.root = root
@@ -130,8 +137,52 @@ export class Store {
     return join(this.tmpDir, `${Date.now()}-${uniqueSuffix()}`)
   }
 
-  objectPath(bucket: string, meta: ObjectMeta): string {
-    return join(this.objectsDir(bucket), meta.file)
+  /**
+   * Pins the object's data files until the returned release is called, so an overwrite or delete running
+   * meanwhile cannot remove them under a reader. Synchronous on purpose: no await between lookup and pin.
+   */
+  pinObject(bucket: string, meta: ObjectMeta): () => Promise<void> {
+    const paths = meta.segments.map((s) => join(this.objectsDir(bucket), s.file))
+    for (const path of paths) this.readers.set(path, (this.readers.get(path) ?? 0) + 1)
+    let released = false
+    return async () => {
+      if (released) return
+      released = true
+      for (const path of paths) {
+        const count = (this.readers.get(path) ?? 1) - 1
+        if (count > 0) {
+          this.readers.set(path, count)
+          continue
+        }
+        this.readers.delete(path)
+        if (this.doomed.delete(path)) await rm(path, { force: true })
+      }
+    }
+  }
+
+  /** Streams bytes [start, end] of the object across its data files. */
+  async *readObject(bucket: string, meta: ObjectMeta, start: number, end: number): AsyncGenerator<Buffer> {
+    let offset = 0
+    for (const segment of meta.segments) {
+      const segmentEnd = offset + segment.size - 1
+      if (segment.size > 0 && segmentEnd >= start && offset <= end) {
+        yield* createReadStream(join(this.objectsDir(bucket), segment.file), {
+          start: Math.max(start, offset) - offset,
+          end: Math.min(end, segmentEnd) - offset,
+          highWaterMark: STREAM_HIGH_WATER_MARK,
+        })
+      }
+      offset += segment.size
+      if (offset > end) break
+    }
+  }
+
+  private async removeObjectFiles(bucket: string, meta: ObjectMeta) {
+    for (const segment of meta.segments) {
+      const path = join(this.objectsDir(bucket), segment.file)
+      if (this.readers.has(path)) this.doomed.add(path)
+      else await rm(path, { force: true })
+    }
   }
 
   /** Serialises the commit steps touching one name (object key, part, upload). */
@@ -178,7 +229,7 @@ export class Store {
         if (!file.endsWith('.json')) continue
         const meta = JSON.parse(await readFile(join(dir, file), 'utf8')) as ObjectMeta
         bucket.objects.set(meta.key, meta)
-        referenced.add(meta.file)
+        for (const segment of meta.segments) referenced.add(segment.file)
       }
       // Data files whose commit was interrupted (or whose old version was not yet removed).
       for (const file of files) {
@@ -273,29 +324,42 @@ export class Store {
     return meta
   }
 
-  /** Moves a fully written temp file in as the object's new version, then drops the old version. */
+  /**
+   * Makes `sources` the object's new version, then drops the old one. A temp file is renamed in; a multipart
+   * part is hard-linked in (it stays valid in its upload until the commit is done), so both are O(1).
+   */
   async commitObject(
     bucketName: string,
     key: string,
-    tmpFile: string,
+    sources: { path: string; size: number; keep: boolean }[],
     fields: StoredHeaders & { size: number; etag: string },
   ): Promise<ObjectMeta> {
     return this.withLock(`object\n${bucketName}\n${key}`, async () => {
       const bucket = this.getBucket(bucketName)
       const hash = keyHash(key)
-      const meta: ObjectMeta = {
-        key,
-        file: `${hash}-${uniqueSuffix()}.data`,
-        lastModified: new Date().toISOString(),
-        ...fields,
+      const version = uniqueSuffix()
+      const dir = this.objectsDir(bucketName)
+      const segments: ObjectMeta['segments'] = []
+      for (const [i, source] of sources.entries()) {
+        const file = `${hash}-${version}-${i + 1}.data`
+        const target = join(dir, file)
+        if (!source.keep) await rename(source.path, target)
+        else {
+          try {
+            await link(source.path, target)
+          } catch {
+            // File systems without hard links: a kernel-side copy (reflink where available).
+            await copyFile(source.path, target, fsConstants.COPYFILE_FICLONE)
+          }
+        }
+        segments.push({ file, size: source.size })
       }
-      await rename(tmpFile, join(this.objectsDir(bucketName), meta.file))
-      await writeJsonAtomic(join(this.objectsDir(bucketName), `${hash}.json`), this.tmpPath(), meta)
+      const meta: ObjectMeta = { key, segments, lastModified: new Date().toISOString(), ...fields }
+      await writeJsonAtomic(join(dir, `${hash}.json`), this.tmpPath(), meta)
       const previous = bucket.objects.get(key)
       bucket.objects.set(key, meta)
       if (!previous) bucket.sortedKeys = undefined
-      // A reader that already opened the old file keeps its descriptor; one that did not retries.
-      if (previous) await rm(join(this.objectsDir(bucketName), previous.file), { force: true })
+      else await this.removeObjectFiles(bucketName, previous)
       return meta
     })
   }
@@ -308,7 +372,7 @@ export class Store {
       await rm(join(this.objectsDir(bucketName), `${keyHash(key)}.json`), { force: true })
       bucket.objects.delete(key)
       bucket.sortedKeys = undefined
-      await rm(join(this.objectsDir(bucketName), previous.file), { force: true })
+      await this.removeObjectFiles(bucketName, previous)
     })
   }
 
@@ -336,10 +400,6 @@ export class Store {
     const upload = UPLOAD_ID.test(uploadId) ? this.uploads.get(uploadId) : undefined
     if (!upload || upload.bucket !== bucket || upload.key !== key) throw noSuchUpload(uploadId)
     return upload
-  }
-
-  partPath(upload: UploadState, part: PartMeta): string {
-    return join(this.uploadDir(upload.uploadId), part.file)
   }
 
   async commitPart(upload: UploadState, partNumber: number, tmpFile: string, size: number, md5: string) {
@@ -371,8 +431,8 @@ export class Store {
   }
 
   /**
-   * Joins the chosen parts into the object without hashing anything again: the first part is copied by the
-   * kernel (reflink/copy_file_range when the file system allows), the rest are streamed onto its end.
+   * Turns the chosen parts into the object without reading or copying any data: the part files are
+   * hard-linked in as the object's segments and the ETag comes from the part MD5s kept at upload time.
    */
   async completeUpload(
     upload: UploadState,
@@ -381,36 +441,22 @@ export class Store {
     return this.withLock(`upload\n${upload.uploadId}`, async () => {
       if (this.uploads.get(upload.uploadId) !== upload) throw noSuchUpload(upload.uploadId)
       const parts = choosePartsToComplete(upload, requested)
-      const etag = multipartEtag(parts)
-      const tmpFile = this.tmpPath()
-      try {
-        const [first, ...rest] = parts
-        if (first) await copyFile(this.partPath(upload, first), tmpFile, fsConstants.COPYFILE_FICLONE)
-        else await writeFile(tmpFile, '')
-        if (rest.length > 0) {
-          const out = createWriteStream(tmpFile, { flags: 'a', highWaterMark: STREAM_HIGH_WATER_MARK })
-          const dir = this.uploadDir(upload.uploadId)
-          await pipeline(async function* () {
-            for (const part of rest) {
-              yield* createReadStream(join(dir, part.file), { highWaterMark: STREAM_HIGH_WATER_MARK })
-            }
-          }, out)
-        }
-      } catch (error) {
-        await rm(tmpFile, { force: true })
-        throw error
-      }
+      const dir = this.uploadDir(upload.uploadId)
       const { contentType, headers, metadata } = upload
-      const size = parts.reduce((total, p) => total + p.size, 0)
-      const meta = await this.commitObject(upload.bucket, upload.key, tmpFile, {
-        contentType,
-        headers,
-        metadata,
-        size,
-        etag,
-      })
+      const meta = await this.commitObject(
+        upload.bucket,
+        upload.key,
+        parts.map((p) => ({ path: join(dir, p.file), size: p.size, keep: true })),
+        {
+          contentType,
+          headers,
+          metadata,
+          size: parts.reduce((total, p) => total + p.size, 0),
+          etag: multipartEtag(parts),
+        },
+      )
       this.uploads.delete(upload.uploadId)
-      await rm(this.uploadDir(upload.uploadId), { recursive: true, force: true })
+      await rm(dir, { recursive: true, force: true })
       return meta
     })
   }

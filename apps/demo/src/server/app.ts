@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { createHTTPHandler } from '@trpc/server/adapters/standalone'
 import { createDatabase, type Database } from '@upkit/db'
 import { type LocalS3Server, startLocalS3 } from '@upkit/local-s3'
-import { createUpkitHttpHandler, type UpkitUser } from '@upkit/server'
+import { createUpkitHttpHandler, sweepUploads, type UpkitUser } from '@upkit/server'
 import { type BucketStorage, createS3BucketStorage, s3Presets } from '@upkit/storage'
 import type { DemoConfig } from './config'
 import { createAppRouter } from './router'
@@ -150,6 +150,16 @@ export async function startDemoServer(config: DemoConfig): Promise<DemoServer> {
         ],
       })
     }
+    // Abandoned uploads (PENDING past their expiry, FAILED) and objects without a row are removed in the
+    // background; a sweep that fails is retried at the next tick.
+    const sweep = () =>
+      sweepUploads({ prisma: database.prisma, storage }).catch((error: unknown) =>
+        console.error('sweep failed:', error),
+      )
+    const sweeper = setInterval(sweep, config.sweepIntervalMs)
+    sweeper.unref()
+    cleanups.push(async () => clearInterval(sweeper))
+    void sweep()
     return { url, database, storage, close }
   } catch (error) {
     await close()

@@ -15,6 +15,8 @@ export interface DemoConfig {
   readonly sessionSecret: string | undefined
   /** The origin browsers use to reach the app; the embedded bucket's CORS rules allow it. */
   readonly publicUrl: string
+  /** How often abandoned uploads and orphan objects are swept. */
+  readonly sweepIntervalMs: number
 }
 
 export class ConfigError extends Error {
@@ -39,6 +41,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string): DemoConfig {
   const problems: string[] = []
   const port = parsePort('PORT', env.PORT, 3000, problems)
   const localS3Port = parsePort('UPKIT_LOCAL_S3_PORT', env.UPKIT_LOCAL_S3_PORT, 0, problems)
+  // Default 15 min: orphans are harmless for that long, and a sweep lists the bucket, which is not free.
+  let sweepIntervalMs = 15 * 60 * 1000
+  if (env.UPKIT_SWEEP_INTERVAL_SECONDS) {
+    const seconds = Number(env.UPKIT_SWEEP_INTERVAL_SECONDS)
+    if (!Number.isInteger(seconds) || seconds < 1) {
+      problems.push(
+        `UPKIT_SWEEP_INTERVAL_SECONDS must be a whole number of seconds, got '${env.UPKIT_SWEEP_INTERVAL_SECONDS}'`,
+      )
+    } else sweepIntervalMs = seconds * 1000
+  }
   const host = env.HOST || '127.0.0.1'
   const rawDataDir = env.UPKIT_DATA_DIR || '.data'
   const dataDir = isAbsolute(rawDataDir) ? rawDataDir : resolve(cwd, rawDataDir)
@@ -81,5 +93,5 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string): DemoConfig {
   }
 
   if (problems.length > 0) throw new ConfigError(problems)
-  return { port, host, dataDir, databaseUrl, storage, localS3Port, sessionSecret, publicUrl }
+  return { port, host, dataDir, databaseUrl, storage, localS3Port, sessionSecret, publicUrl, sweepIntervalMs }
 }
