@@ -3,8 +3,21 @@ export { AttachmentDropzone } from './attachment-dropzone'
 export type { AttachmentListItem, AttachmentListProps } from './attachment-list'
 export { AttachmentList } from './attachment-list'
 export type { RetryPolicy } from './backoff'
+export type { CommentEditorProps } from './comment-editor'
+export { CommentEditor } from './comment-editor'
+export type { PreparedLogo } from './logo-image'
+export { bytesToBase64, fitWithin, LOGO_TARGET_BYTES, prepareLogo } from './logo-image'
+export type { LogoPickerProps } from './logo-picker'
+export { LogoPicker } from './logo-picker'
 export type { ProgressSample, ProgressSummary } from './progress'
 export { formatDuration, summarizeProgress } from './progress'
+export type {
+  RenderSafeMarkdownOptions,
+  SafeInline,
+  SafeMarkdownOptions,
+  SafeParagraph,
+} from './safe-markdown'
+export { isOwnFileUrl, parseSafeMarkdown, renderSafeMarkdown, safeLinkHref } from './safe-markdown'
 export type {
   UpkitFilePhase,
   UpkitFileState,
@@ -20,3 +33,10 @@ export type {
   UseAttachmentUploadsOptions,
 } from './use-attachment-uploads'
 export { useAttachmentUploads } from './use-attachment-uploads'
+export type {
+  InlineImageStatus,
+  InlineImageUpload,
+  InlineImageUploads,
+  UseInlineImageUploadsOptions,
+} from './use-inline-image-uploads'
+export { useInlineImageUploads } from './use-inline-image-uploads'

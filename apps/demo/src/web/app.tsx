@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { type FormEvent, useState } from 'react'
 import { Link } from './link'
+import { logoUrl, type SettingsCompany, SettingsPage } from './settings-page'
 import { TaskPage } from './task-page'
 import { useTRPC } from './trpc'
 import { navigate, useLocationPath } from './use-location'
@@ -15,15 +16,24 @@ export function App() {
   if (!me.data) return <SignIn />
 
   const taskMatch = /^\/tasks\/([0-9a-f-]{36})$/.exec(path)
+  const company = me.data.company
   return (
     <>
-      <Header name={me.data.name} email={me.data.email} companyName={me.data.company.name} />
-      <main>{taskMatch?.[1] ? <TaskPage taskId={taskMatch[1]} /> : <TaskList />}</main>
+      <Header name={me.data.name} email={me.data.email} company={company} />
+      <main>
+        {taskMatch?.[1] ? (
+          <TaskPage taskId={taskMatch[1]} />
+        ) : path === '/settings' ? (
+          <SettingsPage company={company} />
+        ) : (
+          <TaskList />
+        )}
+      </main>
     </>
   )
 }
 
-function Header({ name, email, companyName }: { name: string; email: string; companyName: string }) {
+function Header({ name, email, company }: { name: string; email: string; company: SettingsCompany }) {
   const trpc = useTRPC()
   const queryClient = useQueryClient()
   const signOut = useMutation(
@@ -38,8 +48,13 @@ function Header({ name, email, companyName }: { name: string; email: string; com
   return (
     <header className="app-header">
       <Link href="/" className="brand">
-        <span data-testid="company-name">{companyName}</span>
+        {company.logoHash ? (
+          // The URL names the logo's hash, so it is cached forever and changes when the logo does.
+          <img className="brand-logo" alt={`${company.name} logo`} src={logoUrl(company) ?? undefined} />
+        ) : null}
+        <span data-testid="company-name">{company.name}</span>
       </Link>
+      <Link href="/settings">Company settings</Link>
       <span className="who" title={email}>
         {name}
       </span>

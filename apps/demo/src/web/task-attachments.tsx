@@ -1,23 +1,8 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query'
-import type { UploadApi } from '@upkit/core'
 import { AttachmentDropzone, AttachmentList } from '@upkit/react'
-import { useCallback, useMemo } from 'react'
+import { useCallback } from 'react'
 import { useTRPC, useTRPCClient } from './trpc'
-
-/** The tRPC client as upkit's `UploadApi`: one line per procedure. */
-function useUploadApi(): UploadApi {
-  const client = useTRPCClient()
-  return useMemo(
-    () => ({
-      create: (input) => client.uploads.create.mutate(input),
-      sign: (input) => client.uploads.sign.mutate(input),
-      signParts: (input) => client.uploads.signParts.mutate(input),
-      confirm: (input) => client.uploads.confirm.mutate(input),
-      cancel: (input) => client.uploads.cancel.mutate(input),
-    }),
-    [client],
-  )
-}
+import { useUploadApi } from './upload-api'
 
 export function TaskAttachments({ taskId }: { taskId: string }) {
   const trpc = useTRPC()

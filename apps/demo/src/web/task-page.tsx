@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query'
 import { Link } from './link'
 import { TaskAttachments } from './task-attachments'
+import { TaskComments } from './task-comments'
 import { useTRPC } from './trpc'
 
 export function TaskPage({ taskId }: { taskId: string }) {
@@ -16,6 +17,7 @@ export function TaskPage({ taskId }: { taskId: string }) {
       <h1>{task.data.title}</h1>
       <p className="description">{task.data.description}</p>
       <TaskAttachments taskId={taskId} />
+      <TaskComments taskId={taskId} />
     </article>
   )
 }

@@ -1,0 +1,50 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query'
+import { CommentEditor, renderSafeMarkdown } from '@upkit/react'
+import { useCallback } from 'react'
+import { useTRPC, useTRPCClient } from './trpc'
+import { useUploadApi } from './upload-api'
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' })
+
+export function TaskComments({ taskId }: { taskId: string }) {
+  const trpc = useTRPC()
+  const client = useTRPCClient()
+  const queryClient = useQueryClient()
+  const api = useUploadApi()
+  const listOptions = trpc.comments.list.queryOptions({ taskId })
+  const comments = useQuery(listOptions)
+  const listKey = listOptions.queryKey
+
+  const onSubmit = useCallback(
+    async (body: string) => {
+      await client.comments.create.mutate({ taskId, body })
+      await queryClient.invalidateQueries({ queryKey: listKey })
+    },
+    [client, taskId, queryClient, listKey],
+  )
+
+  return (
+    <section className="comments" aria-labelledby="comments-heading">
+      <h2 id="comments-heading">Comments</h2>
+      {comments.isPending ? <p className="loading">Loading comments…</p> : null}
+      {comments.isError ? <p role="alert">{comments.error.message}</p> : null}
+      {comments.data && comments.data.length === 0 ? <p className="upkit-empty">No comments yet.</p> : null}
+      {comments.data && comments.data.length > 0 ? (
+        <ol className="comment-list" aria-label="Comments">
+          {comments.data.map((comment) => (
+            <li key={comment.id} className="comment">
+              <p className="comment-meta">
+                <strong>{comment.author.name}</strong>{' '}
+                <time dateTime={comment.createdAt}>{timeFormat.format(new Date(comment.createdAt))}</time>
+              </p>
+              <div className="comment-body">
+                {renderSafeMarkdown(comment.body, { imageClassName: 'comment-image' })}
+              </div>
+            </li>
+          ))}
+        </ol>
+      ) : null}
+      <CommentEditor api={api} taskId={taskId} onSubmit={onSubmit} />
+    </section>
+  )
+}
