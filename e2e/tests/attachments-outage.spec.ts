@@ -1,12 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, test } from '@playwright/test'
 import { freePort, makeDataDir, startDemo } from '../support/demo-process'
+import { openTask, sha256, signIn } from '../support/journeys'
 import { type LocalS3Process, startLocalS3Process } from '../support/local-s3-process'
 
 const MiB = 1024 * 1024
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex')
 
 test('a 10 s storage outage during a multipart upload ends in a complete, byte-identical file', async ({
   page,
@@ -39,11 +39,8 @@ test('a 10 s storage outage during a multipart upload ends in a complete, byte-i
     const file = join(data.dir, 'survives-outage.bin')
     writeFileSync(file, bytes)
 
-    await page.goto(demo.url)
-    await page.getByLabel('Email').fill('ada@acme.test')
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.getByRole('link', { name: 'Ship the new logo' }).click()
-    await expect(page.getByRole('heading', { name: 'Attachments' })).toBeVisible()
+    await signIn(page, demo.url, 'ada@acme.test')
+    await openTask(page, 'Ship the new logo')
 
     // Throttled so the outage lands mid-upload: 96 MiB at 8 MiB/s is ~12 s of parts.
     const cdp = await page.context().newCDPSession(page)

@@ -1,30 +1,16 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3'
 import { type APIRequestContext, expect, type Page, test } from '@playwright/test'
 import { type DemoProcess, freePort, makeDataDir, startDemo } from '../support/demo-process'
+import { openTask as openTaskByTitle, sha256, signIn } from '../support/journeys'
+
+const openTask = (page: Page) => openTaskByTitle(page, TASK)
 
 const MiB = 1024 * 1024
 const TASK = 'Ship the new logo'
-
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex')
-
-async function signIn(page: Page, baseUrl: string, email: string) {
-  await page.goto(baseUrl)
-  await page.getByLabel('Email').fill(email)
-  await page.getByRole('button', { name: 'Sign in' }).click()
-  await expect(page.getByRole('heading', { name: 'Tasks' })).toBeVisible()
-}
-
-async function openTask(page: Page): Promise<string> {
-  await page.getByRole('link', { name: TASK }).click()
-  await expect(page.getByRole('heading', { name: 'Attachments' })).toBeVisible()
-  const taskId = /\/tasks\/([0-9a-f-]{36})$/.exec(page.url())?.[1]
-  if (!taskId) throw new Error(`no task id in ${page.url()}`)
-  return taskId
-}
 
 /** A tRPC query over plain HTTP, as any client could send it, with the page's session cookie. */
 function trpcQuery(request: APIRequestContext, baseUrl: string, path: string, input: unknown) {

@@ -1,15 +1,9 @@
-import { expect, type Page, test } from '@playwright/test'
+import { expect, test } from '@playwright/test'
 import { type DemoProcess, makeDataDir, runDemoExpectingFailure, startDemo } from '../support/demo-process'
+import { signIn } from '../support/journeys'
 
 const ACME_TASKS = ['Ship the new logo', 'Quarterly report']
 const GLOBEX_TASKS = ['Globex launch plan', 'Globex hiring']
-
-async function signIn(page: Page, baseUrl: string, email: string) {
-  await page.goto(baseUrl)
-  await page.getByLabel('Email').fill(email)
-  await page.getByRole('button', { name: 'Sign in' }).click()
-  await expect(page.getByRole('heading', { name: 'Tasks' })).toBeVisible()
-}
 
 test.describe('embedded defaults', () => {
   let data: ReturnType<typeof makeDataDir>

@@ -1,79 +1,12 @@
-import { expect, type Locator, type Page, test } from '@playwright/test'
+import { expect, type Page, test } from '@playwright/test'
 import { type DemoProcess, makeDataDir, startDemo } from '../support/demo-process'
+import { drawPng, naturalWidth, openTask as openTaskByTitle, pasteImage, signIn } from '../support/journeys'
 
 const TASK = 'Ship the new logo'
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
 const FILE_REFERENCE = new RegExp(`!\\[shot\\.png\\]\\((/files/${UUID})\\)`)
 
-async function signIn(page: Page, baseUrl: string, email: string) {
-  await page.goto(baseUrl)
-  await page.getByLabel('Email').fill(email)
-  await page.getByRole('button', { name: 'Sign in' }).click()
-  await expect(page.getByRole('heading', { name: 'Tasks' })).toBeVisible()
-}
-
-async function openTask(page: Page) {
-  await page.getByRole('link', { name: TASK }).click()
-  await expect(page.getByRole('heading', { name: 'Comments' })).toBeVisible()
-}
-
-/** A real PNG drawn by the browser's own canvas (shapes and a gradient, so it is not trivially compressible). */
-async function drawPng(page: Page, width: number, height: number): Promise<Buffer> {
-  const base64 = await page.evaluate(
-    ({ width, height }) => {
-      const canvas = document.createElement('canvas')
-      canvas.width = width
-      canvas.height = height
-      const context = canvas.getContext('2d') as CanvasRenderingContext2D
-      const gradient = context.createLinearGradient(0, 0, width, height)
-      gradient.addColorStop(0, '#3559e0')
-      gradient.addColorStop(1, '#f2a900')
-      context.fillStyle = gradient
-      context.fillRect(0, 0, width, height)
-      context.fillStyle = '#fff'
-      context.beginPath()
-      context.arc(width / 2, height / 2, height / 3, 0, Math.PI * 2)
-      context.fill()
-      context.fillStyle = '#1d2330'
-      context.font = `${Math.round(height / 5)}px sans-serif`
-      context.fillText('ACME', width / 4, height / 2)
-      return canvas.toDataURL('image/png').split(',')[1] as string
-    },
-    { width, height },
-  )
-  return Buffer.from(base64, 'base64')
-}
-
-/** Pastes a canvas-drawn PNG into `target` the way a browser does: a `paste` event carrying a DataTransfer. */
-async function pasteImage(target: Locator, name: string) {
-  await target.evaluate((element, fileName) => {
-    const canvas = document.createElement('canvas')
-    canvas.width = 320
-    canvas.height = 200
-    const context = canvas.getContext('2d') as CanvasRenderingContext2D
-    context.fillStyle = '#0a7'
-    context.fillRect(0, 0, 320, 200)
-    context.fillStyle = '#fff'
-    context.fillRect(40, 40, 120, 80)
-    return new Promise<void>((resolve, reject) => {
-      canvas.toBlob((blob) => {
-        if (!blob) return reject(new Error('canvas gave no PNG'))
-        void blob.arrayBuffer().then((bytes) => {
-          const data = new DataTransfer()
-          data.items.add(new File([bytes], fileName, { type: 'image/png' }))
-          ;(element as HTMLTextAreaElement).focus()
-          element.dispatchEvent(
-            new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }),
-          )
-          resolve()
-        }, reject)
-      }, 'image/png')
-    })
-  }, name)
-}
-
-const naturalWidth = (image: Locator) =>
-  image.evaluate((element) => (element as HTMLImageElement).naturalWidth)
+const openTask = (page: Page) => openTaskByTitle(page, TASK)
 
 test.describe('company logo and comment images', () => {
   let data: ReturnType<typeof makeDataDir>

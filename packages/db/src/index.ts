@@ -1,5 +1,11 @@
 export { DataDirLockedError } from './data-dir-lock'
 export type { Database, DatabaseOptions } from './database'
 export { createDatabase } from './database'
-export type { Comment, Company, Task, Upload, User } from './generated/prisma/client'
-export { Prisma, PrismaClient, UploadKind, UploadStatus } from './generated/prisma/client'
+export type { Comment, Company, MigrationItem, Task, TaskFile, Upload, User } from './generated/prisma/client'
+export {
+  MigrationItemStatus,
+  Prisma,
+  PrismaClient,
+  UploadKind,
+  UploadStatus,
+} from './generated/prisma/client'

@@ -118,6 +118,14 @@ export interface PutObjectInput {
   contentLength: number
 }
 
+export interface UploadPartInput extends MultipartUploadRef {
+  /** 1 to 10000. */
+  partNumber: number
+  body: Uint8Array | Readable
+  /** Required because S3 refuses streamed bodies of unknown length. */
+  contentLength: number
+}
+
 export interface CorsRule {
   allowedOrigins: string[]
   allowedMethods: string[]
@@ -149,6 +157,11 @@ export interface BucketStorage {
   presign(request: PresignRequest): Promise<PresignedRequest>
 
   createMultipartUpload(input: CreateMultipartUploadInput): Promise<{ uploadId: string }>
+  /**
+   * Server-side UploadPart, for tools that copy files themselves (`upkit migrate`); browsers use
+   * `presignUploadPart`. `etag` is quoted as the bucket sent it: pass it as is to `completeMultipartUpload`.
+   */
+  uploadPart(input: UploadPartInput): Promise<{ etag: string }>
   completeMultipartUpload(
     input: MultipartUploadRef & { parts: CompletedPart[] },
   ): Promise<{ etag: string | undefined }>
@@ -166,7 +179,12 @@ export interface BucketStorage {
    * (so a magic-byte check on an empty file sees no bytes instead of an error).
    */
   readRange(key: string, start: number, endInclusive: number): Promise<Uint8Array>
-  putObject(input: PutObjectInput): Promise<void>
+  /**
+   * `etag` is the bucket's answer, quoted; for a single PUT it is the hex MD5 of the bytes the bucket stored on
+   * S3, R2 and MinIO (not with SSE-KMS), so comparing it with a locally computed MD5 verifies the copy without a
+   * HEAD. Undefined when the provider sends none.
+   */
+  putObject(input: PutObjectInput): Promise<{ etag: string | undefined }>
   getObjectStream(key: string): Promise<Readable>
   /** Succeeds when the object is already gone. */
   deleteObject(key: string): Promise<void>

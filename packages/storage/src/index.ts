@@ -18,6 +18,7 @@ export type {
   PresignUploadPartInput,
   PutObjectInput,
   UploadedPart,
+  UploadPartInput,
 } from './bucket-storage'
 export type { StorageConfigResult } from './config'
 export { storageConfigFromEnv } from './config'

@@ -188,6 +188,23 @@ export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
       return { uploadId: output.UploadId }
     },
 
+    async uploadPart({ key, uploadId, partNumber, body, contentLength }) {
+      assertPartNumber(partNumber)
+      assertLength(contentLength, 'contentLength')
+      const output = await client.send(
+        new UploadPartCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: uploadId,
+          PartNumber: partNumber,
+          Body: body,
+          ContentLength: contentLength,
+        }),
+      )
+      if (!output.ETag) throw new Error(`UploadPart ${partNumber} for ${key} returned no ETag`)
+      return { etag: output.ETag }
+    },
+
     async completeMultipartUpload({ key, uploadId, parts }) {
       const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber)
       const output = await client.send(
@@ -301,7 +318,7 @@ export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
 
     async putObject({ key, body, contentType, contentLength }) {
       assertLength(contentLength, 'contentLength')
-      await client.send(
+      const output = await client.send(
         new PutObjectCommand({
           Bucket: bucket,
           Key: key,
@@ -310,6 +327,7 @@ export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
           ContentLength: contentLength,
         }),
       )
+      return { etag: output.ETag }
     },
 
     async getObjectStream(key) {

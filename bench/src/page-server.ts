@@ -1,0 +1,138 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import type { CreatedUpload, SignedRequest, UploadRecord } from '@upkit/core'
+import type { BucketStorage } from '@upkit/storage'
+import { build } from 'esbuild'
+
+const PRESIGN_SECONDS = 3600
+
+export interface PageServer {
+  /** Origin of the page; the bucket's CORS rules must allow it. */
+  readonly origin: string
+  /** Keys of the objects the page uploaded, to delete between runs. */
+  readonly keys: string[]
+  close(): Promise<void>
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = []
+  for await (const chunk of req) chunks.push(chunk as Buffer)
+  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>
+}
+
+/** Bundles the single-PUT page for the browser once (esbuild, from TS source like the rest of the repo). */
+async function bundlePage(): Promise<string> {
+  const result = await build({
+    entryPoints: [join(import.meta.dirname, 'page/single-put-page.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'chrome120',
+    write: false,
+    minify: true,
+    define: { 'process.env.NODE_ENV': '"production"' },
+    logLevel: 'error',
+  })
+  const output = result.outputFiles[0]
+  if (!output) throw new Error('esbuild produced no output')
+  return output.text
+}
+
+/**
+ * A page on its own origin plus the smallest api the uploader needs: `create` always answers a single-PUT plan
+ * (the demo's server would plan multipart above 32 MiB), `sign` presigns that PUT with the exact length.
+ */
+export async function startPageServer(storage: BucketStorage): Promise<PageServer> {
+  const script = await bundlePage()
+  const html =
+    '<!doctype html><meta charset="utf-8"><title>upkit bench</title>' +
+    '<input id="file" type="file" aria-label="File"><script type="module" src="/page.js"></script>'
+  const keys: string[] = []
+  const sizes = new Map<string, { size: number; mimeType: string }>()
+  let counter = 0
+  const newKey = () => {
+    const key = `bench/browser-single-${++counter}.bin`
+    keys.push(key)
+    return key
+  }
+  const presign = async (key: string, size: number, mimeType: string): Promise<SignedRequest> => {
+    const signed = await storage.presignPut({
+      key,
+      contentType: mimeType,
+      contentLength: size,
+      expiresInSeconds: PRESIGN_SECONDS,
+    })
+    return { ...signed, key }
+  }
+  const record = (id: string, fileName: string, size: number, mimeType: string): UploadRecord => ({
+    id,
+    taskId: 'bench',
+    kind: 'attachment',
+    status: 'pending',
+    fileName,
+    mimeType,
+    size,
+    createdAt: new Date().toISOString(),
+    confirmedAt: null,
+  })
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const json = (body: unknown) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+    }
+    if (req.method === 'GET' && req.url === '/') {
+      res.writeHead(200, { 'content-type': 'text/html' }).end(html)
+    } else if (req.method === 'GET' && req.url === '/page.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript' }).end(script)
+    } else if (req.method === 'POST' && req.url === '/create') {
+      const input = await readJson(req)
+      const size = Number(input.size)
+      const mimeType = String(input.mimeType)
+      const key = newKey()
+      sizes.set(key, { size, mimeType })
+      const created: CreatedUpload = {
+        upload: record(key, String(input.fileName), size, mimeType),
+        key,
+        transfer: { type: 'single', size },
+        expiresAt: new Date(Date.now() + PRESIGN_SECONDS * 1000).toISOString(),
+      }
+      json(created)
+    } else if (req.method === 'POST' && req.url === '/sign') {
+      const input = await readJson(req)
+      const key = String(input.uploadId)
+      const file = sizes.get(key)
+      if (!file) throw new Error(`unknown upload ${key}`)
+      json(await presign(key, file.size, file.mimeType))
+    } else if (req.method === 'POST' && req.url === '/sign-put') {
+      const input = await readJson(req)
+      json(await presign(newKey(), Number(input.size), String(input.mimeType)))
+    } else if (req.method === 'POST' && req.url === '/confirm') {
+      const input = await readJson(req)
+      const key = String(input.uploadId)
+      const head = await storage.head(key)
+      const file = sizes.get(key)
+      if (!head || !file || head.size !== file.size) throw new Error(`${key} is not in the bucket in full`)
+      json({ ...record(key, key, file.size, file.mimeType), status: 'confirmed' })
+    } else {
+      res.writeHead(404).end()
+    }
+  }
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' })
+      res.end(String(error))
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    keys,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  }
+}

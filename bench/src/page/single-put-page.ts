@@ -1,0 +1,80 @@
+// Runs in Chromium (bundled by page-server.ts). The real UpkitUploader, with an api whose `create` always plans a
+// single PUT, so the browser's one-request upload of a large file can be measured against curl; plus the bare
+// XMLHttpRequest and fetch PUTs, to tell the uploader's cost from the browser's.
+import type { CreatedUpload, SignedRequest, UploadApi, UploadRecord } from '@upkit/core'
+import { type UpkitUploadBody, UpkitUploader } from '@upkit/react'
+import Uppy, { type Meta } from '@uppy/core'
+
+async function post<T>(path: string, body: unknown): Promise<T> {
+  const res = await fetch(path, { method: 'POST', body: JSON.stringify(body) })
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`)
+  return (await res.json()) as T
+}
+
+function pickedFile(): File {
+  const file = (document.getElementById('file') as HTMLInputElement).files?.[0]
+  if (!file) throw new Error('no file chosen')
+  return file
+}
+
+const api: UploadApi = {
+  create: (input) => post<CreatedUpload>('/create', input),
+  sign: (input) => post<SignedRequest>('/sign', input),
+  signParts: () => Promise.reject(new Error('the bench page plans single PUTs only')),
+  confirm: (input) => post<UploadRecord>('/confirm', input),
+  cancel: () => Promise.resolve(null),
+}
+
+/** Milliseconds from `upload()` to Uppy's result, create/sign/confirm round trips (to the bench) included. */
+async function viaUploader(): Promise<number> {
+  const file = pickedFile()
+  const uppy = new Uppy<Meta, UpkitUploadBody>({ autoProceed: false })
+  uppy.use(UpkitUploader, { api, taskId: 'bench' })
+  uppy.addFile({ name: file.name, type: file.type, data: file, source: 'bench' })
+  const started = performance.now()
+  const result = await uppy.upload()
+  const elapsed = performance.now() - started
+  const failed = result?.failed ?? []
+  uppy.destroy()
+  if (failed.length > 0 || (result?.successful ?? []).length !== 1) {
+    throw new Error(`uploader failed: ${failed.map((f) => f.error).join('; ')}`)
+  }
+  return elapsed
+}
+
+async function signedPut(file: File): Promise<SignedRequest> {
+  return post<SignedRequest>('/sign-put', {
+    size: file.size,
+    mimeType: file.type || 'application/octet-stream',
+  })
+}
+
+/** One bare XMLHttpRequest PUT (what the uploader's single PUT boils down to), with a progress listener. */
+async function viaXhr(): Promise<number> {
+  const file = pickedFile()
+  const signed = await signedPut(file)
+  const started = performance.now()
+  await new Promise<void>((resolve, reject) => {
+    const xhr = new XMLHttpRequest()
+    xhr.open('PUT', signed.url)
+    for (const [name, value] of Object.entries(signed.headers)) xhr.setRequestHeader(name, value)
+    xhr.upload.onprogress = () => {}
+    xhr.onerror = () => reject(new Error('xhr network error'))
+    xhr.onload = () => (xhr.status === 200 ? resolve() : reject(new Error(`xhr ${xhr.status}`)))
+    xhr.send(file)
+  })
+  return performance.now() - started
+}
+
+/** One bare `fetch` PUT of the File. */
+async function viaFetch(): Promise<number> {
+  const file = pickedFile()
+  const signed = await signedPut(file)
+  const started = performance.now()
+  const res = await fetch(signed.url, { method: 'PUT', headers: signed.headers, body: file })
+  if (res.status !== 200) throw new Error(`fetch ${res.status}: ${await res.text()}`)
+  return performance.now() - started
+}
+
+Object.assign(window, { bench: { viaUploader, viaXhr, viaFetch } })
+document.body.dataset.ready = 'true'

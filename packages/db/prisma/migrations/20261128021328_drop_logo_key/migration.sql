@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Company" DROP COLUMN "logoKey";
