@@ -17,6 +17,7 @@ import { invalidArgument, malformedXml, notImplemented, S3Error } from './errors
 import { listObjects } from './list'
 import { type AuthResult, encodeRfc3986, parseRawQuery, type RawQueryParam, verifySignature } from './sigv4'
 import {
+  IN_MEMORY_BODY_MAX,
   isValidBucketName,
   type ObjectMeta,
   STORED_HEADERS,
@@ -182,6 +183,9 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
 
   const inFlight = new Set<Promise<void>>()
   let endpoint = ''
+  // Unique per request without a call for OS randomness on each one.
+  const requestIdPrefix = randomBytes(4).toString('hex')
+  let requestCounter = 0
 
   const server = createServer({ highWaterMark: STREAM_HIGH_WATER_MARK }, (req, res) => track(req, res, false))
   // Answering Expect: 100-continue ourselves lets a refused upload be refused before its body is sent.
@@ -200,7 +204,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, expectContinue: boolean): Promise<void> {
-    const requestId = randomBytes(8).toString('hex').toUpperCase()
+    const requestId = `${requestIdPrefix}${(requestCounter++).toString(16).padStart(8, '0')}`.toUpperCase()
     res.setHeader('x-amz-request-id', requestId)
     res.setHeader('x-amz-id-2', requestId)
     res.setHeader('Server', 'UpkitLocalS3')
@@ -711,10 +715,14 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
   // ---- object operations ----
 
   /** Streams the verified body into a temp file; the caller commits it with a rename or deletes it. */
-  async function receiveToTemp(ctx: Context): Promise<{ tmpFile: string; result: BodyResult }> {
+  function requireContentLength(ctx: Context) {
     if (ctx.payloadHash.startsWith('STREAMING-') ? false : header(ctx.req, 'content-length') === undefined) {
       throw new S3Error('MissingContentLength', 411, 'You must provide the Content-Length HTTP header.')
     }
+  }
+
+  async function receiveToTemp(ctx: Context): Promise<{ tmpFile: string; result: BodyResult }> {
+    requireContentLength(ctx)
     const tmpFile = store.tmpPath()
     const result: BodyResult = { size: 0, md5: '' }
     try {
@@ -735,6 +743,20 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
     }
     store.getBucket(ctx.bucket)
     const stored = storedHeadersFrom(ctx.req)
+    requireContentLength(ctx)
+    if ((expectedBodyLength(ctx) ?? Number.POSITIVE_INFINITY) <= IN_MEMORY_BODY_MAX) {
+      // Small bodies (most objects) skip the temp file: kept in memory, then written once where they belong.
+      const result: BodyResult = { size: 0, md5: '' }
+      const chunks: Buffer[] = []
+      for await (const chunk of verifiedBody(ctx, result, IN_MEMORY_BODY_MAX)) chunks.push(chunk)
+      const meta = await store.commitObject(ctx.bucket, ctx.key, [{ chunks, size: result.size }], {
+        ...stored,
+        size: result.size,
+        etag: `"${result.md5}"`,
+      })
+      send(ctx, 200, undefined, { ETag: meta.etag })
+      return
+    }
     const { tmpFile, result } = await receiveToTemp(ctx)
     let meta: ObjectMeta
     try {

@@ -1,6 +1,7 @@
 // `pnpm --filter @upkit/migrate bench [files] [MiB]`: builds a legacy folder (default 10,000 files, ~1 GiB, varied
 // sizes), migrates it with `migrateUploads` into a fresh local S3 server and, when `rclone` is installed, times
-// `rclone copy` of the same folder to the same server. Not run by the tests. Uses DATABASE_URL when set, else a
+// `rclone copy` of the same folder to the same server (RCLONE_TRANSFERS: comma-separated runs, default
+// `default,8`: rclone's defaults, then `--transfers 8`). Not run by the tests. Uses DATABASE_URL when set, else a
 // throwaway PGlite folder.
 import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -36,6 +37,8 @@ const credentials = { accessKeyId: 'bench', secretAccessKey: randomBytes(24).toS
 const serverProcess = spawn(
   process.execPath,
   [
+    // e.g. BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the server.
+    ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
     fileURLToPath(new URL('../../local-s3/bin/upkit-local-s3.mjs', import.meta.url)),
     '--dir',
     join(dir, 's3'),
@@ -67,10 +70,14 @@ try {
     s3Presets.local({ endpoint: server.endpoint, bucket: 'upkit', credentials }),
   )
   await storage.ensureBucket()
-  const rcloneStorage = createS3BucketStorage(
-    s3Presets.local({ endpoint: server.endpoint, bucket: 'rclone', credentials }),
-  )
-  await rcloneStorage.ensureBucket()
+  // rclone as an operator would run it (its defaults: 4 transfers), and with 8 transfers like upkit's default
+  // concurrency; each into its own empty bucket on the same server, copying the same folder.
+  const rcloneRuns = (process.env.RCLONE_TRANSFERS ?? 'default,8').split(',')
+  for (const transfers of rcloneRuns) {
+    await createS3BucketStorage(
+      s3Presets.local({ endpoint: server.endpoint, bucket: `rclone-${transfers}`, credentials }),
+    ).ensureBucket()
+  }
 
   let started = Date.now()
   const fixture = await writeLegacyFixture({
@@ -120,17 +127,19 @@ try {
       RCLONE_CONFIG_LOCAL_FORCE_PATH_STYLE: 'true',
       RCLONE_CONFIG_LOCAL_REGION: 'us-east-1',
     }
-    // rclone's own default (4 transfers) unless RCLONE_TRANSFERS says otherwise: what an operator would run.
-    const transfers = process.env.RCLONE_TRANSFERS ?? '4'
-    started = Date.now()
-    const run = spawnSync('rclone', ['copy', fixture.uploadsDir, 'local:rclone', '--transfers', transfers], {
-      env,
-      encoding: 'utf8',
-    })
-    const theirs = (Date.now() - started) / 1000
-    if (run.status !== 0) throw new Error(`rclone failed: ${run.stderr}`)
-    console.log(line(`rclone copy (--transfers ${transfers})`, theirs))
-    console.log(`ratio (rclone time / upkit time): ${(theirs / ours).toFixed(2)}x`)
+    for (const transfers of rcloneRuns) {
+      const flags = transfers === 'default' ? [] : ['--transfers', transfers]
+      started = Date.now()
+      const run = spawnSync('rclone', ['copy', fixture.uploadsDir, `local:rclone-${transfers}`, ...flags], {
+        env,
+        encoding: 'utf8',
+      })
+      const theirs = (Date.now() - started) / 1000
+      if (run.status !== 0) throw new Error(`rclone failed: ${run.stderr}`)
+      const name = transfers === 'default' ? 'defaults' : `--transfers ${transfers}`
+      console.log(line(`rclone copy (${name})`, theirs))
+      console.log(`  ratio (rclone time / upkit time): ${(theirs / ours).toFixed(2)}x`)
+    }
   }
 } finally {
   await database.close()

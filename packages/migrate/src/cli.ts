@@ -5,7 +5,7 @@ import { formatBytes } from '@upkit/core'
 import { createDatabase } from '@upkit/db'
 import { startLocalS3 } from '@upkit/local-s3'
 import { type BucketStorage, createS3BucketStorage, s3Presets, storageConfigFromEnv } from '@upkit/storage'
-import { type LogoTarget, type MigrationReport, migrateUploads } from './migrate-uploads'
+import { type MigrationReport, migrateUploads } from './migrate-uploads'
 import { createProgressRenderer } from './progress'
 
 const USAGE = `Usage: upkit migrate --uploads-dir DIR [options]
@@ -15,7 +15,6 @@ Copies the files a legacy app kept in ./uploads into the bucket and rewrites the
   --uploads-dir DIR          the legacy uploads folder (required)
   --dry-run                  print the plan; change nothing
   --delete-source            delete each source file once its copy is verified and committed
-  --logos-to database|bucket where company logos go (default database)
   --concurrency N            files copied at once (default 8)
   --batch-size N             rows written per transaction (default 200)
   --log-every N              without a terminal, log progress every N files (default 500) or 5 s
@@ -66,8 +65,6 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
   const problems: string[] = []
   const uploadsDir = values['uploads-dir']
   if (uploadsDir === undefined) problems.push('--uploads-dir is required')
-  const logosTo = values['logos-to'] ?? 'database'
-  if (logosTo !== 'database' && logosTo !== 'bucket') problems.push('--logos-to must be database or bucket')
   const concurrency = intOption(values.concurrency, 8, '--concurrency', problems)
   const batchSize = intOption(values['batch-size'], 200, '--batch-size', problems)
   const logEvery = intOption(values['log-every'], 500, '--log-every', problems)
@@ -99,7 +96,6 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
       uploadsDir: root,
       dryRun: values['dry-run'] ?? false,
       deleteSource: values['delete-source'] ?? false,
-      logosTo: logosTo as LogoTarget,
       concurrency,
       batchSize,
       onProgress: (progress) => renderer.update(progress),
@@ -124,7 +120,6 @@ function parse(args: string[]) {
       'uploads-dir': { type: 'string' },
       'dry-run': { type: 'boolean' },
       'delete-source': { type: 'boolean' },
-      'logos-to': { type: 'string' },
       concurrency: { type: 'string' },
       'batch-size': { type: 'string' },
       'log-every': { type: 'string' },

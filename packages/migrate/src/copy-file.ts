@@ -12,7 +12,6 @@ const BUFFER_MAX = 1024 * 1024
 const STREAM_CHUNK = 1024 * 1024
 /** Parts of one multipart file in flight at once; each holds one part's bytes in memory. */
 const PARTS_IN_FLIGHT = 3
-const PRESIGN_SECONDS = 3600
 
 export interface OpenedFile {
   /** Null when the whole file was read into `bytes`. */
@@ -126,12 +125,17 @@ export async function localEtag(file: OpenedFile): Promise<string> {
 export interface CopyOutcome {
   /** Unquoted ETag the object must have (computed locally while reading). */
   etag: string
+  /**
+   * Unquoted ETag the bucket answered to the PUT (or CompleteMultipartUpload): the MD5 of what it stored, so
+   * `etag === bucketEtag` verifies the copy without a HEAD. Undefined when the provider sent none.
+   */
+  bucketEtag: string | undefined
   plan: TransferPlan
 }
 
 /**
  * Sends the file to `key`, hashing while reading, so each byte is read once. Verification is the caller's
- * job (`verifyObject`), done after the transfer and before any database write.
+ * job (`verifyUpload`), done after the transfer and before any database write.
  */
 export async function uploadFile(
   storage: BucketStorage,
@@ -141,13 +145,13 @@ export async function uploadFile(
 ): Promise<CopyOutcome> {
   const plan = planTransfer(file.size)
   if (plan.type === 'multipart')
-    return { etag: await uploadMultipart(storage, file, key, plan, onBytes), plan }
+    return { ...(await uploadMultipart(storage, file, key, plan, onBytes)), plan }
   if (file.bytes !== null) {
     const body = file.bytes
     const md5 = createHash('md5').update(body).digest()
-    await storage.putObject({ key, body, contentType: file.mimeType, contentLength: file.size })
+    const put = await storage.putObject({ key, body, contentType: file.mimeType, contentLength: file.size })
     onBytes(file.size)
-    return { etag: expectedEtag([md5], plan), plan }
+    return { etag: expectedEtag([md5], plan), bucketEtag: unquoteEtag(put.etag), plan }
   }
   if (file.handle === null) throw new Error('uploadFile: file has neither bytes nor handle')
   const hash = createHash('md5')
@@ -166,11 +170,11 @@ export async function uploadFile(
   })
   // The SDK consumes `body`; pipeline only carries errors between the two and never settles before the SDK.
   const piping = pipeline(source, body)
-  await Promise.all([
+  const [put] = await Promise.all([
     storage.putObject({ key, body, contentType: file.mimeType, contentLength: file.size }),
     piping,
   ])
-  return { etag: expectedEtag([hash.digest()], plan), plan }
+  return { etag: expectedEtag([hash.digest()], plan), bucketEtag: unquoteEtag(put.etag), plan }
 }
 
 async function uploadMultipart(
@@ -179,7 +183,7 @@ async function uploadMultipart(
   key: string,
   plan: Extract<TransferPlan, { type: 'multipart' }>,
   onBytes: (bytes: number) => void,
-): Promise<string> {
+): Promise<{ etag: string; bucketEtag: string | undefined }> {
   const handle = file.handle
   if (handle === null) throw new Error('uploadMultipart: file has no handle')
   const { uploadId } = await storage.createMultipartUpload({ key, contentType: file.mimeType })
@@ -198,10 +202,12 @@ async function uploadMultipart(
         read += bytesRead
       }
       md5s.push(createHash('md5').update(bytes).digest())
-      const sending = sendPart(storage, { key, uploadId, partNumber, bytes }).then((etag) => {
-        parts.push({ partNumber, etag })
-        onBytes(length)
-      })
+      const sending = storage
+        .uploadPart({ key, uploadId, partNumber, body: bytes, contentLength: length })
+        .then(({ etag }) => {
+          parts.push({ partNumber, etag })
+          onBytes(length)
+        })
       const tracked: Promise<void> = sending.finally(() => inFlight.delete(tracked))
       // Handled here so a part failing while we read the next one is not an unhandled rejection; the
       // race/all below still sees the error.
@@ -210,33 +216,28 @@ async function uploadMultipart(
       if (inFlight.size >= PARTS_IN_FLIGHT) await Promise.race(inFlight)
     }
     await Promise.all(inFlight)
-    await storage.completeMultipartUpload({ key, uploadId, parts })
-    return expectedEtag(md5s, plan)
+    const completed = await storage.completeMultipartUpload({ key, uploadId, parts })
+    return { etag: expectedEtag(md5s, plan), bucketEtag: unquoteEtag(completed.etag) }
   } catch (error) {
     await storage.abortMultipartUpload({ key, uploadId }).catch(() => {})
     throw error
   }
 }
 
-// BucketStorage has no server-side UploadPart; a presigned PUT sent with fetch is the same request.
-async function sendPart(
+/**
+ * The copy is verified when the bucket's answer to the upload carries the ETag computed from the file's bytes
+ * (the bucket's MD5 of what it stored; the signed Content-Length already bound the size): one request per file
+ * instead of two. Only a provider that answers without an ETag costs a HEAD.
+ */
+export async function verifyUpload(
   storage: BucketStorage,
-  part: { key: string; uploadId: string; partNumber: number; bytes: Buffer },
-): Promise<string> {
-  const signed = await storage.presignUploadPart({
-    key: part.key,
-    uploadId: part.uploadId,
-    partNumber: part.partNumber,
-    contentLength: part.bytes.length,
-    expiresInSeconds: PRESIGN_SECONDS,
-  })
-  const response = await fetch(signed.url, { method: 'PUT', headers: signed.headers, body: part.bytes })
-  await response.arrayBuffer()
-  const etag = response.headers.get('etag')
-  if (!response.ok || etag === null) {
-    throw new Error(`UploadPart ${part.partNumber} failed: HTTP ${response.status}`)
-  }
-  return etag
+  key: string,
+  size: number,
+  outcome: Pick<CopyOutcome, 'etag' | 'bucketEtag'>,
+): Promise<string | null> {
+  if (outcome.bucketEtag === undefined) return verifyObject(storage, key, size, outcome.etag)
+  if (outcome.bucketEtag === outcome.etag) return null
+  return `the bucket stored bytes with ETag ${outcome.bucketEtag}, the file's is ${outcome.etag}`
 }
 
 /** HEAD the object: it must have the file's size and the ETag computed from its bytes. */

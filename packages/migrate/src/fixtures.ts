@@ -113,9 +113,10 @@ export async function writeLegacyFixture(options: LegacyFixtureOptions): Promise
   const uploadsDir = join(options.dir, 'uploads')
   await mkdir(uploadsDir, { recursive: true })
 
-  const companyIds = [0, 1, 2].map((n) => fixtureUuid(0xc0, n))
+  // Companies 3 and 4 only carry the refused logos of the edge cases.
+  const companyIds = [0, 1, 2, 3, 4].map((n) => fixtureUuid(0xc0, n))
   const taskIds = Array.from({ length: 20 }, (_, n) => fixtureUuid(0x7a, n))
-  const taskCompany = (taskIndex: number) => companyIds[taskIndex % companyIds.length] as string
+  const taskCompany = (taskIndex: number) => companyIds[taskIndex % 3] as string
   const expected: LegacyFixture['expected'] = {
     migrated: 0,
     migratedBytes: 0,
@@ -212,6 +213,13 @@ export async function writeLegacyFixture(options: LegacyFixtureOptions): Promise
     // Logo whose file is gone.
     ;(logoRows[2] as { legacyLogoPath: string | null }).legacyLogoPath = 'logo-initech.png'
     expected.missing.push(`logo:${companyIds[2]}`)
+    // A pixel bomb (a few bytes claiming 20000x20000) and a PNG over the 1 MiB logo limit: both refused.
+    await write('logo-bomb.png', pngBytes(20_000, 20_000))
+    ;(logoRows[3] as { legacyLogoPath: string | null }).legacyLogoPath = 'logo-bomb.png'
+    expected.failures.push(`logo:${companyIds[3]}`)
+    await write('logo-huge.png', pngBytes(800, 600, 2 * MiB))
+    ;(logoRows[4] as { legacyLogoPath: string | null }).legacyLogoPath = 'logo-huge.png'
+    expected.failures.push(`logo:${companyIds[4]}`)
 
     // Two rows sharing one file: each gets its own object.
     const shared = `${taskIds[3]}/shared image.png`

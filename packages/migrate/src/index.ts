@@ -1,6 +1,5 @@
 export { formatReport, main } from './cli'
 export type {
-  LogoTarget,
   MigrateUploadsOptions,
   MigrationProblem,
   MigrationProgress,

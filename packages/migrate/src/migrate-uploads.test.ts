@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type LegacyFixture, writeLegacyFixture } from './fixtures'
 import { type MigrationReport, migrateUploads } from './migrate-uploads'
 
+/** The fixture's logos that `assertLogoAllowed` refuses: SVG, pixel bomb, over 1 MiB. */
+const REFUSED_LOGOS = ['logo-globex.svg', 'logo-bomb.png', 'logo-huge.png']
 const bin = fileURLToPath(new URL('../bin/upkit.mjs', import.meta.url))
 const cleanups: (() => Promise<unknown>)[] = []
 afterAll(async () => {
@@ -82,7 +84,6 @@ async function endState(prisma: PrismaClient, storage: BucketStorage) {
         logo: true,
         logoHash: true,
         logoMimeType: true,
-        logoKey: true,
       },
     }),
     items: (
@@ -138,13 +139,14 @@ describe('migrateUploads', () => {
       uploadsDir: fixture.uploadsDir,
       dryRun: true,
     })
-    // The SVG logo is planned too: logos are checked when read, and a dry run reads nothing.
-    const svg = (await stat(join(fixture.uploadsDir, 'logo-globex.svg'))).size
+    // The refused logos are planned too: logos are checked when read, and a dry run reads nothing.
+    let refused = 0
+    for (const name of REFUSED_LOGOS) refused += (await stat(join(fixture.uploadsDir, name))).size
     expect(report.planned).toEqual({
-      files: fixture.expected.migrated + 1,
-      bytes: fixture.expected.migratedBytes + svg,
+      files: fixture.expected.migrated + REFUSED_LOGOS.length,
+      bytes: fixture.expected.migratedBytes + refused,
       taskFiles: fixture.expected.taskFiles,
-      logos: fixture.expected.logos + 1,
+      logos: fixture.expected.logos + REFUSED_LOGOS.length,
     })
     expect(report.migrated).toBe(0)
     expect(report.missing.map((m) => m.source).sort()).toEqual(fixture.expected.missing)
@@ -162,9 +164,20 @@ describe('migrateUploads', () => {
       uploadsDir: fixture.uploadsDir,
     })
     expectFullRun(cleanReport, fixture)
-    expect(cleanReport.failures.find((f) => f.source.startsWith('logo:'))?.reason).toMatch(
-      /PNG, JPEG, WebP or GIF/,
+    // Logos live only in the database: a file the logo picker would refuse fails with why and what to do.
+    const logoFailure = (name: string) => cleanReport.failures.find((f) => f.path === name)?.reason
+    expect(logoFailure('logo-globex.svg')).toMatch(
+      /PNG, JPEG, WebP or GIF.*resize it and upload it with the logo picker/,
     )
+    expect(logoFailure('logo-bomb.png')).toMatch(/20000×20000 pixels.*4096×4096.*logo picker/)
+    expect(logoFailure('logo-huge.png')).toMatch(
+      /logos can be at most 1 MiB; resize it and upload it with the logo picker/,
+    )
+    for (const id of fixture.companyIds.slice(1)) {
+      const company = await db.prisma.company.findUniqueOrThrow({ where: { id } })
+      expect(company.logo).toBeNull()
+      expect(company.legacyLogoPath).not.toBeNull()
+    }
     expect(cleanReport.failures.find((f) => f.path.includes('..'))?.reason).toMatch(/escapes/)
     expect(cleanReport.failures.find((f) => f.path.endsWith('hostname.txt'))?.reason).toMatch(/symbolic link/)
 
@@ -175,6 +188,10 @@ describe('migrateUploads', () => {
       expect(row.path).toBeNull()
       expect(row.upload?.status).toBe('CONFIRMED')
       expect(row.upload?.key).toBe(`companies/${row.companyId}/tasks/${row.taskId}/${row.upload?.id}`)
+      // The migrated file keeps its place in lists ordered by creation.
+      expect(row.upload?.createdAt).toEqual(row.createdAt)
+      expect(row.upload?.kind).toBe(row.kind)
+      expect(row.upload?.expiresAt.getTime()).toBeGreaterThan(Date.now() - 600_000)
     }
     // Unmigrated rows keep their legacy path.
     expect(rows.filter((row) => row.upload === null).every((row) => row.path !== null)).toBe(true)
@@ -214,11 +231,58 @@ describe('migrateUploads', () => {
       uploadsDir: fixture.uploadsDir,
     })
     expect(report.migrated).toBe(0)
-    expect(report.planned.files).toBe(1) // the SVG logo, which fails again
+    expect(report.planned.files).toBe(REFUSED_LOGOS.length) // which fail again
     expect(report.alreadyDone).toBe(fixture.expected.migrated)
     expect(report.orphans).toEqual(fixture.expected.orphans)
     expect(await endState(db.prisma, bucket.storage)).toEqual(before)
   }, 60_000)
+
+  it('fails, and removes, every copy whose bytes differ from the file (PUT ETag check, no HEAD)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'upkit-migrate-corrupt-'))
+    cleanups.push(() => rm(dir, { recursive: true, force: true }))
+    const db = await startTestDatabase()
+    cleanups.push(() => db.close())
+    const bucket = await startTestBucket()
+    cleanups.push(() => bucket.close())
+    const fixture = await writeLegacyFixture({
+      dir,
+      prisma: db.prisma,
+      files: 20,
+      sizeOf: (i) => 1000 + i,
+      bigFiles: false,
+      edgeCases: false,
+    })
+    // The real bucket receives one flipped byte: what a faulty disk, proxy or client would do to the data.
+    const corrupting: BucketStorage = {
+      ...bucket.storage,
+      putObject: (input) => {
+        if (!(input.body instanceof Uint8Array)) return bucket.storage.putObject(input)
+        const body = Uint8Array.from(input.body)
+        body[0] = (body[0] ?? 0) ^ 0xff
+        return bucket.storage.putObject({ ...input, body })
+      },
+    }
+    const report = await migrateUploads({
+      prisma: db.prisma,
+      storage: corrupting,
+      uploadsDir: fixture.uploadsDir,
+    })
+    expect(report.migrated).toBe(1) // the logo, which lives in the database
+    expect(report.failures).toHaveLength(20)
+    for (const failure of report.failures) expect(failure.reason).toMatch(/^verification failed: .*ETag/)
+    expect(await bucketListing(bucket.storage)).toEqual([])
+    expect(await db.prisma.upload.count()).toBe(0)
+    expect(await db.prisma.taskFile.count({ where: { path: null } })).toBe(0)
+
+    // Once the bytes arrive intact, a re-run migrates them.
+    const again = await migrateUploads({
+      prisma: db.prisma,
+      storage: bucket.storage,
+      uploadsDir: fixture.uploadsDir,
+    })
+    expect(again.migrated).toBe(20)
+    expect(again.failures).toEqual([])
+  }, 120_000)
 
   it('ends a run killed with SIGKILL, then re-run, exactly as one clean run', async () => {
     const killed = await setup()
@@ -301,6 +365,6 @@ describe('migrateUploads', () => {
     expect(again.deletedSources).toBe(migratedPaths.size)
     for (const path of migratedPaths) expect(existsSync(join(fixture.uploadsDir, path as string))).toBe(false)
     for (const path of fixture.expected.orphans) expect(existsSync(join(fixture.uploadsDir, path))).toBe(true)
-    expect(existsSync(join(fixture.uploadsDir, 'logo-globex.svg'))).toBe(true)
+    for (const name of REFUSED_LOGOS) expect(existsSync(join(fixture.uploadsDir, name))).toBe(true)
   }, 180_000)
 })

@@ -376,6 +376,123 @@ describe('objects', () => {
   })
 })
 
+describe('server-side writes return the bucket ETag', () => {
+  const md5 = (data: Uint8Array) => createHash('md5').update(data).digest('hex')
+
+  it('putObject answers the MD5 of the stored bytes, from bytes and from a stream', async () => {
+    const data = bytes(70_000, 7)
+    const fromBytes = await storage.putObject({
+      key: 'etag/bytes.bin',
+      body: data,
+      contentType: 'application/octet-stream',
+      contentLength: data.length,
+    })
+    expect(fromBytes.etag).toBe(`"${md5(data)}"`)
+    expect((await storage.head('etag/bytes.bin'))?.etag).toBe(fromBytes.etag)
+
+    const fromStream = await storage.putObject({
+      key: 'etag/stream.bin',
+      body: Readable.from([Buffer.from(data.subarray(0, 1000)), Buffer.from(data.subarray(1000))]),
+      contentType: 'application/octet-stream',
+      contentLength: data.length,
+    })
+    expect(fromStream.etag).toBe(fromBytes.etag)
+    const other = await storage.putObject({
+      key: 'etag/other.bin',
+      body: bytes(70_000, 8),
+      contentType: 'application/octet-stream',
+      contentLength: 70_000,
+    })
+    expect(other.etag).not.toBe(fromBytes.etag)
+  })
+
+  it('signs keys with spaces, unicode and reserved characters, and reports bucket errors', async () => {
+    const key = "odd/ünï cødé (1) it's *+=&?#!.txt"
+    const data = new TextEncoder().encode('odd key')
+    const put = await storage.putObject({
+      key,
+      body: data,
+      contentType: 'text/plain',
+      contentLength: data.length,
+    })
+    expect(put.etag).toBe(`"${md5(data)}"`)
+    expect(new TextDecoder().decode(await readAll(await storage.getObjectStream(key)))).toBe('odd key')
+    const { uploadId } = await storage.createMultipartUpload({ key, contentType: 'text/plain' })
+    const part = await storage.uploadPart({
+      key,
+      uploadId,
+      partNumber: 1,
+      body: data,
+      contentLength: data.length,
+    })
+    expect(part.etag).toBe(`"${md5(data)}"`)
+    await storage.abortMultipartUpload({ key, uploadId })
+
+    const missing = createS3BucketStorage(
+      s3Presets.local({ endpoint: server.endpoint, bucket: 'no-such-bucket', credentials }),
+    )
+    await expect(
+      missing.putObject({ key: 'x', body: data, contentType: 'text/plain', contentLength: data.length }),
+    ).rejects.toThrow(/NoSuchBucket/)
+    const wrongSecret = createS3BucketStorage(
+      s3Presets.local({
+        endpoint: server.endpoint,
+        bucket: BUCKET,
+        credentials: { ...credentials, secretAccessKey: 'wrong' },
+      }),
+    )
+    await expect(
+      wrongSecret.putObject({ key: 'x', body: data, contentType: 'text/plain', contentLength: data.length }),
+    ).rejects.toThrow(/SignatureDoesNotMatch/)
+    expect(await storage.head('x')).toBeNull()
+  })
+
+  it('uploadPart sends parts that complete into the object, with the AWS multipart ETag', async () => {
+    const key = 'etag/multi.bin'
+    const first = bytes(5 * MiB, 3)
+    const second = bytes(1234, 4)
+    const { uploadId } = await storage.createMultipartUpload({ key, contentType: 'application/zip' })
+    const [one, two] = await Promise.all([
+      storage.uploadPart({ key, uploadId, partNumber: 1, body: first, contentLength: first.length }),
+      storage.uploadPart({
+        key,
+        uploadId,
+        partNumber: 2,
+        body: Readable.from([Buffer.from(second)]),
+        contentLength: second.length,
+      }),
+    ])
+    expect(one.etag).toBe(`"${md5(first)}"`)
+    expect(two.etag).toBe(`"${md5(second)}"`)
+    expect((await storage.listParts({ key, uploadId })).map((part) => part.etag)).toEqual([
+      one.etag,
+      two.etag,
+    ])
+    const completed = await storage.completeMultipartUpload({
+      key,
+      uploadId,
+      parts: [
+        { partNumber: 2, etag: two.etag },
+        { partNumber: 1, etag: one.etag },
+      ],
+    })
+    const combined = createHash('md5')
+      .update(Buffer.from(md5(first), 'hex'))
+      .update(Buffer.from(md5(second), 'hex'))
+      .digest('hex')
+    expect(completed.etag).toBe(`"${combined}-2"`)
+    const stored = await readAll(await storage.getObjectStream(key))
+    expect(sha256(stored)).toBe(sha256(Buffer.concat([first, second])))
+
+    await expect(
+      storage.uploadPart({ key, uploadId, partNumber: 1, body: first, contentLength: first.length }),
+    ).rejects.toThrow()
+    await expect(
+      storage.uploadPart({ key, uploadId, partNumber: 0, body: second, contentLength: second.length }),
+    ).rejects.toThrow(RangeError)
+  })
+})
+
 describe('presigned GET', () => {
   it('serves the object with a unicode, parenthesised attachment name', async () => {
     const data = new TextEncoder().encode('quarterly numbers')

@@ -26,6 +26,7 @@ import type {
   PresignedRequest,
   UploadedPart,
 } from './bucket-storage'
+import { createDirectUploader } from './direct-upload'
 
 export type S3Provider = 'aws' | 'r2' | 'minio' | 'local'
 
@@ -52,6 +53,7 @@ export interface S3StorageConfig {
   provider?: S3Provider
 }
 
+const UNSIGNED_PAYLOAD = Symbol('upkit.unsignedPayload')
 const MAX_EXPIRES_IN_SECONDS = 7 * 24 * 60 * 60
 const DELETE_BATCH_SIZE = 1000
 const METADATA_NAME = /^[a-z0-9][a-z0-9-]*$/
@@ -73,6 +75,37 @@ export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   })
+
+  // Server-side uploads sign their body as `UNSIGNED-PAYLOAD` (as presigned PUTs do) instead of its sha256:
+  // the SDK would hash every byte once more here and the bucket once more there, a second full pass over the
+  // data proving nothing that the returned ETag (the bucket's MD5 of the stored bytes) and TLS do not already.
+  // AWS, R2 and MinIO accept it; method, key, headers and length stay signed. Only the inputs of `putObject`
+  // and `uploadPart` are marked, so presigned URLs (signed by the same stack) are left exactly as they were.
+  // The mark is a symbol property because the SDK copies inputs (spreads keep symbols; serialisers skip them).
+  const unsigned = <Input extends object>(input: Input): Input =>
+    Object.assign(input, { [UNSIGNED_PAYLOAD]: true })
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { headers?: Record<string, string> }
+      if (UNSIGNED_PAYLOAD in args.input && request.headers !== undefined) {
+        request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD'
+      }
+      return next(args)
+    },
+    { step: 'build', name: 'upkitUnsignedPayload' },
+  )
+
+  // Path-style endpoints with static credentials (R2, MinIO, local-s3) send PUTs without the SDK: see
+  // direct-upload.ts. AWS, or a credential chain, keeps the SDK for those too.
+  const direct =
+    config.endpoint !== undefined && config.forcePathStyle === true && config.credentials !== undefined
+      ? createDirectUploader({
+          endpoint: config.endpoint,
+          bucket,
+          region: config.region,
+          credentials: config.credentials,
+        })
+      : null
 
   type PresignOptions = NonNullable<Parameters<typeof getSignedUrl>[2]>
 
@@ -191,16 +224,24 @@ export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
     async uploadPart({ key, uploadId, partNumber, body, contentLength }) {
       assertPartNumber(partNumber)
       assertLength(contentLength, 'contentLength')
-      const output = await client.send(
-        new UploadPartCommand({
-          Bucket: bucket,
-          Key: key,
-          UploadId: uploadId,
-          PartNumber: partNumber,
-          Body: body,
-          ContentLength: contentLength,
-        }),
-      )
+      const output = direct
+        ? {
+            ETag: (
+              await direct.put({ key, body, contentLength, contentType: '', part: { uploadId, partNumber } })
+            ).etag,
+          }
+        : await client.send(
+            new UploadPartCommand(
+              unsigned({
+                Bucket: bucket,
+                Key: key,
+                UploadId: uploadId,
+                PartNumber: partNumber,
+                Body: body,
+                ContentLength: contentLength,
+              }),
+            ),
+          )
       if (!output.ETag) throw new Error(`UploadPart ${partNumber} for ${key} returned no ETag`)
       return { etag: output.ETag }
     },
@@ -318,14 +359,17 @@ export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
 
     async putObject({ key, body, contentType, contentLength }) {
       assertLength(contentLength, 'contentLength')
+      if (direct) return direct.put({ key, body, contentType, contentLength })
       const output = await client.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          Body: body,
-          ContentType: contentType,
-          ContentLength: contentLength,
-        }),
+        new PutObjectCommand(
+          unsigned({
+            Bucket: bucket,
+            Key: key,
+            Body: body,
+            ContentType: contentType,
+            ContentLength: contentLength,
+          }),
+        ),
       )
       return { etag: output.ETag }
     },

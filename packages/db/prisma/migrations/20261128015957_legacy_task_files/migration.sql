@@ -1,9 +1,6 @@
 -- CreateEnum
 CREATE TYPE "MigrationItemStatus" AS ENUM ('PLANNED', 'DONE', 'FAILED');
 
--- AlterTable
-ALTER TABLE "Company" ADD COLUMN     "logoKey" TEXT;
-
 -- CreateTable
 CREATE TABLE "TaskFile" (
     "id" UUID NOT NULL,
