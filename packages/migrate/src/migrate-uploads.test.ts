@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process'
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { createReadStream, existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { PrismaClient } from '@upkit/db'
+import { createCallerFactory, createUploadsRouter } from '@upkit/server'
 import type { BucketStorage } from '@upkit/storage'
 import { startTestBucket, startTestDatabase, type TestBucket, type TestDatabase } from '@upkit/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -210,15 +211,27 @@ describe('migrateUploads', () => {
     expect(acme.logoHash).toBe(createHash('sha256').update(logoFile).digest('hex'))
   }, 120_000)
 
-  it('leaves every object byte-identical to its source file', async () => {
+  it('serves every migrated file byte-identical through the app, to members of its company only', async () => {
     const { db, bucket, fixture } = clean
-    const uploads = await db.prisma.upload.findMany()
+    const createCaller = createCallerFactory(
+      createUploadsRouter({ prisma: db.prisma, storage: bucket.storage }),
+    )
+    const uploads = await db.prisma.upload.findMany({
+      select: { id: true, companyId: true, legacyPath: true },
+    })
     expect(uploads.length).toBe(fixture.expected.taskFiles)
+    const outsider = createCaller({ user: { id: randomUUID(), companyId: randomUUID() } })
     for (const upload of uploads) {
+      const member = createCaller({ user: { id: randomUUID(), companyId: upload.companyId } })
+      const { url } = await member.download({ uploadId: upload.id })
+      const response = await fetch(url)
+      expect(response.status).toBe(200)
       const source = await sha256(createReadStream(join(fixture.uploadsDir, upload.legacyPath as string)))
-      expect(await sha256(await bucket.storage.getObjectStream(upload.key)), upload.legacyPath ?? '').toBe(
-        source,
-      )
+      const served = createHash('sha256')
+        .update(Buffer.from(await response.arrayBuffer()))
+        .digest('hex')
+      expect(served, upload.legacyPath ?? '').toBe(source)
+      await expect(outsider.download({ uploadId: upload.id })).rejects.toMatchObject({ code: 'NOT_FOUND' })
     }
   }, 120_000)
 
