@@ -41,7 +41,8 @@ async function bundlePage(): Promise<string> {
 
 /**
  * A page on its own origin plus the smallest api the uploader needs: `create` always answers a single-PUT plan
- * (the demo's server would plan multipart above 32 MiB), `sign` presigns that PUT with the exact length.
+ * (the demo's server would plan multipart above 32 MiB) with that PUT presigned with the exact length, as upkit's
+ * server does; `sign` presigns it again when asked.
  */
 export async function startPageServer(storage: BucketStorage): Promise<PageServer> {
   const script = await bundlePage()
@@ -96,6 +97,10 @@ export async function startPageServer(storage: BucketStorage): Promise<PageServe
         key,
         transfer: { type: 'single', size },
         expiresAt: new Date(Date.now() + PRESIGN_SECONDS * 1000).toISOString(),
+        // As upkit's server does: the PUT is signed with the answer, so the uploader needs no `sign` call.
+        s3UploadId: null,
+        signedPut: await presign(key, size, mimeType),
+        signedParts: [],
       }
       json(created)
     } else if (req.method === 'POST' && req.url === '/sign') {

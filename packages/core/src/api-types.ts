@@ -24,6 +24,19 @@ export interface CreatedUpload {
   readonly key: string
   readonly transfer: TransferPlan
   readonly expiresAt: string
+  /**
+   * Multipart plans: the bucket's multipart upload id. The server creates the multipart upload itself (a small
+   * S3 call carrying no file bytes) and records it before answering, so the browser saves two round trips and a
+   * cancel at any moment finds it to abort. `null` for a single PUT.
+   */
+  readonly s3UploadId: string | null
+  /** Single-PUT plans: the signed PUT of the whole file, so the first byte leaves without a `sign` call. */
+  readonly signedPut: SignedRequest | null
+  /**
+   * Multipart plans: signed URLs of the first parts (up to `CREATE_SIGNED_PARTS`, which covers every file up to
+   * 1 GiB); later parts, and any URL that expires, go through `signParts`. Empty for a single PUT.
+   */
+  readonly signedParts: readonly SignedPart[]
 }
 
 /** An HTTP request the browser sends as is: `headers` were signed and must be sent with exactly these values. */

@@ -35,6 +35,7 @@ export { formatBytes, GiB, KiB, MiB } from './sizes'
 export { bytesMatchType, SNIFF_BYTES, sniffImageType } from './sniff'
 export type { TransferPlan } from './transfer'
 export {
+  CREATE_SIGNED_PARTS,
   MAX_PREFERRED_PART_SIZE,
   MIN_PART_SIZE,
   MULTIPART_THRESHOLD,

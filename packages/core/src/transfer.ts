@@ -15,6 +15,13 @@ export const MIN_PART_SIZE = 8 * MiB
 /** Largest part the server chooses while it can: a retry after an outage re-sends at most this much. */
 export const MAX_PREFERRED_PART_SIZE = 64 * MiB
 
+/**
+ * Part URLs `uploads.create` signs with its answer: 16 is how many parts `planTransfer` chooses for files up to
+ * 1 GiB, so those need no `signParts` call. Signing is local HMAC work, but each URL adds about 1 KiB to the
+ * answer, and parts further along may not be sent before their URLs expire.
+ */
+export const CREATE_SIGNED_PARTS = 16
+
 export type TransferPlan =
   | { readonly type: 'single'; readonly size: number }
   | {

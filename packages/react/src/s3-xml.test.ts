@@ -1,20 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import {
-  buildCompleteMultipartXml,
-  decodeXmlText,
-  parseListParts,
-  parseS3Error,
-  parseUploadId,
-} from './s3-xml'
+import { buildCompleteMultipartXml, decodeXmlText, parseListParts, parseS3Error } from './s3-xml'
 
 describe('S3 XML', () => {
-  it('reads the upload id of CreateMultipartUpload', () => {
-    const xml = `<?xml version="1.0" encoding="UTF-8"?>
-<InitiateMultipartUploadResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>upkit</Bucket><Key>a/b</Key><UploadId>VXBsb2FkIElE&amp;x</UploadId></InitiateMultipartUploadResult>`
-    expect(parseUploadId(xml)).toBe('VXBsb2FkIElE&x')
-    expect(() => parseUploadId('<Error><Code>InternalError</Code></Error>')).toThrow(/upload id/)
-  })
-
   it('reads ListParts with quoted ETags, sorted by part number, skipping incomplete entries', () => {
     const xml = `<ListPartsResult><Bucket>upkit</Bucket><PartNumberMarker>0</PartNumberMarker><IsTruncated>false</IsTruncated>
 <Part><PartNumber>2</PartNumber><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>&quot;bbb&quot;</ETag><Size>100</Size></Part>

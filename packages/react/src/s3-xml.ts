@@ -42,13 +42,6 @@ function element(xml: string, name: string): string | null {
   return raw === null ? null : decodeXmlText(raw)
 }
 
-/** The multipart upload id from a CreateMultipartUpload answer. */
-export function parseUploadId(xml: string): string {
-  const id = element(xml, 'UploadId')
-  if (!id) throw new Error('The bucket did not return an upload id for the multipart upload.')
-  return id
-}
-
 /** Parts from a ListParts answer, sorted by part number. */
 export function parseListParts(xml: string): ListedPart[] {
   const parts: ListedPart[] = []

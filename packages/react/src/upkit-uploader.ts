@@ -11,7 +11,7 @@ import { BasePlugin, type Meta, type PluginOpts, type Uppy, type UppyFile } from
 import { AbortedError, DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from './backoff'
 import { type BucketRequest, type BucketResponse, sendToBucket } from './bucket-request'
 import { Limiter, type MultipartPlan, partRange, resumeState, signBatch } from './part-plan'
-import { buildCompleteMultipartXml, parseListParts, parseS3Error, parseUploadId } from './s3-xml'
+import { buildCompleteMultipartXml, parseListParts, parseS3Error } from './s3-xml'
 import {
   apiErrorCode,
   BucketHttpError,
@@ -272,26 +272,35 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
   ): Promise<UploadRecord> {
     const signal = job.controller.signal
     const api = this.opts.api
-    job.created ??= await this.#callApi(
-      () =>
-        api.create({
-          taskId: this.opts.taskId,
-          fileName: info.fileName,
-          size: blob.size,
-          mimeType: info.mimeType,
-          kind: info.kind,
-        }),
-      signal,
-      file.id,
-    )
+    // Fresh: create answered with the multipart upload already made and the first requests signed. Otherwise we
+    // are resuming, and the bucket must say which parts it has.
+    const fresh = job.created === null
+    if (job.created === null) {
+      const created = await this.#callApi(
+        () =>
+          api.create({
+            taskId: this.opts.taskId,
+            fileName: info.fileName,
+            size: blob.size,
+            mimeType: info.mimeType,
+            kind: info.kind,
+          }),
+        signal,
+        file.id,
+      )
+      job.created = created
+      job.s3UploadId = created.s3UploadId
+      for (const part of created.signedParts) job.partUrls.set(part.partNumber, toSignedUrl(part))
+    }
     const created = job.created
     this.#setFileState(file.id, { uploadId: created.upload.id })
     if (signal.aborted) throw new AbortedError()
 
     if (created.transfer.type === 'single') {
-      await this.#putSingle(file, blob, job, created, info)
+      const signedPut = fresh && created.signedPut ? toSignedUrl(created.signedPut) : undefined
+      await this.#putSingle(file, blob, job, created, signedPut, info)
     } else {
-      await this.#putMultipart(file, blob, job, created, created.transfer, info)
+      await this.#putMultipart(file, blob, job, created, created.transfer, fresh, info)
     }
     this.#emitProgress(file.id, job, info.startedAt, blob.size, true)
     this.#setFileState(file.id, { phase: 'confirming' })
@@ -309,10 +318,11 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
     blob: Blob,
     job: Job,
     created: CreatedUpload,
+    signedPut: SignedUrl | undefined,
     info: { fileName: string; startedAt: number },
   ): Promise<void> {
     const signal = job.controller.signal
-    let url: SignedUrl | undefined
+    let url = signedPut
     await this.#withBucketRetry(
       async ({ resign }) => {
         if (resign || !isFresh(url)) {
@@ -347,20 +357,13 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
     job: Job,
     created: CreatedUpload,
     plan: MultipartPlan,
+    fresh: boolean,
     info: { fileName: string; startedAt: number },
   ): Promise<void> {
     const fileSignal = job.controller.signal
-    if (job.s3UploadId === null) {
-      const response = await this.#signedBucketRequest(
-        job,
-        created,
-        { method: 'POST' },
-        null,
-        file.id,
-        `"${info.fileName}"`,
-      )
-      job.s3UploadId = parseUploadId(response.text)
-    } else {
+    if (job.s3UploadId === null)
+      throw new Error(`The server did not start the multipart upload of "${info.fileName}".`)
+    if (!fresh) {
       // Resuming (after `retryUpload` or a failure): the bucket, not our memory, says which parts arrived.
       const response = await this.#signedBucketRequest(
         job,
@@ -389,6 +392,12 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
     const stopParts = () => partsController.abort(new AbortedError())
     fileSignal.addEventListener('abort', stopParts, { once: true })
     const signal = partsController.signal
+    // Complete's URL is signed while the parts travel, so the last part is followed by Complete at once instead
+    // of by a signing round trip. If it has expired by then (a slow upload), it is simply signed again.
+    const completeSigned = this.#sign(job, created, { method: 'POST', uploadId: s3UploadId }, file.id).then(
+      toSignedUrl,
+      () => undefined,
+    )
     let firstError: unknown = null
     await Promise.all(
       missing.map((partNumber) =>
@@ -407,11 +416,12 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
     const parts = [...job.etags].map(([partNumber, etag]) => ({ partNumber, etag }))
     let attempts = 0
     await this.#withBucketRetry(
-      async () => {
+      async ({ resign }) => {
         attempts++
-        const signed = toSignedUrl(
-          await this.#sign(job, created, { method: 'POST', uploadId: s3UploadId }, file.id),
-        )
+        const prefetched = attempts === 1 && !resign ? await completeSigned : undefined
+        const signed = isFresh(prefetched)
+          ? prefetched
+          : toSignedUrl(await this.#sign(job, created, { method: 'POST', uploadId: s3UploadId }, file.id))
         try {
           const response = await this.#send({
             method: 'POST',
@@ -527,7 +537,7 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
     return url
   }
 
-  /** Signs and sends one bucket request (Create, ListParts), re-signing and retrying as needed. */
+  /** Signs and sends one bucket request (ListParts), re-signing and retrying as needed. */
   async #signedBucketRequest(
     job: Job,
     created: CreatedUpload,

@@ -3,6 +3,7 @@ import {
   assertFileAllowed,
   buildObjectKey,
   bytesMatchType,
+  CREATE_SIGNED_PARTS,
   type CreatedUpload,
   type CreateUploadInput,
   normalizeMimeType,
@@ -94,7 +95,7 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
   }
 
   function partLength(
-    row: InternalUpload,
+    row: Pick<InternalUpload, 'fileName'>,
     plan: TransferPlan & { type: 'multipart' },
     partNumber: number,
   ): number {
@@ -107,7 +108,11 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
     return length
   }
 
-  /** The first signing for a multipart upload records its id, so cancel and the sweeper can abort it. */
+  /**
+   * `create` records the multipart upload it made; a client that creates its own (the stock `@uppy/aws-s3`
+   * plugin signs a POST Create) has it recorded on its first signing instead, so cancel and the sweeper abort
+   * the one in use. The unused one create made is aborted by cancel (all uploads under the key) or the sweeper.
+   */
   async function recordMultipartUploadId(row: InternalUpload, s3UploadId: string): Promise<void> {
     if (row.multipartUploadId === s3UploadId) return
     await prisma.upload.update({
@@ -115,6 +120,28 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
       data: { multipartUploadId: s3UploadId },
       select: { id: true },
     })
+  }
+
+  /** Presigned part URLs, each with its exact Content-Length; the lengths are checked before anything is signed. */
+  async function presignParts(
+    row: Pick<InternalUpload, 'fileName' | 'key'>,
+    plan: TransferPlan & { type: 'multipart' },
+    s3UploadId: string,
+    partNumbers: readonly number[],
+  ): Promise<SignedPart[]> {
+    const lengths = partNumbers.map((partNumber) => partLength(row, plan, partNumber))
+    return Promise.all(
+      partNumbers.map(async (partNumber, i) => {
+        const signed = await storage.presignUploadPart({
+          key: row.key,
+          uploadId: s3UploadId,
+          partNumber,
+          contentLength: lengths[i] as number,
+          expiresInSeconds: signedUrlTtlSeconds,
+        })
+        return { partNumber, url: signed.url, headers: signed.headers }
+      }),
+    )
   }
 
   async function markFailed(row: InternalUpload, reason: string): Promise<void> {
@@ -145,7 +172,15 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
       })
       const transfer = planTransfer(input.size)
       const expiresAt = new Date(now().getTime() + pendingTtlMs)
-      const row = await prisma.upload.create({
+      // The multipart upload is created here rather than by the browser: it saves the browser a signing round
+      // trip and an S3 round trip, and the row names it from its first moment, so a cancel or the sweeper always
+      // finds it to abort. It comes before the row so the row is written once; should that write fail, it is
+      // aborted below (and the sweeper aborts any multipart upload no PENDING row names).
+      const s3UploadId =
+        transfer.type === 'multipart'
+          ? (await storage.createMultipartUpload({ key, contentType: mimeType })).uploadId
+          : null
+      const writeRow = prisma.upload.create({
         data: {
           id,
           companyId: user.companyId,
@@ -157,11 +192,52 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
           mimeType,
           size: BigInt(input.size),
           partSize: transfer.type === 'multipart' ? transfer.partSize : null,
+          multipartUploadId: s3UploadId,
           expiresAt,
         },
         select: uploadRecordSelect,
       })
-      return { upload: toUploadRecord(row), key, transfer, expiresAt: expiresAt.toISOString() }
+      // The first requests are signed with the answer so the browser's first byte needs no `sign` call.
+      const signFirst = async (): Promise<Pick<CreatedUpload, 'signedPut' | 'signedParts'>> => {
+        if (transfer.type === 'single') {
+          const signed = await storage.presignPut({
+            key,
+            contentType: mimeType,
+            contentLength: transfer.size,
+            expiresInSeconds: signedUrlTtlSeconds,
+          })
+          return { signedPut: { ...signed, key }, signedParts: [] }
+        }
+        const first = Array.from(
+          { length: Math.min(CREATE_SIGNED_PARTS, transfer.partCount) },
+          (_, i) => i + 1,
+        )
+        return {
+          signedPut: null,
+          signedParts: await presignParts(
+            { fileName: input.fileName, key },
+            transfer,
+            s3UploadId as string,
+            first,
+          ),
+        }
+      }
+      // Both settle before any cleanup, so a row still being written cannot outlive the cleanup.
+      const [row, signed] = await Promise.allSettled([writeRow, signFirst()])
+      if (row.status === 'rejected' || signed.status === 'rejected') {
+        if (s3UploadId !== null)
+          await storage.abortMultipartUpload({ key, uploadId: s3UploadId }).catch(() => {})
+        await prisma.upload.deleteMany({ where: { id } }).catch(() => {})
+        throw row.status === 'rejected' ? row.reason : (signed as PromiseRejectedResult).reason
+      }
+      return {
+        upload: toUploadRecord(row.value),
+        key,
+        transfer,
+        expiresAt: expiresAt.toISOString(),
+        s3UploadId,
+        ...signed.value,
+      }
     },
 
     /**
@@ -233,20 +309,10 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
       const row = await findSignable(companyId, uploadId)
       const plan = planOf(row)
       if (plan.type !== 'multipart') throw wrongTransferError(row, plan)
-      const lengths = partNumbers.map((partNumber) => partLength(row, plan, partNumber))
+      // Out-of-range part numbers are refused before the row records anything.
+      for (const partNumber of partNumbers) partLength(row, plan, partNumber)
       await recordMultipartUploadId(row, s3UploadId)
-      return Promise.all(
-        partNumbers.map(async (partNumber, i) => {
-          const signed = await storage.presignUploadPart({
-            key: row.key,
-            uploadId: s3UploadId,
-            partNumber,
-            contentLength: lengths[i] as number,
-            expiresInSeconds: signedUrlTtlSeconds,
-          })
-          return { partNumber, url: signed.url, headers: signed.headers }
-        }),
-      )
+      return presignParts(row, plan, s3UploadId, partNumbers)
     },
 
     /**

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { TRPCError } from '@trpc/server'
-import { MiB, type UpkitErrorCode } from '@upkit/core'
+import { CREATE_SIGNED_PARTS, GiB, MiB, type UpkitErrorCode } from '@upkit/core'
 import { UploadStatus } from '@upkit/db'
 import { startTestBucket, startTestDatabase, type TestBucket, type TestDatabase } from '@upkit/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -100,11 +100,7 @@ async function uploadSingle(fileName: string, bytes: Uint8Array, mimeType: strin
     mimeType,
     kind: 'attachment',
   })
-  const signed = await caller.ada.sign({
-    uploadId: created.upload.id,
-    request: { method: 'PUT', key: created.key },
-  })
-  const response = await put(signed, bytes)
+  const response = await put(created.signedPut as NonNullable<typeof created.signedPut>, bytes)
   expect(response.status).toBe(200)
   return created
 }
@@ -163,6 +159,30 @@ describe('create', () => {
     )
     expect(created.upload.status).toBe('pending')
     expect(created.transfer).toEqual({ type: 'single', size: 10 })
+  })
+
+  it('answers a single-PUT plan with its signed PUT and no multipart upload', async () => {
+    const created = await caller.ada.create({
+      taskId: ids.acmeTask,
+      fileName: 'a.png',
+      size: PNG.length,
+      mimeType: 'image/png',
+      kind: 'attachment',
+    })
+    expect(created).toMatchObject({ s3UploadId: null, signedParts: [] })
+    const signed = created.signedPut
+    if (!signed) throw new Error('expected a signed PUT')
+    expect(signed).toMatchObject({
+      method: 'PUT',
+      key: created.key,
+      headers: { 'content-type': 'image/png' },
+    })
+    // Its exact length and type are signed: the bucket refuses anything else.
+    expect((await put(signed, PNG.subarray(1))).status).toBe(403)
+    expect((await put(signed, PNG, { 'content-type': 'text/html' })).status).toBe(403)
+    expect(await bucket.storage.head(created.key)).toBeNull()
+    expect((await put(signed, PNG)).status).toBe(200)
+    expect(await caller.ada.confirm({ uploadId: created.upload.id })).toMatchObject({ status: 'confirmed' })
   })
 })
 
@@ -347,16 +367,116 @@ describe('multipart', () => {
       kind: 'attachment',
     })
     if (created.transfer.type !== 'multipart') throw new Error('expected a multipart plan')
+    if (!created.s3UploadId) throw new Error('expected the multipart upload to be created')
+    return { created, plan: created.transfer, s3UploadId: created.s3UploadId }
+  }
+
+  async function complete(
+    created: { upload: { id: string }; key: string },
+    s3UploadId: string,
+    parts: { partNumber: number; etag: string }[],
+  ) {
+    const signed = await caller.ada.sign({
+      uploadId: created.upload.id,
+      request: { method: 'POST', key: created.key, uploadId: s3UploadId },
+    })
+    const xml = `<CompleteMultipartUpload>${parts.map((p) => `<Part><PartNumber>${p.partNumber}</PartNumber><ETag>${p.etag}</ETag></Part>`).join('')}</CompleteMultipartUpload>`
+    return fetch(signed.url, { method: 'POST', headers: signed.headers, body: xml })
+  }
+
+  it('creates the multipart upload on the server, records it on the row and signs the first parts', async () => {
+    const { created, plan, s3UploadId } = await startMultipart()
+    expect(created.signedPut).toBeNull()
+    const row = await db.prisma.upload.findUniqueOrThrow({
+      where: { id: created.upload.id },
+      select: { multipartUploadId: true, status: true },
+    })
+    expect(row).toEqual({ multipartUploadId: s3UploadId, status: UploadStatus.PENDING })
+    expect(
+      (await bucket.storage.listMultipartUploads({ prefix: created.key })).map((u) => u.uploadId),
+    ).toEqual([s3UploadId])
+    expect(created.signedParts.map((p) => p.partNumber)).toEqual(
+      Array.from({ length: plan.partCount }, (_, i) => i + 1),
+    )
+
+    // Every URL signs its part's exact length: one byte more or less is refused, the right bytes go through.
+    const parts: { partNumber: number; etag: string }[] = []
+    for (const signed of created.signedParts) {
+      const n = signed.partNumber
+      const chunk = big.subarray((n - 1) * plan.partSize, Math.min(big.length, n * plan.partSize))
+      const request = { ...signed, method: 'PUT' }
+      expect((await put(request, chunk.subarray(1))).status).toBe(403)
+      expect((await put(request, big.subarray(0, chunk.length + 1))).status).toBe(403)
+      const response = await put(request, chunk)
+      expect(response.status).toBe(200)
+      parts.push({ partNumber: n, etag: response.headers.get('etag') as string })
+    }
+    expect((await complete(created, s3UploadId, parts)).status).toBe(200)
+    expect((await caller.ada.confirm({ uploadId: created.upload.id })).size).toBe(big.length)
+    const { url } = await caller.ada.download({ uploadId: created.upload.id })
+    expect(Buffer.compare(Buffer.from(await (await fetch(url)).arrayBuffer()), Buffer.from(big))).toBe(0)
+  })
+
+  it(`signs only the first ${CREATE_SIGNED_PARTS} parts at create; signParts signs the rest`, async () => {
+    const created = await caller.ada.create({
+      taskId: ids.acmeTask,
+      fileName: 'huge.bin',
+      size: 2 * GiB,
+      mimeType: '',
+      kind: 'attachment',
+    })
+    if (created.transfer.type !== 'multipart' || !created.s3UploadId) throw new Error('expected multipart')
+    expect(created.transfer.partCount).toBeGreaterThan(CREATE_SIGNED_PARTS)
+    expect(created.signedParts.map((p) => p.partNumber)).toEqual(
+      Array.from({ length: CREATE_SIGNED_PARTS }, (_, i) => i + 1),
+    )
+    const later = await caller.ada.signParts({
+      uploadId: created.upload.id,
+      s3UploadId: created.s3UploadId,
+      partNumbers: [CREATE_SIGNED_PARTS + 1, created.transfer.partCount],
+    })
+    expect(later.map((p) => p.partNumber)).toEqual([CREATE_SIGNED_PARTS + 1, created.transfer.partCount])
+    await caller.ada.cancel({ uploadId: created.upload.id })
+  })
+
+  it('cancel right after create aborts the server-created multipart upload and removes the row', async () => {
+    const { created, s3UploadId } = await startMultipart()
+    expect(
+      (await bucket.storage.listMultipartUploads({ prefix: created.key })).map((u) => u.uploadId),
+    ).toEqual([s3UploadId])
+    await caller.ada.cancel({ uploadId: created.upload.id })
+    expect(await bucket.storage.listMultipartUploads({ prefix: created.key })).toEqual([])
+    expect(await db.prisma.upload.count({ where: { id: created.upload.id } })).toBe(0)
+    // The URLs handed out with create are dead with it.
+    const first = created.signedParts[0]
+    if (!first) throw new Error('expected a signed part')
+    expect((await put({ ...first, method: 'PUT' }, big.subarray(0, 8 * MiB))).status).toBe(404)
+  })
+
+  it("still signs a browser-side Create (the stock @uppy/aws-s3 flow) and records that upload's id", async () => {
+    const { created } = await startMultipart()
     const createRequest = await caller.ada.sign({
       uploadId: created.upload.id,
       request: { method: 'POST', key: created.key },
     })
     const response = await fetch(createRequest.url, { method: 'POST', headers: createRequest.headers })
     expect(response.status).toBe(200)
-    const s3UploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(await response.text())?.[1]
-    if (!s3UploadId) throw new Error('no UploadId in the CreateMultipartUpload answer')
-    return { created, plan: created.transfer, s3UploadId }
-  }
+    const own = /<UploadId>([^<]+)<\/UploadId>/.exec(await response.text())?.[1]
+    if (!own) throw new Error('no UploadId in the CreateMultipartUpload answer')
+    await caller.ada.sign({
+      uploadId: created.upload.id,
+      request: { method: 'PUT', key: created.key, uploadId: own, partNumber: 1 },
+    })
+    const row = await db.prisma.upload.findUniqueOrThrow({
+      where: { id: created.upload.id },
+      select: { multipartUploadId: true },
+    })
+    expect(row.multipartUploadId).toBe(own)
+    // Cancel aborts both: the one in use and the one create made.
+    expect((await bucket.storage.listMultipartUploads({ prefix: created.key })).length).toBe(2)
+    await caller.ada.cancel({ uploadId: created.upload.id })
+    expect(await bucket.storage.listMultipartUploads({ prefix: created.key })).toEqual([])
+  })
 
   it('plans whole-MiB parts chosen by the server', async () => {
     const created = await caller.ada.create({
@@ -404,14 +524,7 @@ describe('multipart', () => {
       'BAD_REQUEST',
       'INVALID_INPUT',
     )
-    const complete = await caller.ada.sign({
-      uploadId: created.upload.id,
-      request: { method: 'POST', key: created.key, uploadId: s3UploadId },
-    })
-    const xml = `<CompleteMultipartUpload>${parts.map((p) => `<Part><PartNumber>${p.partNumber}</PartNumber><ETag>${p.etag}</ETag></Part>`).join('')}</CompleteMultipartUpload>`
-    expect((await fetch(complete.url, { method: 'POST', headers: complete.headers, body: xml })).status).toBe(
-      200,
-    )
+    expect((await complete(created, s3UploadId, parts)).status).toBe(200)
 
     const confirmed = await caller.ada.confirm({ uploadId: created.upload.id })
     expect(confirmed.size).toBe(big.length)
