@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { test } from '@playwright/test'
 
 const repoRoot = resolve(import.meta.dirname, '../..')
 const mainScript = join(repoRoot, 'apps/demo/src/server/main.ts')
@@ -89,6 +90,27 @@ export async function startDemo(options: {
       await exited
       clearTimeout(timer)
     },
+  }
+}
+
+/**
+ * One demo on a fresh data folder for the enclosing `test.describe`: started before its first test, stopped
+ * (and the folder removed) after its last. Call it directly inside the describe; the getter returns the demo.
+ */
+export function demoPerDescribe(): () => DemoProcess {
+  let data: ReturnType<typeof makeDataDir> | undefined
+  let demo: DemoProcess | undefined
+  test.beforeAll(async () => {
+    data = makeDataDir()
+    demo = await startDemo({ dataDir: data.dir })
+  })
+  test.afterAll(async () => {
+    await demo?.stop()
+    data?.remove()
+  })
+  return () => {
+    if (!demo) throw new Error('The demo starts in beforeAll; read it inside a test.')
+    return demo
   }
 }
 

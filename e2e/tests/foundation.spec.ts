@@ -1,25 +1,15 @@
 import { expect, test } from '@playwright/test'
-import { type DemoProcess, makeDataDir, runDemoExpectingFailure, startDemo } from '../support/demo-process'
+import { demoPerDescribe, makeDataDir, runDemoExpectingFailure, startDemo } from '../support/demo-process'
 import { signIn } from '../support/journeys'
 
 const ACME_TASKS = ['Ship the new logo', 'Quarterly report']
 const GLOBEX_TASKS = ['Globex launch plan', 'Globex hiring']
 
 test.describe('embedded defaults', () => {
-  let data: ReturnType<typeof makeDataDir>
-  let demo: DemoProcess
-
-  test.beforeAll(async () => {
-    data = makeDataDir()
-    demo = await startDemo({ dataDir: data.dir })
-  })
-  test.afterAll(async () => {
-    await demo?.stop()
-    data?.remove()
-  })
+  const demo = demoPerDescribe()
 
   test('health says which database and bucket answer', async ({ request }) => {
-    const response = await request.get(`${demo.url}/healthz`)
+    const response = await request.get(`${demo().url}/healthz`)
     expect(response.status()).toBe(200)
     const body = await response.json()
     expect(body.ok).toBe(true)
@@ -29,13 +19,13 @@ test.describe('embedded defaults', () => {
 
   test('ada sees Acme tasks and never Globex ones; eve the reverse', async ({ browser }) => {
     const ada = await browser.newPage()
-    await signIn(ada, demo.url, 'ada@acme.test')
+    await signIn(ada, demo().url, 'ada@acme.test')
     for (const title of ACME_TASKS) await expect(ada.getByRole('link', { name: title })).toBeVisible()
     for (const title of GLOBEX_TASKS) await expect(ada.getByText(title)).toHaveCount(0)
     await expect(ada.getByTestId('company-name')).toHaveText('Acme')
 
     const eve = await browser.newPage()
-    await signIn(eve, demo.url, 'eve@globex.test')
+    await signIn(eve, demo().url, 'eve@globex.test')
     for (const title of GLOBEX_TASKS) await expect(eve.getByRole('link', { name: title })).toBeVisible()
     for (const title of ACME_TASKS) await expect(eve.getByText(title)).toHaveCount(0)
 
@@ -48,16 +38,16 @@ test.describe('embedded defaults', () => {
   })
 
   test('an unknown email gets a clear message', async ({ page }) => {
-    await page.goto(demo.url)
+    await page.goto(demo().url)
     await page.getByLabel('Email').fill('mallory@nowhere.test')
     await page.getByRole('button', { name: 'Sign in' }).click()
     await expect(page.getByRole('alert')).toHaveText('No demo user has the email mallory@nowhere.test.')
   })
 
   test('a second process on the same data folder refuses to start', async () => {
-    const second = await runDemoExpectingFailure({ dataDir: data.dir })
+    const second = await runDemoExpectingFailure({ dataDir: demo().dataDir })
     expect(second.code).not.toBe(0)
-    expect(second.output).toContain(data.dir)
+    expect(second.output).toContain(demo().dataDir)
     expect(second.output).toMatch(/in use|locked/i)
   })
 })

@@ -1,5 +1,5 @@
 import { expect, type Page, test } from '@playwright/test'
-import { type DemoProcess, makeDataDir, startDemo } from '../support/demo-process'
+import { demoPerDescribe } from '../support/demo-process'
 import { drawPng, naturalWidth, openTask as openTaskByTitle, pasteImage, signIn } from '../support/journeys'
 
 const TASK = 'Ship the new logo'
@@ -9,23 +9,13 @@ const FILE_REFERENCE = new RegExp(`!\\[shot\\.png\\]\\((/files/${UUID})\\)`)
 const openTask = (page: Page) => openTaskByTitle(page, TASK)
 
 test.describe('company logo and comment images', () => {
-  let data: ReturnType<typeof makeDataDir>
-  let demo: DemoProcess
-
-  test.beforeAll(async () => {
-    data = makeDataDir()
-    demo = await startDemo({ dataDir: data.dir })
-  })
-  test.afterAll(async () => {
-    await demo?.stop()
-    data?.remove()
-  })
+  const demo = demoPerDescribe()
 
   test('ada sets a downscaled logo that survives a reload; non-images are refused and change nothing', async ({
     browser,
   }) => {
     const ada = await browser.newPage()
-    await signIn(ada, demo.url, 'ada@acme.test')
+    await signIn(ada, demo().url, 'ada@acme.test')
     await expect(ada.getByRole('img', { name: 'Acme logo' })).toHaveCount(0)
     await ada.getByRole('link', { name: 'Company settings' }).click()
     await expect(ada.getByRole('heading', { name: 'Company settings' })).toBeVisible()
@@ -45,7 +35,7 @@ test.describe('company logo and comment images', () => {
     expect(src).toMatch(new RegExp(`^/logos/${UUID}/[0-9a-f]{64}$`))
 
     // What the database holds is the browser's re-encoding: WebP, small, cached under its hash.
-    const served = await ada.request.get(`${demo.url}${src}`)
+    const served = await ada.request.get(`${demo().url}${src}`)
     expect(served.status()).toBe(200)
     expect(served.headers()['content-type']).toBe('image/webp')
     expect(served.headers()['cache-control']).toContain('immutable')
@@ -95,7 +85,7 @@ test.describe('company logo and comment images', () => {
 
     // Bob, same company, sees the same logo.
     const bob = await browser.newPage()
-    await signIn(bob, demo.url, 'bob@acme.test')
+    await signIn(bob, demo().url, 'bob@acme.test')
     const bobLogo = bob.getByRole('img', { name: 'Acme logo' })
     await expect(bobLogo).toHaveAttribute('src', src as string)
     await expect.poll(() => naturalWidth(bobLogo)).toBe(512)
@@ -105,7 +95,7 @@ test.describe('company logo and comment images', () => {
     browser,
   }) => {
     const ada = await browser.newPage()
-    await signIn(ada, demo.url, 'ada@acme.test')
+    await signIn(ada, demo().url, 'ada@acme.test')
     await openTask(ada)
     await expect(ada.getByText('No comments yet.')).toBeVisible()
 
@@ -130,18 +120,18 @@ test.describe('company logo and comment images', () => {
 
     // Bob, same company, another browser context: the image loads through /files/ for him too.
     const bob = await browser.newPage()
-    await signIn(bob, demo.url, 'bob@acme.test')
+    await signIn(bob, demo().url, 'bob@acme.test')
     await openTask(bob)
     const bobImage = bob.getByRole('list', { name: 'Comments' }).getByRole('img', { name: 'shot.png' })
     await expect(bobImage).toBeVisible()
     await expect.poll(() => naturalWidth(bobImage)).toBe(320)
-    const forBob = await bob.request.get(`${demo.url}${fileUrl}`, { maxRedirects: 0 })
+    const forBob = await bob.request.get(`${demo().url}${fileUrl}`, { maxRedirects: 0 })
     expect(forBob.status()).toBe(302)
 
     // Eve (Globex) gets the same answer as for a file that does not exist.
     const eve = await browser.newPage()
-    await signIn(eve, demo.url, 'eve@globex.test')
-    const forEve = await eve.request.get(`${demo.url}${fileUrl}`, { maxRedirects: 0 })
+    await signIn(eve, demo().url, 'eve@globex.test')
+    const forEve = await eve.request.get(`${demo().url}${fileUrl}`, { maxRedirects: 0 })
     expect(forEve.status()).toBe(404)
     expect(forEve.headers().location).toBeUndefined()
   })
@@ -150,7 +140,7 @@ test.describe('company logo and comment images', () => {
     browser,
   }) => {
     const ada = await browser.newPage()
-    await signIn(ada, demo.url, 'ada@acme.test')
+    await signIn(ada, demo().url, 'ada@acme.test')
     await openTask(ada)
     // Hold the bucket PUT so the upload is certainly still in flight when Post is clicked.
     let releasePut: () => void = () => {}
@@ -191,7 +181,7 @@ test.describe('company logo and comment images', () => {
     browser,
   }) => {
     const ada = await browser.newPage()
-    await signIn(ada, demo.url, 'ada@acme.test')
+    await signIn(ada, demo().url, 'ada@acme.test')
     await openTask(ada)
     const editor = ada.getByLabel('Comment', { exact: true })
     await editor.fill('Third try:')

@@ -1,8 +1,9 @@
 import type { FileKind, UploadApi, UploadRecord } from '@upkit/core'
 import { formatBytes } from '@upkit/core'
-import { type DragEvent, useEffect, useId, useRef, useState } from 'react'
+import { useEffect, useId, useRef, useState } from 'react'
 import { progressAnnouncements } from './announcements'
 import { type AttachmentUpload, useAttachmentUploads } from './use-attachment-uploads'
+import { useFileDrop } from './use-file-drop'
 
 export interface AttachmentDropzoneProps {
   readonly api: UploadApi
@@ -47,29 +48,13 @@ export function AttachmentDropzone({
     ...(partConcurrency ? { partConcurrency } : {}),
   })
   const inputId = useId()
-  const [dragging, setDragging] = useState(false)
+  const dropTarget = useFileDrop(uploads.addFiles)
   const announcement = useAnnouncement(uploads.files)
-
-  const onDrop = (event: DragEvent<HTMLDivElement>) => {
-    event.preventDefault()
-    setDragging(false)
-    uploads.addFiles(event.dataTransfer.files)
-  }
 
   return (
     <div className={['upkit-dropzone', className].filter(Boolean).join(' ')}>
       {/* Dropping is a shortcut; the labelled input below is the keyboard and screen reader path. */}
-      {/* biome-ignore lint/a11y/noStaticElementInteractions: the drop target only handles drag events */}
-      <div
-        className={dragging ? 'upkit-dropzone-target upkit-dragging' : 'upkit-dropzone-target'}
-        onDragEnter={(event) => {
-          event.preventDefault()
-          setDragging(true)
-        }}
-        onDragOver={(event) => event.preventDefault()}
-        onDragLeave={() => setDragging(false)}
-        onDrop={onDrop}
-      >
+      <div {...dropTarget}>
         <p>Drop files here, or</p>
         <label htmlFor={inputId}>Attach files</label>
         <input

@@ -1,5 +1,6 @@
-import { type DragEvent, useEffect, useId, useState } from 'react'
+import { useEffect, useId, useState } from 'react'
 import { type PreparedLogo, prepareLogo } from './logo-image'
+import { useFileDrop } from './use-file-drop'
 
 export interface LogoPickerProps {
   /** The company the logo belongs to; a new id resets the picker. */
@@ -30,7 +31,6 @@ export function LogoPicker({ companyId, currentLogoUrl, onSave, onRemove, alt, c
   const [pending, setPending] = useState<Pending | null>(null)
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState<'preparing' | 'saving' | 'removing' | null>(null)
-  const [dragging, setDragging] = useState(false)
   const [saved, setSaved] = useState<string | null>(null)
 
   // The preview's object URL lives exactly as long as the pending logo.
@@ -91,11 +91,7 @@ export function LogoPicker({ companyId, currentLogoUrl, onSave, onRemove, alt, c
     }
   }
 
-  const onDrop = (event: DragEvent<HTMLDivElement>) => {
-    event.preventDefault()
-    setDragging(false)
-    void choose(event.dataTransfer.files[0])
-  }
+  const dropTarget = useFileDrop((files) => void choose(files[0]))
 
   const label = alt ?? 'Company logo'
   return (
@@ -108,17 +104,7 @@ export function LogoPicker({ companyId, currentLogoUrl, onSave, onRemove, alt, c
         )}
       </div>
       {/* Dropping is a shortcut; the labelled input below is the keyboard and screen reader path. */}
-      {/* biome-ignore lint/a11y/noStaticElementInteractions: the drop target only handles drag events */}
-      <div
-        className={dragging ? 'upkit-dropzone-target upkit-dragging' : 'upkit-dropzone-target'}
-        onDragEnter={(event) => {
-          event.preventDefault()
-          setDragging(true)
-        }}
-        onDragOver={(event) => event.preventDefault()}
-        onDragLeave={() => setDragging(false)}
-        onDrop={onDrop}
-      >
+      <div {...dropTarget}>
         <p>Drop an image here, or</p>
         <label htmlFor={inputId}>Company logo</label>
         <input

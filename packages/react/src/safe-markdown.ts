@@ -92,32 +92,19 @@ function parseInline(text: string, allowImage: (url: string) => boolean, depth: 
         continue
       }
     }
-    if (char === '!' && next === '[') {
-      const ref = readReference(text, i + 1)
-      if (ref && allowImage(ref.url)) {
-        flush()
-        out.push({ type: 'image', src: ref.url, alt: ref.label })
-        i = ref.end
-        continue
-      }
+    const image = char === '!' && next === '['
+    if (image || char === '[') {
+      const ref = readReference(text, image ? i + 1 : i)
       if (ref) {
-        // Not one of our files: the whole reference stays visible as text, so nothing is silently dropped.
-        buffer += text.slice(i, ref.end)
-        i = ref.end
-        continue
-      }
-    }
-    if (char === '[') {
-      const ref = readReference(text, i)
-      const href = ref ? safeLinkHref(ref.url) : null
-      if (ref && href) {
-        flush()
-        out.push({ type: 'link', href, text: ref.label })
-        i = ref.end
-        continue
-      }
-      if (ref) {
-        buffer += text.slice(i, ref.end)
+        const node = image ? imageNode(ref, allowImage) : linkNode(ref)
+        if (node) {
+          flush()
+          out.push(node)
+        } else {
+          // Not one of our files, or not an http(s) link: the whole reference stays visible as text, so
+          // nothing is silently dropped.
+          buffer += text.slice(i, ref.end)
+        }
         i = ref.end
         continue
       }
@@ -155,8 +142,19 @@ function findCloser(text: string, start: number, marker: string): number {
   return -1
 }
 
+type Reference = { readonly label: string; readonly url: string; readonly end: number }
+
+function imageNode(ref: Reference, allowImage: (url: string) => boolean): SafeInline | null {
+  return allowImage(ref.url) ? { type: 'image', src: ref.url, alt: ref.label } : null
+}
+
+function linkNode(ref: Reference): SafeInline | null {
+  const href = safeLinkHref(ref.url)
+  return href ? { type: 'link', href, text: ref.label } : null
+}
+
 /** `[label](url)` starting at `open` (the `[`); the label may not span lines, the URL may not contain spaces. */
-function readReference(text: string, open: number): { label: string; url: string; end: number } | null {
+function readReference(text: string, open: number): Reference | null {
   const close = text.indexOf(']', open + 1)
   if (close === -1 || text[close + 1] !== '(') return null
   const label = text.slice(open + 1, close)

@@ -1,14 +1,8 @@
 import type { FileKind, UploadApi, UploadRecord } from '@upkit/core'
-import Uppy, { type Meta, type State } from '@uppy/core'
-import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
+import { useCallback, useMemo } from 'react'
 import { summarizeProgress } from './progress'
-import {
-  type UpkitFilePhase,
-  type UpkitUploadBody,
-  UpkitUploader,
-  type UpkitUploaderOptions,
-  type UpkitUploaderState,
-} from './upkit-uploader'
+import type { UpkitFilePhase, UpkitUploaderOptions } from './upkit-uploader'
+import { type UppyUploaderFile, useUppyUploader } from './use-uppy-uploader'
 
 export interface UseAttachmentUploadsOptions {
   readonly api: UploadApi
@@ -58,80 +52,23 @@ export interface AttachmentUploads {
 }
 
 const PLUGIN_ID = 'UpkitUploader'
-type AttachmentUppy = Uppy<Meta, UpkitUploadBody>
-
-const noopSubscribe = () => () => {}
-const nullSnapshot = () => null
 
 /**
  * Owns one Uppy instance (with `UpkitUploader`) for the component's lifetime; files start uploading as soon as
  * they are added. Unmounting cancels what is still in flight.
  */
 export function useAttachmentUploads(options: UseAttachmentUploadsOptions): AttachmentUploads {
-  const latest = useRef(options)
-  latest.current = options
-  const [uppy, setUppy] = useState<AttachmentUppy | null>(null)
-
-  useEffect(() => {
-    // The API is read through a ref, so a host that re-creates its adapter object every render does not
-    // re-create the uploader (and lose its uploads).
-    const api: UploadApi = {
-      create: (input) => latest.current.api.create(input),
-      sign: (input) => latest.current.api.sign(input),
-      signParts: (input) => latest.current.api.signParts(input),
-      confirm: (input) => latest.current.api.confirm(input),
-      cancel: (input) => latest.current.api.cancel(input),
-    }
-    const { taskId, kind, partConcurrency, retry } = latest.current
-    const instance: AttachmentUppy = new Uppy<Meta, UpkitUploadBody>({ autoProceed: true })
-    instance.use(UpkitUploader, {
-      id: PLUGIN_ID,
-      api,
-      taskId,
-      ...(kind ? { kind } : {}),
-      ...(partConcurrency ? { partConcurrency } : {}),
-      ...(retry ? { retry } : {}),
-    })
-    const timers = new Set<ReturnType<typeof setTimeout>>()
-    instance.on('upload-success', (file, response) => {
-      const upload = response.body?.upload
-      if (upload) latest.current.onUploaded?.(upload)
-      if (!file) return
-      const timer = setTimeout(() => {
-        timers.delete(timer)
-        if (instance.getFile(file.id)) instance.removeFile(file.id)
-      }, latest.current.doneLingerMs ?? 1500)
-      timers.add(timer)
-    })
-    setUppy(instance)
-    return () => {
-      for (const timer of timers) clearTimeout(timer)
-      instance.destroy()
-      setUppy(null)
-    }
-  }, [])
-
-  useEffect(() => {
-    uppy?.getPlugin<UpkitUploader>(PLUGIN_ID)?.setOptions({ taskId: options.taskId })
-  }, [uppy, options.taskId])
-
-  const subscribe = useCallback(
-    (onChange: () => void) => {
-      if (!uppy) return () => {}
-      uppy.on('state-update', onChange)
-      return () => {
-        uppy.off('state-update', onChange)
-      }
-    },
-    [uppy],
-  )
-  const state = useSyncExternalStore(
-    uppy ? subscribe : noopSubscribe,
-    uppy ? () => uppy.getState() : nullSnapshot,
-    nullSnapshot,
-  )
-
-  const view = useMemo(() => describe(state), [state])
+  const uploader = useUppyUploader(PLUGIN_ID, {
+    api: options.api,
+    taskId: options.taskId,
+    kind: options.kind,
+    partConcurrency: options.partConcurrency,
+    retry: options.retry,
+    onUploaded: (upload) => options.onUploaded?.(upload),
+    removeDoneAfterMs: options.doneLingerMs ?? 1500,
+  })
+  const { uppy } = uploader
+  const view = useMemo(() => describe(uploader.files), [uploader.files])
 
   const addFiles = useCallback(
     (files: Iterable<File> | ArrayLike<File>) => {
@@ -142,44 +79,32 @@ export function useAttachmentUploads(options: UseAttachmentUploadsOptions): Atta
     },
     [uppy],
   )
-  const cancel = useCallback((fileId: string) => uppy?.removeFile(fileId), [uppy])
-  const retry = useCallback(
-    (fileId: string) => {
-      void uppy?.retryUpload(fileId)
-    },
-    [uppy],
-  )
-  return { ...view, addFiles, cancel, retry }
+  return { ...view, addFiles, cancel: uploader.remove, retry: uploader.retry }
 }
 
-function describe(state: State<Meta, UpkitUploadBody> | null): Pick<AttachmentUploads, 'files' | 'total'> {
-  if (!state) return { files: [], total: { percent: 0, bytesUploaded: 0, size: 0, active: false } }
-  const pluginState = state.plugins[PLUGIN_ID] as Partial<UpkitUploaderState> | undefined
-  const phases = pluginState?.files ?? {}
+function describe(uploaderFiles: readonly UppyUploaderFile[]): Pick<AttachmentUploads, 'files' | 'total'> {
   const now = Date.now()
-  const files: AttachmentUpload[] = Object.values(state.files).map((file) => {
-    const size = file.size ?? 0
-    const phase = phases[file.id]
-    const status: UpkitFilePhase = file.error ? 'error' : (phase?.phase ?? 'queued')
-    const bytesUploaded = status === 'done' ? size : file.progress.bytesUploaded || 0
+  const files: AttachmentUpload[] = uploaderFiles.map((file) => {
+    const status: UpkitFilePhase = file.error ? 'error' : (file.phase ?? 'queued')
+    const bytesUploaded = status === 'done' ? file.size : file.bytesUploaded
     const summary = summarizeProgress({
       loaded: bytesUploaded,
-      total: size,
-      startedAt: phase?.startedAt ?? now,
+      total: file.size,
+      startedAt: file.startedAt ?? now,
       now,
     })
     const showRate = status === 'uploading' || status === 'retrying'
     return {
       id: file.id,
-      name: file.name ?? file.meta.name,
-      size,
+      name: file.name,
+      size: file.size,
       percent: status === 'done' ? 100 : summary.percent,
       bytesUploaded,
       bytesPerSecond: showRate ? summary.bytesPerSecond : null,
       secondsLeft: showRate ? summary.secondsLeft : null,
       progressLabel: showRate ? summary.label : '',
       status,
-      error: file.error ?? null,
+      error: file.error,
     }
   })
   const counted = files.filter((f) => f.status !== 'error')

@@ -1,7 +1,7 @@
 import { checkFileAllowed, type FileKind, type UploadApi, type UploadRecord } from '@upkit/core'
-import Uppy, { type Meta, type State } from '@uppy/core'
-import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
-import { UpkitUploader, type UpkitUploaderOptions, type UpkitUploaderState } from './upkit-uploader'
+import { useCallback, useMemo } from 'react'
+import type { UpkitUploaderOptions } from './upkit-uploader'
+import { type UppyUploaderFile, useUppyUploader } from './use-uppy-uploader'
 
 export interface UseInlineImageUploadsOptions {
   readonly api: UploadApi
@@ -34,10 +34,6 @@ export interface InlineImageUploads {
 }
 
 const PLUGIN_ID = 'UpkitInlineImages'
-type InlineUppy = Uppy<Meta, { upload: UploadRecord }>
-
-const noopSubscribe = () => () => {}
-const nullSnapshot = () => null
 
 /**
  * One upload per image, each addressable by the id `add` returns, so a caller can tie an upload to something it
@@ -45,61 +41,20 @@ const nullSnapshot = () => null
  * confirmed path as attachments. Unmounting cancels what is still in flight.
  */
 export function useInlineImageUploads(options: UseInlineImageUploadsOptions): InlineImageUploads {
-  const latest = useRef(options)
-  latest.current = options
-  const [uppy, setUppy] = useState<InlineUppy | null>(null)
-
-  useEffect(() => {
-    const api: UploadApi = {
-      create: (input) => latest.current.api.create(input),
-      sign: (input) => latest.current.api.sign(input),
-      signParts: (input) => latest.current.api.signParts(input),
-      confirm: (input) => latest.current.api.confirm(input),
-      cancel: (input) => latest.current.api.cancel(input),
-    }
-    const { taskId, retry } = latest.current
-    const instance: InlineUppy = new Uppy<Meta, { upload: UploadRecord }>({ autoProceed: true })
-    instance.use(UpkitUploader, {
-      id: PLUGIN_ID,
-      api,
-      taskId,
-      kind: latest.current.kind ?? 'comment-image',
-      ...(retry ? { retry } : {}),
-    })
-    instance.on('upload-success', (file, response) => {
-      const upload = response.body?.upload
-      if (file && upload) latest.current.onConfirmed?.(file.id, upload)
-    })
-    setUppy(instance)
-    return () => {
-      instance.destroy()
-      setUppy(null)
-    }
-  }, [])
-
-  useEffect(() => {
-    uppy?.getPlugin<UpkitUploader>(PLUGIN_ID)?.setOptions({ taskId: options.taskId })
-  }, [uppy, options.taskId])
-
-  const subscribe = useCallback(
-    (onChange: () => void) => {
-      if (!uppy) return () => {}
-      uppy.on('state-update', onChange)
-      return () => {
-        uppy.off('state-update', onChange)
-      }
+  const kind = options.kind ?? 'comment-image'
+  const uploader = useUppyUploader(PLUGIN_ID, {
+    api: options.api,
+    taskId: options.taskId,
+    kind,
+    retry: options.retry,
+    onUploaded: (upload, fileId) => {
+      if (fileId) options.onConfirmed?.(fileId, upload)
     },
-    [uppy],
-  )
-  const state = useSyncExternalStore(
-    uppy ? subscribe : noopSubscribe,
-    uppy ? () => uppy.getState() : nullSnapshot,
-    nullSnapshot,
-  )
+  })
+  const { uppy } = uploader
 
   const add = useCallback(
     (file: File): { id: string } | { error: string } => {
-      const kind = latest.current.kind ?? 'comment-image'
       // Refused before a placeholder is ever inserted: the same rule the server applies, with its message.
       const refusal = checkFileAllowed(kind, { fileName: file.name, size: file.size, mimeType: file.type })
       if (refusal) return { error: refusal.message }
@@ -120,32 +75,22 @@ export function useInlineImageUploads(options: UseInlineImageUploadsOptions): In
       }
       return { id }
     },
-    [uppy],
+    [uppy, kind],
   )
-  const remove = useCallback((fileId: string) => uppy?.removeFile(fileId), [uppy])
-  const retry = useCallback(
-    (fileId: string) => {
-      void uppy?.retryUpload(fileId)
-    },
-    [uppy],
-  )
-  const files = useMemo(() => describe(state), [state])
-  return { files, add, remove, retry }
+  const files = useMemo(() => describe(uploader.files), [uploader.files])
+  return { files, add, remove: uploader.remove, retry: uploader.retry }
 }
 
-function describe(state: State<Meta, { upload: UploadRecord }> | null): InlineImageUpload[] {
-  if (!state) return []
-  const phases = (state.plugins[PLUGIN_ID] as Partial<UpkitUploaderState> | undefined)?.files ?? {}
-  return Object.values(state.files).map((file) => {
-    const phase = phases[file.id]
-    const status: InlineImageStatus = file.error ? 'error' : phase?.phase === 'done' ? 'done' : 'uploading'
+function describe(uploaderFiles: readonly UppyUploaderFile[]): InlineImageUpload[] {
+  return uploaderFiles.map((file) => {
+    const status: InlineImageStatus = file.error ? 'error' : file.phase === 'done' ? 'done' : 'uploading'
     return {
       id: file.id,
-      name: file.name ?? file.meta.name,
-      percent: status === 'done' ? 100 : Math.floor(file.progress.percentage ?? 0),
+      name: file.name,
+      percent: status === 'done' ? 100 : Math.floor(file.percentage),
       status,
-      error: file.error ?? null,
-      uploadId: phase?.uploadId ?? null,
+      error: file.error,
+      uploadId: file.uploadId,
     }
   })
 }
