@@ -186,6 +186,31 @@ describe('create', () => {
   })
 })
 
+describe('expired signatures', () => {
+  it('an expired upload URL gets 403 from the bucket, and signing again gives a working one', async () => {
+    const shortLived = createCallerFactory(
+      createUploadsRouter({ prisma: db.prisma, storage: bucket.storage, signedUrlTtlSeconds: 1 }),
+    )({ user: { id: ids.ada, companyId: ids.acme } })
+    const created = await shortLived.create({
+      taskId: ids.acmeTask,
+      fileName: 'late.png',
+      size: PNG.length,
+      mimeType: 'image/png',
+      kind: 'attachment',
+    })
+    await new Promise((resolve) => setTimeout(resolve, 2100))
+    const expired = await put(created.signedPut as NonNullable<typeof created.signedPut>, PNG)
+    expect(expired.status).toBe(403)
+    expect(await expired.text()).toContain('expired')
+    const fresh = await shortLived.sign({
+      uploadId: created.upload.id,
+      request: { method: 'PUT', key: created.key },
+    })
+    expect((await put(fresh, PNG)).status).toBe(200)
+    expect((await shortLived.confirm({ uploadId: created.upload.id })).status).toBe('confirmed')
+  })
+})
+
 describe('single PUT', () => {
   it('uploads, confirms idempotently, lists and downloads byte-identical with an attachment disposition', async () => {
     const created = await uploadSingle('résumé (final).png', PNG, 'image/png')
