@@ -240,7 +240,10 @@ async function main(): Promise<void> {
         return
       }
     }
-    const inPage = (page: Page, fn: 'viaUploader' | 'viaXhr' | 'viaXhrSlice' | 'viaFetch') =>
+    const inPage = (
+      page: Page,
+      fn: 'viaUploader' | 'viaXhr' | 'viaXhrSlice' | 'viaFetch' | 'viaPlainMultipart',
+    ) =>
       page.evaluate(async (name) => {
         const bench = (window as unknown as { bench: Record<string, () => Promise<number>> }).bench
         const run = bench[name]
@@ -337,6 +340,14 @@ async function main(): Promise<void> {
             const demoRun = await dropzone(bigFile, size)
             return { seconds: demoRun.seconds, demo: demoRun }
           },
+        },
+        {
+          // Last of the three, so the earlier figures keep the order (and the conditions) they had before it.
+          id: 'browser-plain-multipart',
+          label: 'multipart: plain browser',
+          measures: `no Uppy/tRPC: Create and ${plan.partCount} part URLs + Complete presigned by the bench; file.slice() parts, ${PART_CONCURRENCY} XHRs at a time, + Complete`,
+          bytes: size,
+          run: async () => ({ seconds: await inPage(benchPage, 'viaPlainMultipart') }),
         },
       )
     }
@@ -466,6 +477,8 @@ function report(): void {
     ['XHR of file.slice() / XHR of the File', ratio('browser-xhr-slice', 'browser-xhr')],
     ['UpkitUploader single / bare XHR', ratio('browser-single', 'browser-xhr')],
     ['plain multipart / curl single PUT', ratio('plain-multipart', 'curl')],
+    ['plain browser multipart / plain Node client', ratio('browser-plain-multipart', 'plain-multipart')],
+    ['demo dropzone / plain browser multipart', ratio('browser-multipart', 'browser-plain-multipart')],
     [`demo dropzone / curl at ${THRESHOLD_MIB} MiB`, ratio('browser-threshold', 'curl-threshold')],
   ] as const
   console.log('\n== Diagnostics (not goals) ==')

@@ -1,11 +1,25 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import type { CreatedUpload, SignedRequest, UploadRecord } from '@upkit/core'
+import { type CreatedUpload, planTransfer, type SignedRequest, type UploadRecord } from '@upkit/core'
 import type { BucketStorage } from '@upkit/storage'
 import { build } from 'esbuild'
 
 const PRESIGN_SECONDS = 3600
+
+/** A multipart upload created and fully presigned by the bench process, for the page's plain multipart run. */
+export interface PlainMultipartPlan {
+  readonly partSize: number
+  /** In part-number order: part `partNumber` is bytes [start, end) of the file. */
+  readonly parts: {
+    partNumber: number
+    start: number
+    end: number
+    url: string
+    headers: Record<string, string>
+  }[]
+  readonly complete: { url: string; headers: Record<string, string> }
+}
 
 export interface PageServer {
   /** Origin of the page; the bucket's CORS rules must allow it. */
@@ -52,8 +66,8 @@ export async function startPageServer(storage: BucketStorage): Promise<PageServe
   const keys: string[] = []
   const sizes = new Map<string, { size: number; mimeType: string }>()
   let counter = 0
-  const newKey = () => {
-    const key = `bench/browser-single-${++counter}.bin`
+  const newKey = (kind = 'single') => {
+    const key = `bench/browser-${kind}-${++counter}.bin`
     keys.push(key)
     return key
   }
@@ -112,6 +126,40 @@ export async function startPageServer(storage: BucketStorage): Promise<PageServe
     } else if (req.method === 'POST' && req.url === '/sign-put') {
       const input = await readJson(req)
       json(await presign(newKey(), Number(input.size), String(input.mimeType)))
+    } else if (req.method === 'POST' && req.url === '/plain-multipart') {
+      // Everything before the first byte is done here, outside the page's timer: what is left to time is the
+      // browser sending Blob slices and the Complete.
+      const input = await readJson(req)
+      const size = Number(input.size)
+      const plan = planTransfer(size)
+      if (plan.type !== 'multipart') throw new Error(`${size} bytes is a single PUT, not multipart`)
+      const key = newKey('multipart')
+      const { uploadId } = await storage.createMultipartUpload({ key, contentType: String(input.mimeType) })
+      const parts = await Promise.all(
+        Array.from({ length: plan.partCount }, async (_, index) => {
+          const start = index * plan.partSize
+          const end = Math.min(start + plan.partSize, size)
+          const signed = await storage.presignUploadPart({
+            key,
+            uploadId,
+            partNumber: index + 1,
+            contentLength: end - start,
+            expiresInSeconds: PRESIGN_SECONDS,
+          })
+          return { partNumber: index + 1, start, end, url: signed.url, headers: signed.headers }
+        }),
+      )
+      const complete = await storage.presignCompleteMultipartUpload({
+        key,
+        uploadId,
+        expiresInSeconds: PRESIGN_SECONDS,
+      })
+      const answer: PlainMultipartPlan = {
+        partSize: plan.partSize,
+        parts,
+        complete: { url: complete.url, headers: complete.headers },
+      }
+      json(answer)
     } else if (req.method === 'POST' && req.url === '/confirm') {
       const input = await readJson(req)
       const key = String(input.uploadId)
