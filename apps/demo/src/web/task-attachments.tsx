@@ -1,4 +1,5 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query'
+import type { UploadRecord } from '@upkit/core'
 import { AttachmentDropzone, AttachmentList } from '@upkit/react'
 import { useCallback } from 'react'
 import { useTRPC, useTRPCClient } from './trpc'
@@ -21,6 +22,17 @@ export function TaskAttachments({ taskId }: { taskId: string }) {
     async (uploadId: string) => (await client.uploads.download.query({ uploadId })).url,
     [client],
   )
+  // The confirmed record is the server's answer already: show it at once, then refetch in the background so the
+  // list also picks up what other people attached meanwhile.
+  const onUploaded = useCallback(
+    (upload: UploadRecord) => {
+      queryClient.setQueryData(listKey, (current) =>
+        current ? [...current.filter((item) => item.id !== upload.id), upload] : [upload],
+      )
+      void refresh()
+    },
+    [queryClient, listKey, refresh],
+  )
   const onDelete = useCallback(
     async (uploadId: string) => {
       await client.uploads.delete.mutate({ uploadId })
@@ -37,7 +49,7 @@ export function TaskAttachments({ taskId }: { taskId: string }) {
       {attachments.data ? (
         <AttachmentList attachments={attachments.data} getDownloadUrl={getDownloadUrl} onDelete={onDelete} />
       ) : null}
-      <AttachmentDropzone api={api} taskId={taskId} onUploaded={() => void refresh()} />
+      <AttachmentDropzone api={api} taskId={taskId} onUploaded={onUploaded} />
     </section>
   )
 }
