@@ -186,6 +186,41 @@ describe('create', () => {
   })
 })
 
+describe('create cleans up after itself', () => {
+  it('aborts the multipart upload it started when the row cannot be written', async () => {
+    const task = await db.prisma.task.create({
+      data: { companyId: ids.acme, title: 'short-lived' },
+      select: { id: true },
+    })
+    // The real bucket, with one twist in timing: the task disappears while the multipart upload is being created,
+    // so the row's foreign key fails after the bucket already holds an upload.
+    const storage: typeof bucket.storage = Object.create(bucket.storage, {
+      createMultipartUpload: {
+        value: async (input: Parameters<typeof bucket.storage.createMultipartUpload>[0]) => {
+          const created = await bucket.storage.createMultipartUpload(input)
+          await db.prisma.task.delete({ where: { id: task.id } })
+          return created
+        },
+      },
+    })
+    const racing = createCallerFactory(createUploadsRouter({ prisma: db.prisma, storage }))({
+      user: { id: ids.ada, companyId: ids.acme },
+    })
+    const prefix = `companies/${ids.acme}/tasks/${task.id}/`
+    await expect(
+      racing.create({
+        taskId: task.id,
+        fileName: 'big.bin',
+        size: 40 * MiB,
+        mimeType: '',
+        kind: 'attachment',
+      }),
+    ).rejects.toBeInstanceOf(TRPCError)
+    expect(await bucket.storage.listMultipartUploads({ prefix })).toEqual([])
+    expect(await db.prisma.upload.count({ where: { key: { startsWith: prefix } } })).toBe(0)
+  })
+})
+
 describe('expired signatures', () => {
   it('an expired upload URL gets 403 from the bucket, and signing again gives a working one', async () => {
     const shortLived = createCallerFactory(
