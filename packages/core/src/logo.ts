@@ -1,5 +1,6 @@
 import { UpkitError } from './errors'
 import { type ImageInfo, readImageInfo } from './image-info'
+import { IMAGE_TYPES } from './policies'
 import { formatBytes, MiB } from './sizes'
 
 /**
@@ -15,7 +16,7 @@ export const LOGO_POLICY = {
   /** The size the browser fits logos into before sending. */
   targetSize: 512,
   /** SVG is refused on purpose: it can carry script. */
-  allowedTypes: ['image/png', 'image/jpeg', 'image/webp', 'image/gif'] as const,
+  allowedTypes: IMAGE_TYPES,
 } as const
 
 /** Base64 length of `LOGO_POLICY.maxBytes` (4 characters per 3 bytes), the cap on the encoded input. */

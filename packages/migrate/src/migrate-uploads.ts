@@ -10,7 +10,7 @@ import {
   sniffImageType,
 } from '@upkit/core'
 import { MigrationItemStatus, type PrismaClient, type UploadKind, UploadStatus } from '@upkit/db'
-import type { BucketStorage } from '@upkit/storage'
+import { abortMultipartUploads, type BucketStorage } from '@upkit/storage'
 import {
   closeLegacyFile,
   localEtag,
@@ -485,7 +485,7 @@ async function copyTaskFile(
         return { ...base, etag, reused: true }
       }
     }
-    if (plan.type === 'multipart') await abortStaleMultipart(storage, key)
+    if (plan.type === 'multipart') await abortMultipartUploads(storage, key)
   }
   const outcome = await uploadFile(storage, file, key, onBytes)
   const problem = await verifyUpload(storage, key, file.size, outcome)
@@ -541,15 +541,6 @@ async function readLogo(
     logo: bytes,
     reused: false,
   }
-}
-
-async function abortStaleMultipart(storage: BucketStorage, key: string): Promise<void> {
-  const uploads = await storage.listMultipartUploads({ prefix: key })
-  await Promise.all(
-    uploads
-      .filter((upload) => upload.key === key)
-      .map((upload) => storage.abortMultipartUpload({ key, uploadId: upload.uploadId })),
-  )
 }
 
 /** One transaction: Upload rows, the legacy rows pointed at them, logos, and the items marked DONE/FAILED. */

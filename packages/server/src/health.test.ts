@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { runHealthChecks } from './health'
 
 describe('runHealthChecks', () => {
-  it('reports every failing check and is not ok when one fails', async () => {
+  it('reports every failing check, without its internal error text, and is not ok when one fails', async () => {
     const report = await runHealthChecks({
       database: { describe: 'db', ping: async () => 1 },
       bucket: { describe: 'bucket', ping: () => Promise.reject(new Error('connect ECONNREFUSED')) },
@@ -11,7 +11,7 @@ describe('runHealthChecks', () => {
       ok: false,
       checks: {
         database: { ok: true, uses: 'db' },
-        bucket: { ok: false, uses: 'bucket', error: 'connect ECONNREFUSED' },
+        bucket: { ok: false, uses: 'bucket', error: 'unreachable' },
       },
     })
   })
@@ -22,6 +22,6 @@ describe('runHealthChecks', () => {
       50,
     )
     expect(report.ok).toBe(false)
-    expect(report.checks.slow?.error).toBe('no answer within 50 ms')
+    expect(report.checks.slow?.error).toBe('no answer in time')
   })
 })

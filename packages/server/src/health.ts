@@ -5,6 +5,8 @@ export interface HealthCheck {
   ping(): Promise<unknown>
 }
 
+class HealthTimeoutError extends Error {}
+
 export interface HealthReport {
   readonly ok: boolean
   readonly checks: Record<string, { ok: boolean; uses: string; error?: string }>
@@ -25,13 +27,18 @@ export async function runHealthChecks(
         await Promise.race([
           check.ping(),
           new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)
+            timer = setTimeout(() => reject(new HealthTimeoutError()), timeoutMs)
           }),
         ])
         return [name, { ok: true, uses: check.describe }] as const
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error)
-        return [name, { ok: false, uses: check.describe, error: message }] as const
+        // The endpoint is public: the full error (hostnames, bucket names) goes to the server log only.
+        console.error(`health check ${name} failed:`, error)
+        const timedOut = error instanceof HealthTimeoutError
+        return [
+          name,
+          { ok: false, uses: check.describe, error: timedOut ? 'no answer in time' : 'unreachable' },
+        ] as const
       } finally {
         clearTimeout(timer)
       }

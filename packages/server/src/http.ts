@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { isUpkitError } from '@upkit/core'
 import type { PrismaClient } from '@upkit/db'
 import type { BucketStorage } from '@upkit/storage'
 import type { UpkitUser } from './context'
 import { type HealthCheck, runHealthChecks } from './health'
 import { createLogoService } from './logos/logo-service'
-import { createUploadService } from './uploads/upload-service'
+import { createUploadService, type UploadServiceOptions } from './uploads/upload-service'
 
 export interface UpkitHttpOptions {
   readonly prisma: PrismaClient
@@ -13,6 +14,8 @@ export interface UpkitHttpOptions {
   readonly getUser: (req: IncomingMessage) => Promise<UpkitUser | null>
   /** Dependencies `GET /healthz` pings, by name (e.g. `{ database, bucket }`). */
   readonly health: Record<string, HealthCheck>
+  /** The same options as `createUploadsRouter`'s (e.g. `downloadUrlTtlSeconds`), so both serve files alike. */
+  readonly uploads?: UploadServiceOptions
 }
 
 /** A plain Node handler for upkit's non-tRPC routes; resolves `false` when the request is not one of them. */
@@ -21,7 +24,6 @@ export type UpkitHttpHandler = (req: IncomingMessage, res: ServerResponse) => Pr
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
 const LOGO_PATH = new RegExp(`^/logos/(${UUID})/([0-9a-f]{64})$`)
 const FILE_PATH = new RegExp(`^/files/(${UUID})$`)
-const INLINE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp'])
 
 /**
  * `GET /healthz`; `GET /logos/:companyId/:hash` (logo bytes from the database, cached forever under their hash);
@@ -29,7 +31,7 @@ const INLINE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/web
  */
 export function createUpkitHttpHandler(options: UpkitHttpOptions): UpkitHttpHandler {
   const logos = createLogoService({ prisma: options.prisma })
-  const uploads = createUploadService({ prisma: options.prisma, storage: options.storage })
+  const uploads = createUploadService({ prisma: options.prisma, storage: options.storage }, options.uploads)
 
   return async (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false
@@ -87,22 +89,17 @@ export function createUpkitHttpHandler(options: UpkitHttpOptions): UpkitHttpHand
   }
 }
 
+/** The signed GET for a member's confirmed file; `null` for "missing" and "not yours" alike. Other errors throw. */
 async function signedFileUrl(
   uploads: ReturnType<typeof createUploadService>,
   companyId: string,
   uploadId: string,
 ): Promise<string | null> {
   try {
-    const record = await uploads.get(companyId, uploadId)
-    if (record.status !== 'confirmed') return null
-    // Verified images (magic bytes checked at confirm) may render inline; everything else downloads.
-    return await uploads.downloadUrl(
-      companyId,
-      uploadId,
-      INLINE_TYPES.has(record.mimeType) ? 'inline' : 'attachment',
-    )
-  } catch {
-    return null
+    return await uploads.downloadUrl(companyId, uploadId, 'view')
+  } catch (error) {
+    if (isUpkitError(error) && error.code === 'NOT_FOUND') return null
+    throw error
   }
 }
 

@@ -91,7 +91,7 @@ export type PresignRequest =
 export interface PresignGetInput {
   key: string
   expiresInSeconds: number
-  /** Overrides the stored Content-Disposition; see `contentDispositionAttachment`. */
+  /** Overrides the stored Content-Disposition; see `contentDisposition`. */
   responseContentDisposition?: string
   /** Overrides the stored Content-Type. */
   responseContentType?: string

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { contentDispositionAttachment } from './content-disposition'
+import { contentDisposition, contentDispositionAttachment } from './content-disposition'
 
 function parse(header: string) {
   const match = /^attachment; filename="([^"]*)"; filename\*=UTF-8''([^;\s]*)$/.exec(header)
@@ -46,5 +46,13 @@ describe('contentDispositionAttachment', () => {
     expect(() => contentDispositionAttachment('bad\uD800.txt')).not.toThrow()
     expect(parse(contentDispositionAttachment('bad\uD800.txt')).encoded).toBe('bad%EF%BF%BD.txt')
     expect(parse(contentDispositionAttachment('   ')).fallback).toBe('download')
+  })
+})
+
+describe('contentDisposition', () => {
+  it('builds the inline form with the same encoding', () => {
+    expect(contentDisposition('inline', 'été (1).png')).toBe(
+      `inline; filename="ete (1).png"; filename*=UTF-8''%C3%A9t%C3%A9%20%281%29.png`,
+    )
   })
 })

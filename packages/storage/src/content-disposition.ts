@@ -4,20 +4,25 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 const UNSAFE = /[\p{Cc}/\\]/gu
 
 /**
- * `attachment; filename="<ascii fallback>"; filename*=UTF-8''<RFC 5987>` for a download's
+ * `<type>; filename="<ascii fallback>"; filename*=UTF-8''<RFC 5987>` for a download's
  * Content-Disposition (e.g. `presignGet({ responseContentDisposition })`). Every browser in use reads
  * `filename*`; the quoted ASCII fallback is for old clients and tools, with accents stripped
  * (`é` → `e`) and anything else non-ASCII, quotes and backslashes replaced by `_`, because escaping
  * inside quoted-strings is interpreted inconsistently. The header is plain ASCII, which is all an
  * HTTP header (and S3's `response-content-disposition`) reliably carries.
  */
-export function contentDispositionAttachment(fileName: string): string {
+export function contentDisposition(type: 'attachment' | 'inline', fileName: string): string {
   const cleaned = fileName.replace(LONE_SURROGATE, '\uFFFD').replace(UNSAFE, '_').trim() || 'download'
   const fallback = cleaned
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .replace(/[^\x20-\x7e]|["\\]/g, '_')
-  return `attachment; filename="${fallback}"; filename*=UTF-8''${encodeRfc5987(cleaned)}`
+  return `${type}; filename="${fallback}"; filename*=UTF-8''${encodeRfc5987(cleaned)}`
+}
+
+/** `contentDisposition('attachment', fileName)`: the browser saves the file instead of rendering it. */
+export function contentDispositionAttachment(fileName: string): string {
+  return contentDisposition('attachment', fileName)
 }
 
 /** encodeURIComponent leaves `'()*` alone, but RFC 5987's attr-char does not allow them. */

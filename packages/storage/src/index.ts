@@ -1,3 +1,4 @@
+export { abortMultipartUploads, browserUploadCors } from './bucket-helpers'
 export type {
   BucketStorage,
   CompletedPart,
@@ -22,7 +23,7 @@ export type {
 } from './bucket-storage'
 export type { StorageConfigResult } from './config'
 export { storageConfigFromEnv } from './config'
-export { contentDispositionAttachment } from './content-disposition'
+export { contentDisposition, contentDispositionAttachment } from './content-disposition'
 export { s3Presets } from './presets'
 export type { S3Credentials, S3Provider, S3StorageConfig } from './s3-bucket-storage'
 export { createS3BucketStorage } from './s3-bucket-storage'

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createDatabase, type Database, type PrismaClient } from '@upkit/db'
 import { startLocalS3 } from '@upkit/local-s3'
-import { type BucketStorage, createS3BucketStorage, s3Presets } from '@upkit/storage'
+import { type BucketStorage, browserUploadCors, createS3BucketStorage, s3Presets } from '@upkit/storage'
 import { inject } from 'vitest'
 import { createDatabaseUrl } from './postgres'
 
@@ -38,20 +38,7 @@ export async function startTestBucket(options: { corsOrigins?: string[] } = {}):
   const bucket = 'test-bucket'
   const server = await startLocalS3({ dir, ...credentials })
   const storage = createS3BucketStorage(s3Presets.local({ endpoint: server.endpoint, bucket, credentials }))
-  await storage.ensureBucket(
-    options.corsOrigins
-      ? {
-          cors: [
-            {
-              allowedOrigins: options.corsOrigins,
-              allowedMethods: ['GET', 'PUT', 'POST', 'DELETE', 'HEAD'],
-              allowedHeaders: ['*'],
-              exposeHeaders: ['ETag'],
-            },
-          ],
-        }
-      : {},
-  )
+  await storage.ensureBucket(options.corsOrigins ? { cors: browserUploadCors(options.corsOrigins) } : {})
   return {
     endpoint: server.endpoint,
     bucket,

@@ -7,7 +7,7 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone'
 import { createDatabase, type Database } from '@upkit/db'
 import { type LocalS3Server, startLocalS3 } from '@upkit/local-s3'
 import { createUpkitHttpHandler, sweepUploads, type UpkitUser } from '@upkit/server'
-import { type BucketStorage, createS3BucketStorage, s3Presets } from '@upkit/storage'
+import { type BucketStorage, browserUploadCors, createS3BucketStorage, s3Presets } from '@upkit/storage'
 import type { DemoConfig } from './config'
 import { createAppRouter } from './router'
 import { loadOrCreateSecret } from './secrets'
@@ -138,17 +138,7 @@ export async function startDemoServer(config: DemoConfig): Promise<DemoServer> {
       const origins = [
         ...new Set([config.port === 0 ? url : config.publicUrl, url, url.replace('127.0.0.1', 'localhost')]),
       ]
-      await storage.ensureBucket({
-        cors: [
-          {
-            allowedOrigins: origins,
-            allowedMethods: ['GET', 'PUT', 'POST', 'DELETE', 'HEAD'],
-            allowedHeaders: ['*'],
-            exposeHeaders: ['ETag'],
-            maxAgeSeconds: 3600,
-          },
-        ],
-      })
+      await storage.ensureBucket({ cors: browserUploadCors(origins) })
     }
     // Abandoned uploads (PENDING past their expiry, FAILED) and objects without a row are removed in the
     // background; a sweep that fails is retried at the next tick.

@@ -20,7 +20,13 @@ const TYPES: Record<string, string> = {
  */
 export function createStaticHandler(root: string) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname)
+    let pathname: string
+    try {
+      pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname)
+    } catch {
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('Malformed path')
+      return
+    }
     const candidate = normalize(join(root, pathname))
     const inside = candidate === root || candidate.startsWith(root + sep)
     let file = inside ? candidate : join(root, 'index.html')

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { assertLogoAllowed, LOGO_MAX_BASE64_LENGTH, LOGO_POLICY, UpkitError } from '@upkit/core'
+import { assertLogoAllowed, formatBytes, LOGO_MAX_BASE64_LENGTH, LOGO_POLICY, UpkitError } from '@upkit/core'
 import type { Prisma, PrismaClient } from '@upkit/db'
 
 /** The only logo columns ever read outside the logo route; the bytes themselves are never in a list query. */
@@ -15,15 +15,17 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 function decodeBase64(input: string): Uint8Array<ArrayBuffer> {
   if (input.length > LOGO_MAX_BASE64_LENGTH + 4) {
     // Refused before decoding: the encoded length already proves the decoded size is over the cap.
+    const decodedBytes = Math.floor((input.length * 3) / 4)
     throw new UpkitError(
       'FILE_TOO_LARGE',
-      `The logo is over ${Math.round(LOGO_POLICY.maxBytes / 1024 / 1024)} MiB; logos can be at most 1 MiB.`,
+      `The logo is about ${formatBytes(decodedBytes)}; logos can be at most ${formatBytes(LOGO_POLICY.maxBytes)}.`,
     )
   }
   if (input.length % 4 !== 0 || !BASE64.test(input)) {
     throw new UpkitError('INVALID_INPUT', 'The logo must be sent as base64.')
   }
-  return Uint8Array.from(Buffer.from(input, 'base64'))
+  const decoded = Buffer.from(input, 'base64')
+  return new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.length) as Uint8Array<ArrayBuffer>
 }
 
 export function createLogoService({ prisma }: { prisma: PrismaClient }) {

@@ -6,6 +6,7 @@ import {
   CREATE_SIGNED_PARTS,
   type CreatedUpload,
   type CreateUploadInput,
+  IMAGE_TYPES,
   normalizeMimeType,
   partContentLength,
   planTransfer,
@@ -18,7 +19,7 @@ import {
   type UploadRecord,
 } from '@upkit/core'
 import { type PrismaClient, UploadStatus } from '@upkit/db'
-import { type BucketStorage, contentDispositionAttachment } from '@upkit/storage'
+import { abortMultipartUploads, type BucketStorage, contentDisposition } from '@upkit/storage'
 import {
   type InternalUpload,
   toDbKind,
@@ -109,9 +110,10 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
   }
 
   /**
-   * `create` records the multipart upload it made; a client that creates its own (the stock `@uppy/aws-s3`
-   * plugin signs a POST Create) has it recorded on its first signing instead, so cancel and the sweeper abort
-   * the one in use. The unused one create made is aborted by cancel (all uploads under the key) or the sweeper.
+   * Keeps the row naming the multipart upload in use. `create` records the one it made, so upkit's own uploader
+   * never causes a write here; a client that creates its own (the stock `@uppy/aws-s3` plugin signs a POST Create)
+   * has it recorded on its first signing. Cancel and the sweeper do not rely on it: they abort every multipart
+   * upload under the key, which also catches ids no row ever saw.
    */
   async function recordMultipartUploadId(row: InternalUpload, s3UploadId: string): Promise<void> {
     if (row.multipartUploadId === s3UploadId) return
@@ -328,6 +330,10 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
           `The upload of "${row.fileName}" failed: ${row.failureReason ?? 'unknown reason'}`,
         )
       }
+      // An expired row belongs to the sweeper, which may be deleting its object right now.
+      if (row.expiresAt.getTime() <= now().getTime()) {
+        throw new UpkitError('UPLOAD_EXPIRED', `The upload of "${row.fileName}" expired; start it again.`)
+      }
       const head = await storage.head(row.key)
       if (!head) {
         throw new UpkitError(
@@ -352,13 +358,20 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
         await markFailed(row, reason)
         throw new UpkitError('OBJECT_TYPE_MISMATCH', reason)
       }
-      // Conditional on PENDING, so two concurrent confirms cannot both flip it, and a row the sweeper
-      // removed meanwhile is not resurrected.
-      await prisma.upload.updateMany({
-        where: { id: row.id, status: UploadStatus.PENDING },
+      // Conditional on an unexpired PENDING row, so two concurrent confirms cannot both flip it, and a row that a
+      // cancel or the sweeper is removing (they delete the row before the object) is never confirmed.
+      const flipped = await prisma.upload.updateMany({
+        where: { id: row.id, status: UploadStatus.PENDING, expiresAt: { gt: now() } },
         data: { status: UploadStatus.CONFIRMED, confirmedAt: now(), multipartUploadId: null },
       })
-      return toUploadRecord(await findUpload(companyId, uploadId))
+      const current = await findUpload(companyId, uploadId)
+      if (flipped.count === 0 && current.status !== UploadStatus.CONFIRMED) {
+        throw new UpkitError(
+          'UPLOAD_NOT_PENDING',
+          `The upload of "${row.fileName}" was cancelled or expired.`,
+        )
+      }
+      return toUploadRecord(current)
     },
 
     /** Stops a PENDING upload: aborts its multipart upload, deletes any object, removes the row. */
@@ -370,9 +383,20 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
           `"${row.fileName}" is already uploaded; delete it instead.`,
         )
       }
+      // The row goes first and only while not CONFIRMED: a confirm racing this cancel either wins (and the file
+      // stays) or finds no row; it can never confirm a row whose object is being deleted.
+      const deleted = await prisma.upload.deleteMany({
+        where: { id: row.id, status: { not: UploadStatus.CONFIRMED } },
+      })
+      if (deleted.count === 0) {
+        throw new UpkitError(
+          'UPLOAD_NOT_PENDING',
+          `"${row.fileName}" is already uploaded; delete it instead.`,
+        )
+      }
+      // If these fail, the sweeper aborts and deletes what no row names.
       await abortMultipartUploads(storage, row.key)
       await storage.deleteObject(row.key)
-      await prisma.upload.deleteMany({ where: { id: row.id, status: { not: UploadStatus.CONFIRMED } } })
     },
 
     async get(companyId: string, uploadId: string): Promise<UploadRecord> {
@@ -394,20 +418,23 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
       return rows.map(toUploadRecord)
     },
 
-    /** A short-lived signed GET that downloads (never renders) the file under its original name. */
+    /**
+     * A short-lived signed GET under the file's original name, with its recorded (verified) Content-Type.
+     * `attachment` always downloads; `view` shows verified images inline (their magic bytes were checked at
+     * confirm) and downloads everything else.
+     */
     async downloadUrl(
       companyId: string,
       uploadId: string,
-      disposition: 'attachment' | 'inline' = 'attachment',
+      mode: 'attachment' | 'view' = 'attachment',
     ): Promise<string> {
       const row = await findUpload(companyId, uploadId)
       if (row.status !== UploadStatus.CONFIRMED) throw new UpkitError('NOT_FOUND', NOT_FOUND_MESSAGE)
-      const attachment = contentDispositionAttachment(row.fileName)
+      const inline = mode === 'view' && (IMAGE_TYPES as readonly string[]).includes(row.mimeType)
       return storage.presignGet({
         key: row.key,
         expiresInSeconds: downloadUrlTtlSeconds,
-        responseContentDisposition:
-          disposition === 'inline' ? attachment.replace(/^attachment/, 'inline') : attachment,
+        responseContentDisposition: contentDisposition(inline ? 'inline' : 'attachment', row.fileName),
         responseContentType: row.mimeType,
       })
     },
@@ -424,12 +451,3 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
 }
 
 export type UploadService = ReturnType<typeof createUploadService>
-
-export async function abortMultipartUploads(storage: BucketStorage, key: string): Promise<void> {
-  const uploads = await storage.listMultipartUploads({ prefix: key })
-  await Promise.all(
-    uploads
-      .filter((u) => u.key === key)
-      .map((u) => storage.abortMultipartUpload({ key: u.key, uploadId: u.uploadId })),
-  )
-}

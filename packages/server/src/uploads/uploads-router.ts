@@ -1,9 +1,7 @@
-import { createUploadInputSchema, fileKindSchema } from '@upkit/core'
+import { createUploadInputSchema, fileKindSchema, uploadIdSchema } from '@upkit/core'
 import { z } from 'zod'
 import { companyProcedure, router } from '../trpc'
 import { createUploadService, type UploadServiceDeps, type UploadServiceOptions } from './upload-service'
-
-const uploadIdInput = z.object({ uploadId: z.uuid() })
 
 const signInput = z.object({
   uploadId: z.uuid(),
@@ -42,9 +40,9 @@ export function createUploadsRouter({ prisma, storage, ...options }: UploadsRout
         uploads.signParts(ctx.companyId, input.uploadId, input.s3UploadId, input.partNumbers),
       ),
     confirm: companyProcedure
-      .input(uploadIdInput)
+      .input(uploadIdSchema)
       .mutation(({ ctx, input }) => uploads.confirm(ctx.companyId, input.uploadId)),
-    cancel: companyProcedure.input(uploadIdInput).mutation(async ({ ctx, input }) => {
+    cancel: companyProcedure.input(uploadIdSchema).mutation(async ({ ctx, input }) => {
       await uploads.cancel(ctx.companyId, input.uploadId)
       return { ok: true as const }
     }),
@@ -52,9 +50,9 @@ export function createUploadsRouter({ prisma, storage, ...options }: UploadsRout
       .input(z.object({ taskId: z.uuid(), kind: fileKindSchema.optional() }))
       .query(({ ctx, input }) => uploads.list(ctx.companyId, input.taskId, input.kind)),
     download: companyProcedure
-      .input(uploadIdInput)
+      .input(uploadIdSchema)
       .query(async ({ ctx, input }) => ({ url: await uploads.downloadUrl(ctx.companyId, input.uploadId) })),
-    delete: companyProcedure.input(uploadIdInput).mutation(async ({ ctx, input }) => {
+    delete: companyProcedure.input(uploadIdSchema).mutation(async ({ ctx, input }) => {
       await uploads.remove(ctx.companyId, input.uploadId)
       return { ok: true as const }
     }),
