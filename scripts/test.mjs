@@ -2,18 +2,29 @@
 // `pnpm test`: every check the project has, in the order that fails fastest, against real services only.
 // Prerequisites are checked first and reported plainly: a missing browser or database is an error, never a skip.
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
+import { delimiter, join } from 'node:path'
 
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const pgDirs = ['/usr/lib/postgresql/15/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/17/bin']
-const hasInitdb =
-  spawnSync('sh', ['-c', 'command -v initdb'], { stdio: 'ignore' }).status === 0 ||
-  pgDirs.some((dir) => existsSync(`${dir}/initdb`))
+
+// The same places packages/testing/src/postgres.ts looks: PATH, then every /usr/lib/postgresql/<version>/bin.
+const POSTGRES_BINARIES = ['initdb', 'pg_ctl', 'postgres']
+const hasAll = (dir) => POSTGRES_BINARIES.every((name) => existsSync(join(dir, name)))
+const pathDirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean)
+const versionDirs = existsSync('/usr/lib/postgresql')
+  ? readdirSync('/usr/lib/postgresql').map((version) => join('/usr/lib/postgresql', version, 'bin'))
+  : []
+const hasPostgres =
+  POSTGRES_BINARIES.every((name) => pathDirs.some((dir) => existsSync(join(dir, name)))) ||
+  versionDirs.some(hasAll)
 
 const missing = []
-if (!existsSync(chromium))
+if (!existsSync(chromium)) {
   missing.push(`Chromium at ${chromium} (apt-get install -y chromium, or set CHROMIUM_PATH)`)
-if (!hasInitdb) missing.push('PostgreSQL server binaries: initdb, pg_ctl (apt-get install -y postgresql)')
+}
+if (!hasPostgres) {
+  missing.push('PostgreSQL server binaries: initdb, pg_ctl, postgres (apt-get install -y postgresql)')
+}
 if (missing.length > 0) {
   console.error(`pnpm test needs:\n${missing.map((m) => `  - ${m}`).join('\n')}`)
   process.exit(1)
@@ -30,7 +41,8 @@ const results = []
 for (const [name, [command, ...args]] of steps) {
   console.log(`\n━━ ${name}: ${command} ${args.join(' ')}`)
   const started = Date.now()
-  const { status } = spawnSync(command, args, { stdio: 'inherit' })
+  const { status, error } = spawnSync(command, args, { stdio: 'inherit' })
+  if (error) console.error(`could not run ${command}: ${error.message}`)
   results.push({ name, ok: status === 0, seconds: Math.round((Date.now() - started) / 1000) })
   if (status !== 0) break
 }
@@ -38,6 +50,7 @@ for (const [name, [command, ...args]] of steps) {
 console.log('\n━━ summary')
 for (const r of results) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name} (${r.seconds} s)`)
 const failed = results.filter((r) => !r.ok).length
-if (results.length < steps.length)
+if (results.length < steps.length) {
   console.log(`skipped after the first failure: ${steps.length - results.length} step(s)`)
+}
 process.exit(failed > 0 || results.length < steps.length ? 1 : 0)

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { closeSync, linkSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { planTransfer } from '@upkit/core'
+import { MiB, MULTIPART_THRESHOLD, planTransfer } from '@upkit/core'
 import { type BucketStorage, createS3BucketStorage, s3Presets } from '@upkit/storage'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { assertChromium, chromiumArgs, chromiumPath } from '../../e2e/support/chromium'
@@ -16,7 +16,6 @@ import { type DemoUploadResult, openTask, signIn, uploadWithDropzone } from './d
 import { type PageServer, startPageServer } from './page-server'
 import { curlPut, plainMultipartUpload } from './plain-client'
 
-const MiB = 1024 * 1024
 /** MB/s in decimal megabytes, as network tools print them. */
 const mbps = (bytes: number, seconds: number) => bytes / 1e6 / seconds
 const BUCKET = 'upkit-bench'
@@ -24,7 +23,8 @@ const CONTENT_TYPE = 'application/octet-stream'
 /** The uploader's default and the most HTTP/1.1 connections a browser opens per origin. */
 const PART_CONCURRENCY = 6
 /** The largest file the server still sends as one PUT (MULTIPART_THRESHOLD in @upkit/core). */
-const THRESHOLD_MIB = 32
+/** The largest file the server sends as one PUT. */
+const THRESHOLD_MIB = MULTIPART_THRESHOLD / MiB
 const API_BYTES_GOAL = 64 * 1024
 
 function positiveIntEnv(name: string, fallback: number): number {

@@ -79,3 +79,17 @@ export async function pasteImage(target: Locator, name: string) {
 
 export const naturalWidth = (image: Locator) =>
   image.evaluate((element) => (element as HTMLImageElement).naturalWidth)
+
+/**
+ * Caps the page's upload speed (Chromium network emulation), so a test can act while an upload is in flight:
+ * cancel it, or take storage down under it.
+ */
+export async function throttleUploads(page: Page, bytesPerSecond: number) {
+  const cdp = await page.context().newCDPSession(page)
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: bytesPerSecond,
+  })
+}

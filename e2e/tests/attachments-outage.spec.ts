@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, test } from '@playwright/test'
 import { freePort, makeDataDir, startDemo } from '../support/demo-process'
-import { openTask, sha256, signIn } from '../support/journeys'
+import { openTask, sha256, signIn, throttleUploads } from '../support/journeys'
 import { type LocalS3Process, startLocalS3Process } from '../support/local-s3-process'
 
 const MiB = 1024 * 1024
@@ -43,13 +43,7 @@ test('a 10 s storage outage during a multipart upload ends in a complete, byte-i
     await openTask(page, 'Ship the new logo')
 
     // Throttled so the outage lands mid-upload: 96 MiB at 8 MiB/s is ~12 s of parts.
-    const cdp = await page.context().newCDPSession(page)
-    await cdp.send('Network.emulateNetworkConditions', {
-      offline: false,
-      latency: 0,
-      downloadThroughput: -1,
-      uploadThroughput: 8 * MiB,
-    })
+    await throttleUploads(page, 8 * MiB)
     await page.getByLabel('Attach files').setInputFiles(file)
     const progress = page.getByRole('progressbar', { name: 'Upload of survives-outage.bin' })
     await expect

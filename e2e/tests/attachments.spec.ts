@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3'
 import { type APIRequestContext, expect, type Page, test } from '@playwright/test'
 import { type DemoProcess, freePort, makeDataDir, startDemo } from '../support/demo-process'
-import { openTask as openTaskByTitle, sha256, signIn } from '../support/journeys'
+import { openTask as openTaskByTitle, sha256, signIn, throttleUploads } from '../support/journeys'
 
 const openTask = (page: Page) => openTaskByTitle(page, TASK)
 
@@ -84,7 +84,7 @@ test.describe('task attachments', () => {
     })
     await expect(attachments).toContainText('2 MiB')
     await expect(attachments).toContainText('64 MiB')
-    await expect(ada.locator('[aria-live="polite"]')).toContainText('uploaded.')
+    await expect(ada.locator('[aria-live="polite"]')).toContainText(/\.bin uploaded\./)
 
     for (const [name, expected] of [
       ['notes-2mib.bin', files.smallSha],
@@ -128,13 +128,7 @@ test.describe('task attachments', () => {
     await signIn(page, demo.url, 'ada@acme.test')
     await openTask(page)
     // Slow uploads down so there is something to cancel: 96 MiB at 8 MiB/s takes ~12 s.
-    const cdp = await page.context().newCDPSession(page)
-    await cdp.send('Network.emulateNetworkConditions', {
-      offline: false,
-      latency: 0,
-      downloadThroughput: -1,
-      uploadThroughput: 8 * MiB,
-    })
+    await throttleUploads(page, 8 * MiB)
     await page.getByLabel('Attach files').setInputFiles(files.huge)
     const progress = page.getByRole('progressbar', { name: 'Upload of cancel-me-96mib.bin' })
     await expect(progress).toBeVisible()
