@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { progressAnnouncements } from './announcements'
+import { type AnnouncedState, progressAnnouncements } from './announcements'
 
 describe('progressAnnouncements', () => {
   it('announces quarter steps and completion once each, not every tick', () => {
     const file = (percent: number, status = 'uploading') => [{ id: 'a', name: 'a.pdf', percent, status }]
-    let state = new Map<string, number>()
+    let state = new Map<string, AnnouncedState>()
     const say = (percent: number, status?: string) => {
       const { messages, next } = progressAnnouncements(state, file(percent, status))
       state = next
@@ -13,6 +13,8 @@ describe('progressAnnouncements', () => {
     expect(say(3)).toEqual([])
     expect(say(26)).toEqual(['a.pdf: 25% uploaded.'])
     expect(say(40)).toEqual([])
+    expect(say(55, 'retrying')).toEqual(['a.pdf: connection lost, retrying.', 'a.pdf: 50% uploaded.'])
+    expect(say(55, 'retrying')).toEqual([])
     expect(say(80)).toEqual(['a.pdf: 75% uploaded.'])
     expect(say(100)).toEqual([])
     expect(say(100, 'done')).toEqual(['a.pdf uploaded.'])

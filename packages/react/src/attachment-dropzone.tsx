@@ -1,9 +1,10 @@
 import type { FileKind, UploadApi, UploadRecord } from '@upkit/core'
 import { formatBytes } from '@upkit/core'
 import { useEffect, useId, useRef, useState } from 'react'
-import { progressAnnouncements } from './announcements'
+import { type AnnouncedState, progressAnnouncements } from './announcements'
 import { type AttachmentUpload, useAttachmentUploads } from './use-attachment-uploads'
 import { useFileDrop } from './use-file-drop'
+import { VISUALLY_HIDDEN } from './visually-hidden'
 
 export interface AttachmentDropzoneProps {
   readonly api: UploadApi
@@ -69,6 +70,11 @@ export function AttachmentDropzone({
         />
       </div>
 
+      {uploads.notice ? (
+        <p role="alert" className="upkit-error">
+          {uploads.notice}
+        </p>
+      ) : null}
       {uploads.files.length > 0 ? (
         <>
           <div className="upkit-total">
@@ -87,7 +93,7 @@ export function AttachmentDropzone({
           </ul>
         </>
       ) : null}
-      <p className="upkit-sr-only" aria-live="polite" aria-atomic="true">
+      <p className="upkit-sr-only" style={VISUALLY_HIDDEN} aria-live="polite" aria-atomic="true">
         {announcement}
       </p>
     </div>
@@ -138,7 +144,7 @@ function UploadRow({
 
 /** The latest announcement; files keep their announced step while they stay listed. */
 function useAnnouncement(files: readonly AttachmentUpload[]): string {
-  const steps = useRef(new Map<string, number>())
+  const steps = useRef(new Map<string, AnnouncedState>())
   const [message, setMessage] = useState('')
   useEffect(() => {
     const { messages, next } = progressAnnouncements(steps.current, files)

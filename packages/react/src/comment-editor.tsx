@@ -117,17 +117,21 @@ export function CommentEditor({ api, taskId, onSubmit, label, className }: Comme
     setDraft((current) => ({ body, images: { ...current.images, ...images } }))
   }
 
+  // While a post is on its way the draft is frozen (the textarea is read-only): the editor is cleared when the
+  // post succeeds, and anything added meanwhile, text or image, would be lost with it.
   const onPaste = (event: ClipboardEvent<HTMLTextAreaElement>) => {
     const files = clipboardFiles(event.clipboardData)
     if (files.length === 0) return
     // Otherwise the browser would also paste the file's name (or nothing useful) as text.
     event.preventDefault()
+    if (posting) return
     addImages(files)
   }
 
   const onDrop = (event: DragEvent<HTMLTextAreaElement>) => {
     if (event.dataTransfer.files.length === 0) return
     event.preventDefault()
+    if (posting) return
     addImages(Array.from(event.dataTransfer.files))
   }
 
@@ -209,6 +213,8 @@ export function CommentEditor({ api, taskId, onSubmit, label, className }: Comme
         ref={textarea}
         rows={5}
         value={draft.body}
+        readOnly={posting}
+        aria-busy={posting || waiting}
         onChange={(event) => setDraft((current) => ({ ...current, body: event.target.value }))}
         onPaste={onPaste}
         onDragOver={(event) => {
@@ -232,8 +238,14 @@ export function CommentEditor({ api, taskId, onSubmit, label, className }: Comme
               <span className="upkit-percent">{file.percent}%</span>
               {file.status === 'error' ? (
                 <>
-                  <span className="upkit-error">{file.error}</span>
-                  <button type="button" onClick={() => uploads.retry(file.id)}>
+                  <span role="alert" className="upkit-error">
+                    {file.error}
+                  </span>
+                  <button
+                    type="button"
+                    aria-label={`Retry upload of ${file.name}`}
+                    onClick={() => uploads.retry(file.id)}
+                  >
                     Retry
                   </button>
                 </>

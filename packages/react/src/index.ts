@@ -6,18 +6,11 @@ export type { RetryPolicy } from './backoff'
 export type { CommentEditorProps } from './comment-editor'
 export { CommentEditor } from './comment-editor'
 export type { PreparedLogo } from './logo-image'
-export { bytesToBase64, fitWithin, LOGO_TARGET_BYTES, prepareLogo } from './logo-image'
+export { prepareLogo } from './logo-image'
 export type { LogoPickerProps } from './logo-picker'
 export { LogoPicker } from './logo-picker'
-export type { ProgressSample, ProgressSummary } from './progress'
-export { formatDuration, summarizeProgress } from './progress'
-export type {
-  RenderSafeMarkdownOptions,
-  SafeInline,
-  SafeMarkdownOptions,
-  SafeParagraph,
-} from './safe-markdown'
-export { isOwnFileUrl, parseSafeMarkdown, renderSafeMarkdown, safeLinkHref } from './safe-markdown'
+export type { RenderSafeMarkdownOptions, SafeMarkdownOptions } from './safe-markdown'
+export { renderSafeMarkdown } from './safe-markdown'
 export type {
   UpkitFilePhase,
   UpkitFileState,

@@ -1,6 +1,8 @@
+import { type IMAGE_TYPES, LOGO_POLICY } from '@upkit/core'
 import { useEffect, useId, useState } from 'react'
 import { type PreparedLogo, prepareLogo } from './logo-image'
 import { useFileDrop } from './use-file-drop'
+import { VISUALLY_HIDDEN } from './visually-hidden'
 
 export interface LogoPickerProps {
   /** The company the logo belongs to; a new id resets the picker. */
@@ -18,6 +20,17 @@ export interface LogoPickerProps {
   readonly alt?: string
   readonly className?: string
 }
+
+/** "PNG, JPEG, WebP or GIF", from the policy, so the hint never drifts from what the server takes. */
+const TYPE_NAMES: Record<(typeof IMAGE_TYPES)[number], string> = {
+  'image/png': 'PNG',
+  'image/jpeg': 'JPEG',
+  'image/webp': 'WebP',
+  'image/gif': 'GIF',
+}
+const typeNames = LOGO_POLICY.allowedTypes.map((type) => TYPE_NAMES[type])
+const TYPES_HINT = `${typeNames.slice(0, -1).join(', ')} or ${typeNames.at(-1)}`
+const ACCEPT = LOGO_POLICY.allowedTypes.join(',')
 
 type Pending = PreparedLogo & { readonly previewUrl: string; readonly sourceName: string }
 
@@ -47,7 +60,8 @@ export function LogoPicker({ companyId, currentLogoUrl, onSave, onRemove, alt, c
   }, [companyId])
 
   const choose = async (file: File | undefined) => {
-    if (!file) return
+    // Ignored while busy rather than disabling the input, which would drop its focus.
+    if (!file || busy !== null) return
     setError(null)
     setSaved(null)
     setBusy('preparing')
@@ -111,18 +125,20 @@ export function LogoPicker({ companyId, currentLogoUrl, onSave, onRemove, alt, c
           id={inputId}
           type="file"
           // A hint for the file dialog only; the bytes decide (see `logoSourceRefusal`).
-          accept="image/png,image/jpeg,image/webp,image/gif"
-          disabled={busy !== null}
+          accept={ACCEPT}
+          aria-busy={busy !== null}
           onChange={(event) => {
             void choose(event.currentTarget.files?.[0])
             // Cleared so choosing the same file again fires change again.
             event.currentTarget.value = ''
           }}
         />
-        <p className="upkit-hint">PNG, JPEG, WebP or GIF. It is resized to fit 512×512.</p>
+        <p className="upkit-hint">{TYPES_HINT}. It is resized to fit 512×512.</p>
       </div>
 
-      {busy === 'preparing' ? <p className="loading">Preparing the image…</p> : null}
+      <p role="status" className="loading">
+        {busy === 'preparing' ? 'Preparing the image…' : ''}
+      </p>
       {pending ? (
         <figure className="upkit-logo-preview">
           <img
@@ -156,7 +172,7 @@ export function LogoPicker({ companyId, currentLogoUrl, onSave, onRemove, alt, c
           {error}
         </p>
       ) : null}
-      <p className="upkit-sr-only" aria-live="polite">
+      <p className="upkit-sr-only" style={VISUALLY_HIDDEN} aria-live="polite">
         {saved ?? ''}
       </p>
     </div>

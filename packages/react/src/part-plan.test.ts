@@ -2,7 +2,7 @@ import { MiB } from '@upkit/core'
 import { describe, expect, it } from 'vitest'
 import { Limiter, partRange, resumeState, signBatch } from './part-plan'
 
-const plan = { size: 20 * MiB + 5, partSize: 8 * MiB, partCount: 3 }
+const plan = { type: 'multipart' as const, size: 20 * MiB + 5, partSize: 8 * MiB, partCount: 3 }
 
 describe('parts', () => {
   it('cuts the file into planned ranges, the last one short', () => {

@@ -1,10 +1,7 @@
+import type { TransferPlan } from '@upkit/core'
 import type { ListedPart, UploadedPart } from './s3-xml'
 
-export interface MultipartPlan {
-  readonly size: number
-  readonly partSize: number
-  readonly partCount: number
-}
+export type MultipartPlan = Extract<TransferPlan, { type: 'multipart' }>
 
 /** Byte range [start, end) of part `partNumber` (1-based). */
 export function partRange(plan: MultipartPlan, partNumber: number): { start: number; end: number } {
@@ -103,4 +100,27 @@ export class Limiter {
     this.#active--
     this.#queue.shift()?.()
   }
+}
+
+/**
+ * Requests to one bucket origin in flight at once across the whole page. 6 is what browsers allow per origin
+ * over HTTP/1.1; beyond it requests queue inside the browser, invisible to us, with their stall timers running.
+ */
+const CONNECTIONS_PER_ORIGIN = 6
+const originLimiters = new Map<string, Limiter>()
+
+/** The page-wide limiter of `url`'s origin, shared by every uploader. */
+export function originLimiter(url: string): Limiter {
+  let origin: string
+  try {
+    origin = new URL(url).origin
+  } catch {
+    origin = url
+  }
+  let limiter = originLimiters.get(origin)
+  if (!limiter) {
+    limiter = new Limiter(CONNECTIONS_PER_ORIGIN)
+    originLimiters.set(origin, limiter)
+  }
+  return limiter
 }

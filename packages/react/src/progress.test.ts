@@ -16,6 +16,22 @@ describe('summarizeProgress', () => {
     expect(summarizeProgress({ loaded: 5, total: 10, startedAt: 0, now: 100 }).secondsLeft).toBeNull()
   })
 
+  it('measures speed on the bytes this transfer sent, not the parts a resume found in the bucket', () => {
+    const summary = summarizeProgress({
+      loaded: 60 * MiB,
+      total: 100 * MiB,
+      startedAt: 0,
+      now: 2000,
+      resumedBytes: 40 * MiB,
+    })
+    expect(summary.percent).toBe(60)
+    expect(summary.bytesPerSecond).toBe(10 * MiB)
+    expect(summary.secondsLeft).toBe(4)
+    expect(
+      summarizeProgress({ loaded: 40, total: 100, startedAt: 0, now: 2000, resumedBytes: 40 }).label,
+    ).toBe('')
+  })
+
   it('never reports more than 100 percent', () => {
     expect(summarizeProgress({ loaded: 11, total: 10, startedAt: 0, now: 1000 }).percent).toBe(100)
   })

@@ -9,6 +9,11 @@ export interface ProgressSample {
   readonly startedAt: number
   /** Now, ms since the epoch (a parameter so tests and renders agree). */
   readonly now: number
+  /**
+   * Bytes of `loaded` that were already there when the transfer (re)started at `startedAt`, e.g. the parts a
+   * resumed upload found in the bucket. Default 0. They count towards the percentage but not the speed.
+   */
+  readonly resumedBytes?: number
 }
 
 export interface ProgressSummary {
@@ -30,10 +35,11 @@ export function summarizeProgress(sample: ProgressSample): ProgressSummary {
   const { loaded, total, startedAt, now } = sample
   const percent = total > 0 ? Math.min(100, Math.floor((loaded / total) * 100)) : 0
   const elapsedSeconds = (now - startedAt) / 1000
-  // Below a quarter second (or before any byte) a rate is noise.
-  if (elapsedSeconds < 0.25 || loaded <= 0)
+  const sent = loaded - (sample.resumedBytes ?? 0)
+  // Below a quarter second (or before any byte of this transfer) a rate is noise.
+  if (elapsedSeconds < 0.25 || sent <= 0)
     return { percent, bytesPerSecond: null, secondsLeft: null, label: '' }
-  const bytesPerSecond = loaded / elapsedSeconds
+  const bytesPerSecond = sent / elapsedSeconds
   const secondsLeft = Math.max(0, Math.ceil((total - loaded) / bytesPerSecond))
   return {
     percent,

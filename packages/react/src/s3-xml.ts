@@ -42,7 +42,10 @@ function element(xml: string, name: string): string | null {
   return raw === null ? null : decodeXmlText(raw)
 }
 
-/** Parts from a ListParts answer, sorted by part number. */
+/**
+ * Parts from a ListParts answer, sorted by part number. One page is enough: ListParts pages at 1,000 parts and
+ * upkit's plans stay far below that (5 GiB / 64 MiB = 80 parts).
+ */
 export function parseListParts(xml: string): ListedPart[] {
   const parts: ListedPart[] = []
   for (const match of xml.matchAll(/<Part>([\s\S]*?)<\/Part>/g)) {
@@ -54,11 +57,6 @@ export function parseListParts(xml: string): ListedPart[] {
       parts.push({ partNumber, etag, size })
   }
   return parts.sort((a, b) => a.partNumber - b.partNumber)
-}
-
-/** ListParts pages at 1,000 parts; upkit's plans stay far below that (5 GiB / 64 MiB = 80 parts). */
-export function isListTruncated(xml: string): boolean {
-  return element(xml, 'IsTruncated') === 'true'
 }
 
 export function buildCompleteMultipartXml(parts: readonly UploadedPart[]): string {

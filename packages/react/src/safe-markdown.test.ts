@@ -124,6 +124,33 @@ describe('parseSafeMarkdown', () => {
     ])
   })
 
+  it('parses many unclosed stars as text (each search for a closer is remembered)', () => {
+    const source = '*a '.repeat(3334).slice(0, 10_000)
+    expect(parseSafeMarkdown(source)).toEqual([
+      { type: 'paragraph', children: [{ type: 'text', text: source }] },
+    ])
+    const closed = `${source}*b*`
+    const [paragraph] = parseSafeMarkdown(closed)
+    expect(paragraph?.children).toEqual([
+      { type: 'em', children: [{ type: 'text', text: closed.slice(1, -1) }] },
+    ])
+  })
+
+  it('finds the same closers as before for nested and doubled stars', () => {
+    const [paragraph] = parseSafeMarkdown('*a **b** c* and *x**')
+    expect(paragraph?.children).toEqual([
+      {
+        type: 'em',
+        children: [
+          { type: 'text', text: 'a ' },
+          { type: 'strong', children: [{ type: 'text', text: 'b' }] },
+          { type: 'text', text: ' c' },
+        ],
+      },
+      { type: 'text', text: ' and *x**' },
+    ])
+  })
+
   it('accepts a host rule for images', () => {
     const [paragraph] = parseSafeMarkdown('![a](/img/1)', { isAllowedImageUrl: (url) => url === '/img/1' })
     expect(paragraph?.children).toEqual([{ type: 'image', src: '/img/1', alt: 'a' }])

@@ -10,7 +10,7 @@ import {
 import { BasePlugin, type Meta, type PluginOpts, type Uppy, type UppyFile } from '@uppy/core'
 import { AbortedError, DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from './backoff'
 import { type BucketRequest, type BucketResponse, sendToBucket } from './bucket-request'
-import { Limiter, type MultipartPlan, partRange, resumeState, signBatch } from './part-plan'
+import { Limiter, type MultipartPlan, originLimiter, partRange, resumeState, signBatch } from './part-plan'
 import { buildCompleteMultipartXml, parseListParts, parseS3Error } from './s3-xml'
 import {
   apiErrorCode,
@@ -29,9 +29,10 @@ export interface UpkitUploaderOptions extends PluginOpts {
   /** Which policy applies. Default `'attachment'`, the only kind tasks take today. */
   readonly kind?: FileKind
   /**
-   * Most bucket requests (single PUTs and parts, across all files) in flight at once. Default 6: browsers open
-   * at most 6 HTTP/1.1 connections per origin, so more requests would only queue inside the browser (and a
-   * queued request's stall timer would run while it waits); fewer leaves bandwidth unused on fast links.
+   * Most bucket requests (single PUTs and parts, across all files) of this uploader in flight at once. Default
+   * 6: browsers open at most 6 HTTP/1.1 connections per origin, so more requests would only queue inside the
+   * browser; fewer leaves bandwidth unused on fast links. Every uploader on the page also shares one limit of
+   * 6 per bucket origin, so a dropzone and a comment editor together still stay within the browser's.
    */
   readonly partConcurrency?: number
   /**
@@ -58,7 +59,15 @@ export interface UpkitFileState {
   readonly startedAt: number | null
   /** Upkit's upload id once created. */
   readonly uploadId: string | null
+  /**
+   * Bytes the bucket already had when the current transfer resumed (0 for a fresh one): they count towards
+   * progress but not towards speed, which only this transfer's bytes since `startedAt` measure.
+   */
+  readonly resumedBytes: number
 }
+
+/** The `file.meta` field holding the task a file was added for; the uploader's `taskId` option otherwise. */
+export const TASK_ID_META = 'upkitTaskId'
 
 export type UpkitUploaderState = { files: Record<string, UpkitFileState> }
 
@@ -85,10 +94,20 @@ interface Job {
   readonly signing: Map<number, Promise<void>>
   /** Bytes sent per part (1 for a single PUT). */
   readonly loaded: Map<number, number>
-  /** The server marked the upload failed (confirm refused it): a retry starts a new upload. */
+  /**
+   * Every byte is in the bucket (the single PUT or Complete succeeded): a retry only confirms, since sending
+   * again would repeat the whole file, and ListParts on a completed multipart upload finds nothing.
+   */
+  transferred: boolean
+  /** The server refused the object itself (confirm said so): a retry cancels this upload and starts a new one. */
   restart: boolean
   confirmed: boolean
   lastProgressEmit: number
+}
+
+function taskIdOf(meta: Meta): string | null {
+  const taskId = meta[TASK_ID_META]
+  return typeof taskId === 'string' ? taskId : null
 }
 
 function toSignedUrl(signed: { url: string; headers: Record<string, string> }): SignedUrl {
@@ -101,6 +120,18 @@ function isFresh(url: SignedUrl | undefined): url is SignedUrl {
 
 /** Server answers meaning "this upload is gone": a resumed upload starts over instead of failing. */
 const GONE_CODES = new Set(['NOT_FOUND', 'UPLOAD_NOT_PENDING', 'UPLOAD_EXPIRED'])
+
+/**
+ * Confirm answers about the object (or the row) that no retry of confirm can fix: only a new upload can. Any
+ * other failure (the API unreachable for longer than the retry policy, a 5xx) leaves the object in place, so
+ * a retry just confirms again.
+ */
+const RESTART_CODES = new Set([
+  'OBJECT_MISSING',
+  'OBJECT_SIZE_MISMATCH',
+  'OBJECT_TYPE_MISMATCH',
+  'UPLOAD_NOT_PENDING',
+])
 
 /**
  * An Uppy 6 uploader that sends files straight to the bucket through upkit's signing API: one signed PUT up
@@ -152,12 +183,18 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
 
   #setFileState(fileId: string, patch: Partial<UpkitFileState>): void {
     const files = this.getPluginState().files ?? {}
-    const current: UpkitFileState = files[fileId] ?? { phase: 'queued', startedAt: null, uploadId: null }
+    const current: UpkitFileState = files[fileId] ?? {
+      phase: 'queued',
+      startedAt: null,
+      uploadId: null,
+      resumedBytes: 0,
+    }
     const next = { ...current, ...patch }
     if (
       next.phase === current.phase &&
       next.startedAt === current.startedAt &&
-      next.uploadId === current.uploadId
+      next.uploadId === current.uploadId &&
+      next.resumedBytes === current.resumedBytes
     )
       return
     this.setPluginState({ files: { ...files, [fileId]: next } })
@@ -192,9 +229,15 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
     })()
   }
 
+  /** Has the server drop an upload this uploader no longer uses (its row and any object or multipart upload). */
+  #discard(created: CreatedUpload | null): void {
+    if (created) void this.opts.api.cancel({ uploadId: created.upload.id }).catch(() => {})
+  }
+
   async #uploadFile(file: UppyFile<M, UpkitUploadBody>): Promise<void> {
     let job = this.#jobs.get(file.id)
     if (!job || job.restart) {
+      if (job) this.#discard(job.created)
       job = {
         controller: new AbortController(),
         running: null,
@@ -204,6 +247,7 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
         partUrls: new Map(),
         signing: new Map(),
         loaded: new Map(),
+        transferred: false,
         restart: false,
         confirmed: false,
         lastProgressEmit: 0,
@@ -245,7 +289,7 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
     if (refusal) throw Object.assign(new Error(refusal.message), { name: 'RestrictionError' })
 
     const startedAt = Date.now()
-    this.#setFileState(file.id, { phase: 'uploading', startedAt })
+    this.#setFileState(file.id, { phase: 'uploading', startedAt, resumedBytes: 0 })
     const resuming = job.created !== null
     try {
       return await this.#transfer(file, blob, job, { fileName, mimeType, kind, startedAt })
@@ -255,6 +299,10 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
         (error instanceof BucketHttpError && error.code === 'NoSuchUpload')
       if (!resuming || !gone || signal.aborted) throw error
       // The upload we were resuming no longer exists (expired, swept, or failed): start a fresh one.
+      this.#discard(job.created)
+      job.restart = false
+      job.transferred = false
+      this.#setFileState(file.id, { resumedBytes: 0 })
       job.created = null
       job.s3UploadId = null
       job.etags.clear()
@@ -279,7 +327,8 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
       const created = await this.#callApi(
         () =>
           api.create({
-            taskId: this.opts.taskId,
+            // The task the file was added for: the host may have moved to another task while it queued or failed.
+            taskId: taskIdOf(file.meta) ?? this.opts.taskId,
             fileName: info.fileName,
             size: blob.size,
             mimeType: info.mimeType,
@@ -296,19 +345,24 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
     this.#setFileState(file.id, { uploadId: created.upload.id })
     if (signal.aborted) throw new AbortedError()
 
-    if (created.transfer.type === 'single') {
-      const signedPut = fresh && created.signedPut ? toSignedUrl(created.signedPut) : undefined
-      await this.#putSingle(file, blob, job, created, signedPut, info)
-    } else {
-      await this.#putMultipart(file, blob, job, created, created.transfer, fresh, info)
+    if (!job.transferred) {
+      if (created.transfer.type === 'single') {
+        const signedPut = fresh && created.signedPut ? toSignedUrl(created.signedPut) : undefined
+        await this.#putSingle(file, blob, job, created, signedPut, info)
+      } else {
+        await this.#putMultipart(file, blob, job, created, created.transfer, fresh, info)
+      }
+      job.transferred = true
     }
+    job.loaded.clear()
+    job.loaded.set(1, blob.size)
     this.#emitProgress(file.id, job, info.startedAt, blob.size, true)
     this.#setFileState(file.id, { phase: 'confirming' })
     try {
       return await this.#callApi(() => api.confirm({ uploadId: created.upload.id }), signal, file.id)
     } catch (error) {
-      // A refused confirm (size or type mismatch) marks the upload failed on the server: a retry starts over.
-      if (!signal.aborted) job.restart = true
+      // A refused object (size or type mismatch, missing) or a failed row: only a new upload can fix that.
+      if (!signal.aborted && RESTART_CODES.has(apiErrorCode(error) ?? '')) job.restart = true
       throw error
     }
   }
@@ -329,7 +383,7 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
           url = toSignedUrl(await this.#sign(job, created, { method: 'PUT' }, file.id))
         }
         const signed = url
-        await this.#limiter.run(() => {
+        await this.#limited(signed.url, signal, () => {
           job.loaded.set(1, 0)
           return this.#send({
             method: 'PUT',
@@ -343,7 +397,7 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
               this.#emitProgress(file.id, job, info.startedAt, blob.size)
             },
           })
-        }, signal)
+        })
       },
       () => url?.expiresAt ?? null,
       file.id,
@@ -381,6 +435,9 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
         const { start, end } = partRange(plan, part.partNumber)
         job.loaded.set(part.partNumber, end - start)
       }
+      let resumedBytes = 0
+      for (const bytes of job.loaded.values()) resumedBytes += bytes
+      this.#setFileState(file.id, { resumedBytes })
     }
     const s3UploadId = job.s3UploadId
     const missing: number[] = []
@@ -467,7 +524,7 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
         const url = await this.#partUrl(job, created, s3UploadId, partNumber, wanted, signal, file.id)
         used = url
         // The slot is taken for the transfer only: a part waiting out a backoff must not hold a connection.
-        const response = await this.#limiter.run(() => {
+        const response = await this.#limited(url.url, signal, () => {
           job.loaded.set(partNumber, 0)
           return this.#send({
             method: 'PUT',
@@ -481,7 +538,7 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
               this.#emitProgress(file.id, job, info.startedAt, blob.size)
             },
           })
-        }, signal)
+        })
         if (!response.etag) {
           throw new Error(
             `The storage did not expose the ETag of part ${partNumber}; its CORS rules must list ETag in ExposeHeaders.`,
@@ -570,6 +627,15 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
       job.controller.signal,
       fileId,
     )
+  }
+
+  /**
+   * Runs `task` (one transfer) within this uploader's `partConcurrency` and the page-wide connection limit of
+   * the bucket's origin, so two uploaders on one page never open more requests than the browser will serve
+   * (a request queued inside the browser would run its stall timer while waiting).
+   */
+  #limited<T>(url: string, signal: AbortSignal, task: () => Promise<T>): Promise<T> {
+    return this.#limiter.run(() => originLimiter(url).run(task, signal), signal)
   }
 
   #send(request: Omit<BucketRequest, 'stallTimeoutMs'>): Promise<BucketResponse> {

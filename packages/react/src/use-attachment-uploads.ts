@@ -1,5 +1,5 @@
 import type { FileKind, UploadApi, UploadRecord } from '@upkit/core'
-import { useCallback, useMemo } from 'react'
+import { useCallback, useMemo, useState } from 'react'
 import { summarizeProgress } from './progress'
 import type { UpkitFilePhase, UpkitUploaderOptions } from './upkit-uploader'
 import { type UppyUploaderFile, useUppyUploader } from './use-uppy-uploader'
@@ -44,8 +44,9 @@ export interface AttachmentUploads {
     readonly percent: number
     readonly bytesUploaded: number
     readonly size: number
-    readonly active: boolean
   }
+  /** Why the files last added were not all accepted (shown as an alert), or null. */
+  readonly notice: string | null
   addFiles(files: Iterable<File> | ArrayLike<File>): void
   cancel(fileId: string): void
   retry(fileId: string): void
@@ -67,19 +68,24 @@ export function useAttachmentUploads(options: UseAttachmentUploadsOptions): Atta
     onUploaded: (upload) => options.onUploaded?.(upload),
     removeDoneAfterMs: options.doneLingerMs ?? 1500,
   })
-  const { uppy } = uploader
+  const addToUploader = uploader.add
   const view = useMemo(() => describe(uploader.files), [uploader.files])
+  const [notice, setNotice] = useState<string | null>(null)
 
   const addFiles = useCallback(
     (files: Iterable<File> | ArrayLike<File>) => {
-      if (!uppy) return
       const list = Array.from(files)
       if (list.length === 0) return
-      uppy.addFiles(list.map((file) => ({ name: file.name, type: file.type, data: file, source: 'upkit' })))
+      const refusals: string[] = []
+      for (const file of list) {
+        const added = addToUploader(file, 'upkit')
+        if ('error' in added) refusals.push(added.error)
+      }
+      setNotice(refusals.length > 0 ? refusals.join(' ') : null)
     },
-    [uppy],
+    [addToUploader],
   )
-  return { ...view, addFiles, cancel: uploader.remove, retry: uploader.retry }
+  return { ...view, notice, addFiles, cancel: uploader.remove, retry: uploader.retry }
 }
 
 function describe(uploaderFiles: readonly UppyUploaderFile[]): Pick<AttachmentUploads, 'files' | 'total'> {
@@ -92,6 +98,7 @@ function describe(uploaderFiles: readonly UppyUploaderFile[]): Pick<AttachmentUp
       total: file.size,
       startedAt: file.startedAt ?? now,
       now,
+      resumedBytes: file.resumedBytes,
     })
     const showRate = status === 'uploading' || status === 'retrying'
     return {
@@ -116,7 +123,6 @@ function describe(uploaderFiles: readonly UppyUploaderFile[]): Pick<AttachmentUp
       percent: size > 0 ? Math.min(100, Math.floor((bytesUploaded / size) * 100)) : 0,
       bytesUploaded,
       size,
-      active: counted.some((f) => f.status !== 'done'),
     },
   }
 }

@@ -51,31 +51,16 @@ export function useInlineImageUploads(options: UseInlineImageUploadsOptions): In
       if (fileId) options.onConfirmed?.(fileId, upload)
     },
   })
-  const { uppy } = uploader
+  const addToUploader = uploader.add
 
   const add = useCallback(
     (file: File): { id: string } | { error: string } => {
       // Refused before a placeholder is ever inserted: the same rule the server applies, with its message.
       const refusal = checkFileAllowed(kind, { fileName: file.name, size: file.size, mimeType: file.type })
       if (refusal) return { error: refusal.message }
-      if (!uppy) return { error: 'The uploader is not ready yet. Try again in a moment.' }
-      let id: string
-      try {
-        id = uppy.addFile({
-          name: file.name,
-          type: file.type,
-          data: file,
-          source: 'upkit-inline',
-          // Uppy derives ids from name, type, size and date, so two pastes of the same screenshot would collide
-          // ("duplicate file"); a unique path keeps every paste its own upload.
-          meta: { relativePath: `${Date.now()}-${Math.random().toString(36).slice(2)}` },
-        })
-      } catch (error) {
-        return { error: error instanceof Error ? error.message : String(error) }
-      }
-      return { id }
+      return addToUploader(file, 'upkit-inline')
     },
-    [uppy, kind],
+    [addToUploader, kind],
   )
   const files = useMemo(() => describe(uploader.files), [uploader.files])
   return { files, add, remove: uploader.remove, retry: uploader.retry }

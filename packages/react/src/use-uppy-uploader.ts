@@ -2,6 +2,7 @@ import type { FileKind, UploadApi, UploadRecord } from '@upkit/core'
 import Uppy, { type Meta, type State } from '@uppy/core'
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
 import {
+  TASK_ID_META,
   type UpkitFilePhase,
   type UpkitUploadBody,
   UpkitUploader,
@@ -35,6 +36,8 @@ export interface UppyUploaderFile {
   readonly phase: UpkitFilePhase | null
   readonly startedAt: number | null
   readonly uploadId: string | null
+  /** Bytes the bucket already had when the current transfer resumed (not part of its speed). */
+  readonly resumedBytes: number
   readonly bytesUploaded: number
   readonly percentage: number
 }
@@ -43,6 +46,11 @@ export interface UppyUploader {
   /** Null until mounted (and after unmount). */
   readonly uppy: UpkitUppy | null
   readonly files: readonly UppyUploaderFile[]
+  /**
+   * Adds `file` (it starts uploading at once) and returns its Uppy id, or the reason Uppy refused it. Every call
+   * adds a new file, even for the same file chosen twice, and records the current task in its meta.
+   */
+  add(file: File, source: string): { readonly id: string } | { readonly error: string }
   /** Removes the file; one in flight is cancelled. */
   remove(fileId: string): void
   retry(fileId: string): void
@@ -123,6 +131,30 @@ export function useUppyUploader(pluginId: string, options: UppyUploaderOptions):
   )
   const files = useMemo(() => describeFiles(state, pluginId), [state, pluginId])
 
+  const add = useCallback(
+    (file: File, source: string): { id: string } | { error: string } => {
+      if (!uppy) return { error: 'The uploader is not ready yet. Try again in a moment.' }
+      try {
+        const id = uppy.addFile({
+          name: file.name,
+          type: file.type,
+          data: file,
+          source,
+          meta: {
+            // Uppy derives ids from name, type, size and date and silently drops a "duplicate": choosing the same
+            // file again after a failure, or pasting one screenshot twice, must still start an upload.
+            relativePath: `${Date.now()}-${Math.random().toString(36).slice(2)}`,
+            // The task this file belongs to, even if the host moves to another task while it waits or retries.
+            [TASK_ID_META]: latest.current.taskId,
+          },
+        })
+        return { id }
+      } catch (error) {
+        return { error: error instanceof Error ? error.message : String(error) }
+      }
+    },
+    [uppy],
+  )
   const remove = useCallback((fileId: string) => uppy?.removeFile(fileId), [uppy])
   const retry = useCallback(
     (fileId: string) => {
@@ -130,7 +162,7 @@ export function useUppyUploader(pluginId: string, options: UppyUploaderOptions):
     },
     [uppy],
   )
-  return { uppy, files, remove, retry }
+  return { uppy, files, add, remove, retry }
 }
 
 function describeFiles(state: State<Meta, UpkitUploadBody> | null, pluginId: string): UppyUploaderFile[] {
@@ -146,6 +178,7 @@ function describeFiles(state: State<Meta, UpkitUploadBody> | null, pluginId: str
       phase: phase?.phase ?? null,
       startedAt: phase?.startedAt ?? null,
       uploadId: phase?.uploadId ?? null,
+      resumedBytes: phase?.resumedBytes ?? 0,
       bytesUploaded: file.progress.bytesUploaded || 0,
       percentage: file.progress.percentage ?? 0,
     }

@@ -1,6 +1,6 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query'
 import { CommentEditor, renderSafeMarkdown } from '@upkit/react'
-import { useCallback } from 'react'
+import { useCallback, useMemo } from 'react'
 import { useTRPC, useTRPCClient } from './trpc'
 import { useUploadApi } from './upload-api'
 
@@ -37,9 +37,7 @@ export function TaskComments({ taskId }: { taskId: string }) {
                 <strong>{comment.author.name}</strong>{' '}
                 <time dateTime={comment.createdAt}>{timeFormat.format(new Date(comment.createdAt))}</time>
               </p>
-              <div className="comment-body">
-                {renderSafeMarkdown(comment.body, { imageClassName: 'comment-image' })}
-              </div>
+              <CommentBody body={comment.body} />
             </li>
           ))}
         </ol>
@@ -47,4 +45,10 @@ export function TaskComments({ taskId }: { taskId: string }) {
       <CommentEditor api={api} taskId={taskId} onSubmit={onSubmit} />
     </section>
   )
+}
+
+/** Parsed once per body, not on every render of the list (each keystroke in the editor re-renders it). */
+function CommentBody({ body }: { body: string }) {
+  const rendered = useMemo(() => renderSafeMarkdown(body, { imageClassName: 'comment-image' }), [body])
+  return <div className="comment-body">{rendered}</div>
 }
