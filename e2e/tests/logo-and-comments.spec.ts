@@ -212,7 +212,9 @@ test.describe('company logo and comment images', () => {
     )
     await pasteImage(editor, 'broken.png')
     const uploadsList = ada.getByRole('list', { name: 'Image uploads' })
-    await expect(uploadsList.getByRole('button', { name: 'Retry upload of broken.png', exact: true })).toBeVisible({ timeout: 30_000 })
+    await expect(
+      uploadsList.getByRole('button', { name: 'Retry upload of broken.png', exact: true }),
+    ).toBeVisible({ timeout: 30_000 })
     await ada.getByRole('button', { name: 'Post comment' }).click()
     await expect(ada.getByRole('alert').filter({ hasText: 'Cannot post yet' })).toContainText(
       'broken.png did not upload',
