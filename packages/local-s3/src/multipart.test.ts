@@ -8,12 +8,11 @@ import {
   ListMultipartUploadsCommand,
   ListPartsCommand,
   PutObjectCommand,
-  S3ServiceException,
   UploadPartCommand,
 } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { BUCKET, startTestServer, type TestServer } from './test-server'
+import { BUCKET, s3ErrorOf, startTestServer, type TestServer } from './test-server'
 
 const MiB = 1024 * 1024
 
@@ -24,17 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t.stop()
 })
-
-async function failure(promise: Promise<unknown>): Promise<{ name: string; status: number | undefined }> {
-  try {
-    await promise
-  } catch (error) {
-    if (error instanceof S3ServiceException)
-      return { name: error.name, status: error.$metadata.httpStatusCode }
-    throw error
-  }
-  throw new Error('expected the request to fail')
-}
 
 async function createUpload(key: string): Promise<string> {
   const { UploadId } = await t.client.send(
@@ -113,7 +101,7 @@ describe('multipart uploads', () => {
 
     // The upload is gone once completed.
     expect(
-      await failure(t.client.send(new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId }))),
+      await s3ErrorOf(t.client.send(new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId }))),
     ).toEqual({
       name: 'NoSuchUpload',
       status: 404,
@@ -133,23 +121,25 @@ describe('multipart uploads', () => {
           MultipartUpload: { Parts },
         }),
       )
-    expect(await failure(complete([{ ETag: '"00000000000000000000000000000000"', PartNumber: 1 }]))).toEqual({
+    expect(
+      await s3ErrorOf(complete([{ ETag: '"00000000000000000000000000000000"', PartNumber: 1 }])),
+    ).toEqual({
       name: 'InvalidPart',
       status: 400,
     })
-    expect(await failure(complete([{ ETag: etag, PartNumber: 2 }]))).toEqual({
+    expect(await s3ErrorOf(complete([{ ETag: etag, PartNumber: 2 }]))).toEqual({
       name: 'InvalidPart',
       status: 400,
     })
     expect(
-      await failure(
+      await s3ErrorOf(
         complete([
           { ETag: etag, PartNumber: 1 },
           { ETag: etag, PartNumber: 1 },
         ]),
       ),
     ).toEqual({ name: 'InvalidPartOrder', status: 400 })
-    expect(await failure(t.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })))).toEqual({
+    expect(await s3ErrorOf(t.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })))).toEqual({
       name: 'NotFound',
       status: 404,
     })
@@ -163,7 +153,7 @@ describe('multipart uploads', () => {
     const uploadId = await createUpload(key)
     const first = await putPart(key, uploadId, 1, randomBytes(5 * MiB - 1))
     const second = await putPart(key, uploadId, 2, randomBytes(10))
-    const error = await failure(
+    const error = await s3ErrorOf(
       t.client.send(
         new CompleteMultipartUploadCommand({
           Bucket: BUCKET,
@@ -190,7 +180,7 @@ describe('multipart uploads', () => {
     )
     expect(aborted.$metadata.httpStatusCode).toBe(204)
     expect(
-      await failure(t.client.send(new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId }))),
+      await s3ErrorOf(t.client.send(new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId }))),
     ).toEqual({
       name: 'NoSuchUpload',
       status: 404,
@@ -200,7 +190,7 @@ describe('multipart uploads', () => {
       new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId, PartNumber: 2 }),
     )
     expect((await fetch(url, { method: 'PUT', body: 'late part' })).status).toBe(404)
-    expect(await failure(t.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })))).toEqual({
+    expect(await s3ErrorOf(t.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })))).toEqual({
       name: 'NotFound',
       status: 404,
     })

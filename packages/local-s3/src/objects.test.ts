@@ -12,10 +12,9 @@ import {
   ListObjectsV2Command,
   PutBucketCorsCommand,
   PutObjectCommand,
-  S3ServiceException,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { ALLOWED_ORIGIN, BUCKET, errorCode, startTestServer, type TestServer } from './test-server'
+import { ALLOWED_ORIGIN, BUCKET, errorCode, s3ErrorOf, startTestServer, type TestServer } from './test-server'
 
 let t: TestServer
 beforeAll(async () => {
@@ -24,17 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t.stop()
 })
-
-async function s3ErrorOf(promise: Promise<unknown>): Promise<{ name: string; status: number | undefined }> {
-  try {
-    await promise
-  } catch (error) {
-    if (error instanceof S3ServiceException)
-      return { name: error.name, status: error.$metadata.httpStatusCode }
-    throw error
-  }
-  throw new Error('expected the request to fail')
-}
 
 describe('objects through the real SDK', () => {
   test('put, head, get and delete round-trip bytes and metadata', async () => {

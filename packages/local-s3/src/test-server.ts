@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
+import { S3Client, type S3ClientConfig, S3ServiceException } from '@aws-sdk/client-s3'
 import { type LocalS3Options, type LocalS3Server, startLocalS3 } from './server'
 
 export const ACCESS_KEY_ID = 'local-test-key'
@@ -75,4 +75,18 @@ export async function startTestServer(): Promise<TestServer> {
 /** Reads an S3 XML error body's Code. */
 export async function errorCode(response: Response): Promise<string | undefined> {
   return /<Code>([^<]*)<\/Code>/.exec(await response.text())?.[1]
+}
+
+/** The S3 error a request failed with (name and HTTP status); throws if it succeeded or failed otherwise. */
+export async function s3ErrorOf(
+  promise: Promise<unknown>,
+): Promise<{ name: string; status: number | undefined }> {
+  try {
+    await promise
+  } catch (error) {
+    if (error instanceof S3ServiceException)
+      return { name: error.name, status: error.$metadata.httpStatusCode }
+    throw error
+  }
+  throw new Error('expected the request to fail')
 }
