@@ -1,6 +1,12 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { startTestBucket, startTestDatabase, type TestBucket, type TestDatabase } from '@upkit/testing'
+import {
+  seedTenant,
+  startTestBucket,
+  startTestDatabase,
+  type TestBucket,
+  type TestDatabase,
+} from '@upkit/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { UpkitUser } from './context'
 import { createUpkitHttpHandler } from './http'
@@ -20,24 +26,14 @@ let pendingId: string
 beforeAll(async () => {
   db = await startTestDatabase()
   bucket = await startTestBucket()
-  const make = async (slug: string) =>
-    db.prisma.company.create({
-      data: {
-        name: slug,
-        slug,
-        users: { create: { email: `u@${slug}.test`, name: 'U' } },
-        tasks: { create: { title: 'T' } },
-      },
-      select: { id: true, users: { select: { id: true } }, tasks: { select: { id: true } } },
-    })
-  const acme = await make('acme')
-  const globex = await make('globex')
-  ada = { id: acme.users[0]?.id as string, companyId: acme.id }
-  eve = { id: globex.users[0]?.id as string, companyId: globex.id }
+  const acme = await seedTenant(db.prisma, 'acme')
+  const globex = await seedTenant(db.prisma, 'globex')
+  ada = { id: acme.userId, companyId: acme.companyId }
+  eve = { id: globex.userId, companyId: globex.companyId }
 
   const uploads = createUploadService({ prisma: db.prisma, storage: bucket.storage })
   const input = {
-    taskId: acme.tasks[0]?.id as string,
+    taskId: acme.taskId,
     fileName: 'pasted.png',
     size: PNG.length,
     mimeType: 'image/png',

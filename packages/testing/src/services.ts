@@ -58,3 +58,26 @@ declare module 'vitest' {
     postgresAdminUrl: string
   }
 }
+
+export interface TestTenant {
+  readonly companyId: string
+  readonly userId: string
+  readonly taskId: string
+}
+
+/** One company with one user and one task: the smallest tenant a tenancy test needs. */
+export async function seedTenant(prisma: PrismaClient, slug: string): Promise<TestTenant> {
+  const company = await prisma.company.create({
+    data: {
+      name: slug,
+      slug,
+      users: { create: { email: `user@${slug}.test`, name: `${slug} user` } },
+      tasks: { create: { title: `${slug} task` } },
+    },
+    select: { id: true, users: { select: { id: true } }, tasks: { select: { id: true } } },
+  })
+  const userId = company.users[0]?.id
+  const taskId = company.tasks[0]?.id
+  if (!userId || !taskId) throw new Error('seedTenant: the nested create returned no user or task')
+  return { companyId: company.id, userId, taskId }
+}

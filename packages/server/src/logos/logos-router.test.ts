@@ -4,7 +4,13 @@ import type { AddressInfo } from 'node:net'
 import { TRPCError } from '@trpc/server'
 import { createHTTPHandler } from '@trpc/server/adapters/standalone'
 import type { UpkitErrorCode } from '@upkit/core'
-import { startTestBucket, startTestDatabase, type TestBucket, type TestDatabase } from '@upkit/testing'
+import {
+  seedTenant,
+  startTestBucket,
+  startTestDatabase,
+  type TestBucket,
+  type TestDatabase,
+} from '@upkit/testing'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createUpkitHttpHandler } from '../http'
 import { createCallerFactory, router } from '../trpc'
@@ -35,15 +41,12 @@ const createCaller = () => createCallerFactory(createLogosRouter({ prisma: db.pr
 beforeAll(async () => {
   db = await startTestDatabase()
   bucket = await startTestBucket()
-  const make = async (slug: string) => {
-    const company = await db.prisma.company.create({
-      data: { name: slug, slug, users: { create: { email: `u@${slug}.test`, name: 'U' } } },
-      select: { id: true, users: { select: { id: true } } },
-    })
-    return { id: company.id, userId: company.users[0]?.id as string }
+  const seed = async (slug: string) => {
+    const tenant = await seedTenant(db.prisma, slug)
+    return { id: tenant.companyId, userId: tenant.userId }
   }
-  acme = await make('acme')
-  globex = await make('globex')
+  acme = await seed('acme')
+  globex = await seed('globex')
   // A real HTTP server, as a host app would mount it: tRPC with a body cap, plus upkit's plain routes.
   const trpc = createHTTPHandler({
     router: router({ logos: createLogosRouter({ prisma: db.prisma }) }),

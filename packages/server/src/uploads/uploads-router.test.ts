@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto'
 import { TRPCError } from '@trpc/server'
 import { CREATE_SIGNED_PARTS, GiB, MiB, type UpkitErrorCode } from '@upkit/core'
 import { UploadStatus } from '@upkit/db'
-import { startTestBucket, startTestDatabase, type TestBucket, type TestDatabase } from '@upkit/testing'
+import {
+  seedTenant,
+  startTestBucket,
+  startTestDatabase,
+  type TestBucket,
+  type TestDatabase,
+} from '@upkit/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCallerFactory } from '../trpc'
 import { sweepUploads } from './sweeper'
@@ -32,31 +38,15 @@ function makeCallers() {
 beforeAll(async () => {
   db = await startTestDatabase()
   bucket = await startTestBucket()
-  const acme = await db.prisma.company.create({
-    data: {
-      name: 'Acme',
-      slug: 'acme',
-      users: { create: { email: 'ada@acme.test', name: 'Ada' } },
-      tasks: { create: { title: 'A' } },
-    },
-    select: { id: true, users: { select: { id: true } }, tasks: { select: { id: true } } },
-  })
-  const globex = await db.prisma.company.create({
-    data: {
-      name: 'Globex',
-      slug: 'globex',
-      users: { create: { email: 'eve@globex.test', name: 'Eve' } },
-      tasks: { create: { title: 'G' } },
-    },
-    select: { id: true, users: { select: { id: true } }, tasks: { select: { id: true } } },
-  })
+  const acme = await seedTenant(db.prisma, 'acme')
+  const globex = await seedTenant(db.prisma, 'globex')
   ids = {
-    acme: acme.id,
-    globex: globex.id,
-    ada: acme.users[0]?.id as string,
-    eve: globex.users[0]?.id as string,
-    acmeTask: acme.tasks[0]?.id as string,
-    globexTask: globex.tasks[0]?.id as string,
+    acme: acme.companyId,
+    globex: globex.companyId,
+    ada: acme.userId,
+    eve: globex.userId,
+    acmeTask: acme.taskId,
+    globexTask: globex.taskId,
   }
   caller = makeCallers()
 })
