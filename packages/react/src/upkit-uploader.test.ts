@@ -12,6 +12,8 @@ interface SentRequest {
   readonly method: string
   readonly url: string
   readonly size: number
+  /** A string body (Complete's XML); parts and PUTs are Blobs. */
+  readonly text?: string
 }
 
 type Answer = { status: number; etag?: string; text?: string } | 'network-error'
@@ -19,6 +21,9 @@ type Answer = { status: number; etag?: string; text?: string } | 'network-error'
 /** The bucket's answers, by request; every request is recorded. */
 let bucket: (request: SentRequest) => Answer
 let sent: SentRequest[]
+/** Bucket requests in flight right now, and the most there ever were. */
+let inFlight = 0
+let maxInFlight = 0
 
 class FakeXhr {
   static readonly DONE = 4
@@ -46,9 +51,17 @@ class FakeXhr {
   }
   send(body: Blob | string | null): void {
     const size = body instanceof Blob ? body.size : (body?.length ?? 0)
-    const request = { method: this.#method, url: this.#url, size }
+    const request = {
+      method: this.#method,
+      url: this.#url,
+      size,
+      ...(typeof body === 'string' ? { text: body } : {}),
+    }
     sent.push(request)
+    inFlight++
+    maxInFlight = Math.max(maxInFlight, inFlight)
     setTimeout(() => {
+      inFlight--
       if (this.#aborted) return
       const answer = bucket(request)
       if (answer === 'network-error') return this.onerror?.()
@@ -64,6 +77,8 @@ class FakeXhr {
 const original = globalThis.XMLHttpRequest
 beforeEach(() => {
   sent = []
+  inFlight = 0
+  maxInFlight = 0
   bucket = () => ({ status: 200, etag: '"e"' })
   ;(globalThis as { XMLHttpRequest?: unknown }).XMLHttpRequest = FakeXhr
 })
@@ -85,19 +100,62 @@ function record(id: string, taskId: string, size: number): UploadRecord {
   }
 }
 
-/** An API whose `confirm` answers come from `confirmAnswers` in turn (then succeed); every call is recorded. */
-function fakeApi(confirmAnswers: (() => never)[] = []) {
+/** `create` plans multipart uploads with this part size, signing the first `signedWithCreate` parts. */
+interface MultipartOption {
+  readonly partSize: number
+  readonly signedWithCreate: number
+}
+
+/** A presigned-looking URL: `X-Amz-Date` + `X-Amz-Expires` say when it expires, as the uploader reads them. */
+function presigned(path: string, expiresInSeconds = 900): string {
+  const date = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '')
+  const separator = path.includes('?') ? '&' : '?'
+  return `http://bucket.test/${path}${separator}X-Amz-Date=${date}&X-Amz-Expires=${expiresInSeconds}`
+}
+
+/**
+ * An API whose `confirm` answers come from `confirmAnswers` in turn (then succeed); every call is recorded.
+ * Single PUTs by default; multipart with `multipart`.
+ */
+function fakeApi(confirmAnswers: (() => never)[] = [], multipart?: MultipartOption) {
   const calls: { name: keyof UploadApi; input: unknown }[] = []
   let next = 0
   const api: UploadApi = {
     async create(input) {
       calls.push({ name: 'create', input })
       const id = `upload-${++next}`
+      const upload = {
+        ...record(id, input.taskId, input.size),
+        status: 'pending' as const,
+        confirmedAt: null,
+      }
+      const expiresAt = new Date(Date.now() + 3_600_000).toISOString()
+      if (multipart) {
+        const partCount = Math.ceil(input.size / multipart.partSize)
+        const signed = Math.min(multipart.signedWithCreate, partCount)
+        const created: CreatedUpload = {
+          upload,
+          key: `key-${id}`,
+          transfer: { type: 'multipart', size: input.size, partSize: multipart.partSize, partCount },
+          expiresAt,
+          s3UploadId: `mpu-${id}`,
+          signedPut: null,
+          signedParts: Array.from({ length: signed }, (_, i) => ({
+            partNumber: i + 1,
+            url: presigned(`key-${id}?partNumber=${i + 1}&uploadId=mpu-${id}`),
+            headers: {},
+          })),
+        }
+        return created
+      }
       const created: CreatedUpload = {
-        upload: { ...record(id, input.taskId, input.size), status: 'pending', confirmedAt: null },
+        upload,
         key: `key-${id}`,
         transfer: { type: 'single', size: input.size },
-        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+        expiresAt,
         s3UploadId: null,
         signedPut: { url: `http://bucket.test/key-${id}`, method: 'PUT', headers: {}, key: `key-${id}` },
         signedParts: [],
@@ -106,16 +164,21 @@ function fakeApi(confirmAnswers: (() => never)[] = []) {
     },
     async sign(input) {
       calls.push({ name: 'sign', input })
+      const { key, method, uploadId } = input.request
       return {
-        url: `http://bucket.test/${input.request.key}`,
-        method: 'PUT',
+        url: uploadId ? presigned(`${key}?uploadId=${uploadId}`) : `http://bucket.test/${key}`,
+        method,
         headers: {},
-        key: input.request.key,
+        key,
       }
     },
     async signParts(input) {
       calls.push({ name: 'signParts', input })
-      return []
+      return input.partNumbers.map((partNumber) => ({
+        partNumber,
+        url: presigned(`key-${input.uploadId}?partNumber=${partNumber}&uploadId=${input.s3UploadId}`),
+        headers: {},
+      }))
     },
     async confirm(input) {
       calls.push({ name: 'confirm', input })
@@ -135,7 +198,7 @@ function apiError(upkitCode: string, httpStatus: number): Error {
   return Object.assign(new Error(`refused: ${upkitCode}`), { data: { upkitCode, httpStatus } })
 }
 
-function setup(api: UploadApi) {
+function setup(api: UploadApi, data: Blob = new Blob(['hello'])) {
   const uppy = new Uppy<Meta, UpkitUploadBody>({ autoProceed: false })
   // A short retry budget, so "the API stayed down" is reached in milliseconds.
   uppy.use(UpkitUploader, {
@@ -155,7 +218,7 @@ function setup(api: UploadApi) {
     events.push('error')
     errors.push(error.message)
   })
-  const id = uppy.addFile({ name: 'notes.txt', type: 'text/plain', data: new Blob(['hello']) })
+  const id = uppy.addFile({ name: 'notes.txt', type: 'text/plain', data })
   return { uppy, id, events, errors, successes }
 }
 
@@ -231,6 +294,124 @@ describe('UpkitUploader', () => {
     expect(sent).toHaveLength(2)
     expect(events.at(-1)).toBe('success')
     expect(fake.names()).toEqual(['create', 'confirm'])
+  })
+
+  describe('multipart', () => {
+    /** 10 bytes in parts of 2: five parts, the first three signed with `create`. */
+    const tenBytes = () => new Blob(['0123456789'])
+    const plan: MultipartOption = { partSize: 2, signedWithCreate: 3 }
+    const partOf = (request: SentRequest) => Number(new URL(request.url).searchParams.get('partNumber'))
+    const parts = () => sent.filter((request) => request.method === 'PUT').map(partOf)
+    const etagOf = (partNumber: number) => `"etag-${partNumber}"`
+    /** As Complete carries it: XML-escaped. */
+    const xmlEtagOf = (partNumber: number) => `&quot;etag-${partNumber}&quot;`
+    const partsAnswer = (request: SentRequest): Answer =>
+      request.method === 'PUT' ? { status: 200, etag: etagOf(partOf(request)) } : { status: 200, text: '' }
+
+    it('sends the parts in parallel, signs the rest in one call, and completes with every ETag in order', async () => {
+      bucket = partsAnswer
+      const fake = fakeApi([], plan)
+      const { uppy, events } = setup(fake.api, tenBytes())
+      await uppy.upload()
+      expect(events.at(-1)).toBe('success')
+      expect(parts().sort()).toEqual([1, 2, 3, 4, 5])
+      expect(maxInFlight).toBeGreaterThan(1)
+      expect(fake.names().filter((name) => name === 'signParts')).toHaveLength(1)
+      expect(fake.calls.find((call) => call.name === 'signParts')?.input).toMatchObject({
+        partNumbers: [4, 5],
+      })
+      const complete = sent.at(-1)
+      expect(complete?.method).toBe('POST')
+      expect(complete?.text).toBe(
+        `<CompleteMultipartUpload>${[1, 2, 3, 4, 5]
+          .map((n) => `<Part><PartNumber>${n}</PartNumber><ETag>${xmlEtagOf(n)}</ETag></Part>`)
+          .join('')}</CompleteMultipartUpload>`,
+      )
+      expect(fake.names().at(-1)).toBe('confirm')
+    })
+
+    it('signs a part again when the bucket says its URL expired, and sends it again', async () => {
+      let expiredOnce = false
+      bucket = (request) => {
+        if (request.method === 'PUT' && partOf(request) === 2 && !expiredOnce) {
+          expiredOnce = true
+          return {
+            status: 403,
+            text: '<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>',
+          }
+        }
+        return partsAnswer(request)
+      }
+      const fake = fakeApi([], plan)
+      const { uppy, events } = setup(fake.api, tenBytes())
+      await uppy.upload()
+      expect(events.at(-1)).toBe('success')
+      expect(parts().filter((n) => n === 2)).toHaveLength(2)
+      const resigned = fake.calls.filter(
+        (call) =>
+          call.name === 'signParts' && (call.input as { partNumbers: number[] }).partNumbers.includes(2),
+      )
+      expect(resigned).toHaveLength(1)
+    })
+
+    it('fails at once on a refusal that is not an expiry, without sending the part again', async () => {
+      bucket = (request) =>
+        request.method === 'PUT' && partOf(request) === 1
+          ? { status: 403, text: '<Error><Code>SignatureDoesNotMatch</Code><Message>no</Message></Error>' }
+          : partsAnswer(request)
+      const fake = fakeApi([], plan)
+      const { uppy, events, errors } = setup(fake.api, tenBytes())
+      await uppy.upload()
+      expect(events.at(-1)).toBe('error')
+      expect(errors[0]).toMatch(/SignatureDoesNotMatch/)
+      expect(parts().filter((n) => n === 1)).toHaveLength(1)
+      expect(fake.names()).not.toContain('confirm')
+    })
+
+    it('a retry after a failure asks the bucket which parts it has and sends only the others', async () => {
+      // Part 4 keeps losing its connection until the retry budget (20 ms) is spent: the file fails.
+      let partFourDown = true
+      const stored = new Map<number, number>()
+      bucket = (request) => {
+        if (request.method === 'GET') {
+          const listed = [...stored]
+            .map(
+              ([n, size]) =>
+                `<Part><PartNumber>${n}</PartNumber><ETag>${etagOf(n)}</ETag><Size>${size}</Size></Part>`,
+            )
+            .join('')
+          return { status: 200, text: `<ListPartsResult>${listed}</ListPartsResult>` }
+        }
+        if (request.method === 'PUT') {
+          const n = partOf(request)
+          if (n === 4 && partFourDown) return 'network-error'
+          stored.set(n, request.size)
+        }
+        return partsAnswer(request)
+      }
+      const fake = fakeApi([], plan)
+      const { uppy, id, events } = setup(fake.api, tenBytes())
+      await uppy.upload()
+      expect(events.at(-1)).toBe('error')
+      expect(fake.names()).not.toContain('confirm')
+
+      const storedFirst = new Set(stored.keys())
+      expect(storedFirst.size).toBeGreaterThan(0)
+      expect(storedFirst.has(4)).toBe(false)
+
+      partFourDown = false
+      const before = sent.length
+      await uppy.retryUpload(id)
+      expect(events.at(-1)).toBe('success')
+      const again = sent.slice(before)
+      expect(again[0]?.method).toBe('GET')
+      // Exactly the parts the bucket did not have are sent: part 4 and any part stopped along with it.
+      const resent = again.filter((request) => request.method === 'PUT').map(partOf)
+      expect(resent.sort()).toEqual([1, 2, 3, 4, 5].filter((n) => !storedFirst.has(n)))
+      expect(again.at(-1)?.text).toContain(`<PartNumber>5</PartNumber><ETag>${xmlEtagOf(5)}</ETag>`)
+      expect(fake.names().filter((name) => name === 'create')).toHaveLength(1)
+      expect(fake.names().at(-1)).toBe('confirm')
+    })
   })
 
   it('creates the upload under the task the file was added for', async () => {
