@@ -233,7 +233,7 @@ async function main(): Promise<void> {
         if (result.demo) {
           console.log(
             `    input -> listed ${result.demo.seconds.toFixed(2)} s (${mbps(step.bytes, result.demo.seconds).toFixed(0)} MB/s); ` +
-              `seen from the bench process (setInputFiles -> Playwright's 500 ms waitFor poll) ${result.demo.harnessSeconds.toFixed(2)} s`,
+              `seen from the bench process (setInputFiles -> timer answer) ${result.demo.harnessSeconds.toFixed(2)} s`,
           )
         }
         if (noisy) {
