@@ -122,6 +122,11 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
       data: { multipartUploadId: s3UploadId },
       select: { id: true },
     })
+    // A client that makes its own (the stock @uppy/aws-s3 plugin does) leaves the one `create` started unused:
+    // abort it now rather than keep its parts until the sweeper, which would still abort it should this fail.
+    if (row.multipartUploadId !== null) {
+      await storage.abortMultipartUpload({ key: row.key, uploadId: row.multipartUploadId }).catch(() => {})
+    }
   }
 
   /** Presigned part URLs, each with its exact Content-Length; the lengths are checked before anything is signed. */
