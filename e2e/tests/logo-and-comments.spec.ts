@@ -26,10 +26,15 @@ test.describe('company logo and comment images', () => {
     // The preview is what will be sent: already fitted into 512x512.
     await expect(ada.getByRole('img', { name: 'New company logo preview' })).toBeVisible()
     await expect(ada.getByText('acme-600x400.png: 512×341')).toBeVisible()
-    await ada.getByRole('button', { name: 'Save logo' }).click()
+    // By keyboard: the button stays focused while it saves and after (a disabled button would drop focus).
+    const save = ada.getByRole('button', { name: 'Save logo' })
+    await save.focus()
+    await ada.keyboard.press('Enter')
 
     const headerLogo = ada.getByRole('banner').getByRole('img', { name: 'Acme logo' })
     await expect(headerLogo).toBeVisible()
+    await expect(save).toBeFocused()
+    await expect(save).toBeDisabled()
     await expect.poll(() => naturalWidth(headerLogo)).toBe(512)
     const src = await headerLogo.getAttribute('src')
     expect(src).toMatch(new RegExp(`^/logos/${UUID}/[0-9a-f]{64}$`))

@@ -60,6 +60,7 @@ function AttachmentRow({
   const [busy, setBusy] = useState<'download' | 'delete' | null>(null)
   const [error, setError] = useState<string | null>(null)
   const run = async (what: 'download' | 'delete', action: () => Promise<unknown>) => {
+    if (busy !== null) return
     setBusy(what)
     setError(null)
     try {
@@ -81,7 +82,8 @@ function AttachmentRow({
       <button
         type="button"
         aria-label={`Download ${fileName}`}
-        disabled={busy !== null}
+        // aria-disabled, not disabled: disabling the focused button would drop keyboard focus to the page.
+        aria-disabled={busy !== null}
         onClick={() =>
           run('download', async () => {
             // The URL says Content-Disposition: attachment, so following it downloads without leaving the page.
@@ -95,7 +97,7 @@ function AttachmentRow({
         <button
           type="button"
           aria-label={`Delete ${fileName}`}
-          disabled={busy !== null}
+          aria-disabled={busy !== null}
           onClick={() => run('delete', () => onDelete(id))}
         >
           {busy === 'delete' ? 'Deleting…' : 'Delete'}

@@ -267,7 +267,9 @@ export function CommentEditor({ api, taskId, onSubmit, label, className }: Comme
           {submitError}
         </p>
       ) : null}
-      <button type="submit" disabled={posting || waiting}>
+      {/* aria-disabled, not disabled: disabling the focused button would drop keyboard focus to the page;
+          submitting meanwhile is ignored. */}
+      <button type="submit" aria-disabled={posting || waiting}>
         {buttonText}
       </button>
     </form>

@@ -77,7 +77,7 @@ export function LogoPicker({ companyId, currentLogoUrl, onSave, onRemove, alt, c
   }
 
   const save = async () => {
-    if (!pending) return
+    if (!pending || busy !== null) return
     setError(null)
     setBusy('saving')
     try {
@@ -92,6 +92,7 @@ export function LogoPicker({ companyId, currentLogoUrl, onSave, onRemove, alt, c
   }
 
   const remove = async () => {
+    if (busy !== null) return
     setError(null)
     setBusy('removing')
     try {
@@ -153,16 +154,24 @@ export function LogoPicker({ companyId, currentLogoUrl, onSave, onRemove, alt, c
       ) : null}
 
       <div className="upkit-logo-actions">
-        <button type="button" onClick={() => void save()} disabled={!pending || busy !== null}>
+        {/* aria-disabled, not disabled: a button that disables itself while focused drops keyboard focus to the
+            page; the handlers ignore presses meanwhile. */}
+        <button type="button" onClick={() => void save()} aria-disabled={!pending || busy !== null}>
           {busy === 'saving' ? 'Saving…' : 'Save logo'}
         </button>
         {currentLogoUrl ? (
-          <button type="button" onClick={() => void remove()} disabled={busy !== null}>
+          <button type="button" onClick={() => void remove()} aria-disabled={busy !== null}>
             {busy === 'removing' ? 'Removing…' : 'Remove logo'}
           </button>
         ) : null}
         {pending ? (
-          <button type="button" onClick={() => setPending(null)} disabled={busy !== null}>
+          <button
+            type="button"
+            onClick={() => {
+              if (busy === null) setPending(null)
+            }}
+            aria-disabled={busy !== null}
+          >
             Discard
           </button>
         ) : null}
