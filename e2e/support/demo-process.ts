@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { S3Client } from '@aws-sdk/client-s3'
 import { test } from '@playwright/test'
 
 const repoRoot = resolve(import.meta.dirname, '../..')
@@ -33,6 +34,22 @@ export async function freePort(): Promise<number> {
 export function makeDataDir(): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'upkit-e2e-'))
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/**
+ * An S3 client for the local bucket a demo embeds on `port` (`UPKIT_LOCAL_S3_PORT`), with the secret the demo
+ * keeps in its data folder: to look into the bucket behind the app's back.
+ */
+export function embeddedBucketClient(dataDir: string, port: number): S3Client {
+  return new S3Client({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: {
+      accessKeyId: 'upkit-local',
+      secretAccessKey: readFileSync(join(dataDir, 'local-s3-secret'), 'utf8').trim(),
+    },
+  })
 }
 
 function spawnDemo(

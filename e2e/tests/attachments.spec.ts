@@ -2,9 +2,15 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3'
+import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3'
 import { type APIRequestContext, expect, type Page, test } from '@playwright/test'
-import { type DemoProcess, freePort, makeDataDir, startDemo } from '../support/demo-process'
+import {
+  type DemoProcess,
+  embeddedBucketClient,
+  freePort,
+  makeDataDir,
+  startDemo,
+} from '../support/demo-process'
 import { openTask as openTaskByTitle, sha256, signIn, throttleUploads } from '../support/journeys'
 
 const openTask = (page: Page) => openTaskByTitle(page, TASK)
@@ -31,15 +37,7 @@ test.describe('task attachments', () => {
     data = makeDataDir()
     const s3Port = await freePort()
     demo = await startDemo({ dataDir: data.dir, env: { UPKIT_LOCAL_S3_PORT: String(s3Port) } })
-    s3 = new S3Client({
-      endpoint: `http://127.0.0.1:${s3Port}`,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: {
-        accessKeyId: 'upkit-local',
-        secretAccessKey: readFileSync(join(data.dir, 'local-s3-secret'), 'utf8').trim(),
-      },
-    })
+    s3 = embeddedBucketClient(data.dir, s3Port)
     const dir = mkdtempSync(join(tmpdir(), 'upkit-e2e-files-'))
     const small = randomBytes(2 * MiB)
     const big = randomBytes(64 * MiB)

@@ -1,10 +1,15 @@
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3'
+import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3'
 import { expect, type Page, test } from '@playwright/test'
 import { build } from 'esbuild'
-import { type DemoProcess, freePort, makeDataDir, startDemo } from '../support/demo-process'
+import {
+  type DemoProcess,
+  embeddedBucketClient,
+  freePort,
+  makeDataDir,
+  startDemo,
+} from '../support/demo-process'
 import { openTask, sha256, signIn } from '../support/journeys'
 import type { StockUploadResult } from '../support/stock-uppy-page'
 
@@ -46,15 +51,7 @@ test.describe('the stock @uppy/aws-s3 plugin through uploads.sign', () => {
       startDemo({ dataDir: data.dir, env: { UPKIT_LOCAL_S3_PORT: String(s3Port) } }),
       bundle(),
     ])
-    s3 = new S3Client({
-      endpoint: `http://127.0.0.1:${s3Port}`,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: {
-        accessKeyId: 'upkit-local',
-        secretAccessKey: readFileSync(join(data.dir, 'local-s3-secret'), 'utf8').trim(),
-      },
-    })
+    s3 = embeddedBucketClient(data.dir, s3Port)
   })
 
   test.afterAll(async () => {
