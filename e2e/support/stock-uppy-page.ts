@@ -1,7 +1,7 @@
 // Bundled for the browser by stock-uppy.ts and added to a demo page: the stock `@uppy/aws-s3` 6.x plugin, not
 // upkit's uploader, sending a file through upkit's `uploads.sign` hook, as an app that keeps the stock plugin
 // would wire it. Only plain tRPC HTTP calls (the demo uses no transformer), with the page's session cookie.
-import { planTransfer, type UploadRecord } from '@upkit/core'
+import type { CreatedUpload, UploadRecord } from '@upkit/core'
 import AwsS3 from '@uppy/aws-s3'
 import Uppy from '@uppy/core'
 
@@ -16,11 +16,6 @@ async function trpc<T>(path: string, input: unknown): Promise<T> {
   return body.result.data
 }
 
-interface Created {
-  readonly upload: { readonly id: string }
-  readonly key: string
-}
-
 export interface StockUploadResult {
   readonly record: UploadRecord
   /** Every request the plugin asked `signRequest` to sign, in order. */
@@ -32,14 +27,14 @@ async function stockUpload(input: HTMLInputElement, taskId: string): Promise<Sto
   const file = input.files?.[0]
   if (!file) throw new Error('no file chosen')
   // upkit creates the upload first (server-side key, policy checks, plan); the plugin then asks for signatures.
-  const created = await trpc<Created>('uploads.create', {
+  const created = await trpc<CreatedUpload>('uploads.create', {
     taskId,
     fileName: file.name,
     size: file.size,
     mimeType: file.type,
     kind: 'attachment',
   })
-  const plan = planTransfer(file.size)
+  const plan = created.transfer
   const signed: StockUploadResult['signed'] = []
   const uppy = new Uppy({ autoProceed: false })
   uppy.use(AwsS3, {
