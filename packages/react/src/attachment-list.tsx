@@ -33,15 +33,55 @@ export function AttachmentList({
   emptyText,
   className,
 }: AttachmentListProps) {
-  if (attachments.length === 0) return <p className="upkit-empty">{emptyText ?? 'No attachments yet.'}</p>
+  const listRef = useRef<HTMLUListElement>(null)
+  const emptyRef = useRef<HTMLParagraphElement>(null)
+  // The row being deleted holds the focus (its Delete button); when it leaves the list the browser would drop
+  // focus to the page, so it moves to the next row's Download (the previous one for the last row), or to the
+  // empty-list text.
+  const deleting = useRef<{ id: string; index: number } | null>(null)
+  useEffect(() => {
+    const pending = deleting.current
+    if (!pending || attachments.some((attachment) => attachment.id === pending.id)) return
+    deleting.current = null
+    // Only focus that was lost: a person who moved on meanwhile keeps their place.
+    if (document.activeElement !== null && document.activeElement !== document.body) return
+    if (attachments.length === 0) emptyRef.current?.focus()
+    else {
+      const buttons = listRef.current?.querySelectorAll<HTMLButtonElement>('button[data-upkit-download]')
+      buttons?.[Math.min(pending.index, attachments.length - 1)]?.focus()
+    }
+  }, [attachments])
+  const deleteRow = onDelete
+    ? async (id: string) => {
+        deleting.current = { id, index: attachments.findIndex((attachment) => attachment.id === id) }
+        try {
+          await onDelete(id)
+        } catch (error) {
+          deleting.current = null
+          throw error
+        }
+      }
+    : undefined
+
+  if (attachments.length === 0) {
+    return (
+      <p className="upkit-empty" ref={emptyRef} tabIndex={-1}>
+        {emptyText ?? 'No attachments yet.'}
+      </p>
+    )
+  }
   return (
-    <ul className={['upkit-attachments', className].filter(Boolean).join(' ')} aria-label="Attachments">
+    <ul
+      ref={listRef}
+      className={['upkit-attachments', className].filter(Boolean).join(' ')}
+      aria-label="Attachments"
+    >
       {attachments.map((attachment) => (
         <AttachmentRow
           key={attachment.id}
           attachment={attachment}
           getDownloadUrl={getDownloadUrl}
-          {...(onDelete ? { onDelete } : {})}
+          {...(deleteRow ? { onDelete: deleteRow } : {})}
         />
       ))}
     </ul>
@@ -82,6 +122,7 @@ function AttachmentRow({
       <button
         type="button"
         aria-label={`Download ${fileName}`}
+        data-upkit-download=""
         // aria-disabled, not disabled: disabling the focused button would drop keyboard focus to the page.
         aria-disabled={busy !== null}
         onClick={() =>
