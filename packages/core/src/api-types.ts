@@ -1,4 +1,5 @@
-import type { FileKind } from './policies'
+import type { ResolvedInlineImagePolicy } from './logo'
+import type { ResolvedPolicy } from './policies'
 import type { TransferPlan } from './transfer'
 
 /**
@@ -7,8 +8,8 @@ import type { TransferPlan } from './transfer'
  */
 export interface UploadRecord {
   readonly id: string
-  readonly taskId: string | null
-  readonly kind: FileKind
+  /** The app's route the file was uploaded to (`taskAttachment`). */
+  readonly route: string
   readonly status: 'pending' | 'confirmed' | 'failed'
   readonly fileName: string
   readonly mimeType: string
@@ -17,6 +18,21 @@ export interface UploadRecord {
   readonly createdAt: string
   readonly confirmedAt: string | null
 }
+
+/**
+ * One route and its input, as the browser names them: `{ route: 'taskAttachment', input: { taskId } }`. A server's
+ * routes give a union of these (one member per route), so a wrong route name or input is a compile error.
+ */
+export interface RouteCall {
+  readonly route: string
+  readonly input: unknown
+}
+
+/** The route call of one route name, out of a union of route calls. */
+export type RouteCallOf<TCall extends RouteCall, TRoute extends TCall['route']> = Extract<
+  TCall,
+  { route: TRoute }
+>
 
 export interface CreatedUpload {
   readonly upload: UploadRecord
@@ -63,21 +79,41 @@ export interface SignedPart {
   readonly headers: Record<string, string>
 }
 
+/** A route's rules as the browser sees them (`uploads.policies`): enough to refuse a file when it is added. */
+export type PublicRoutePolicy =
+  | ({ readonly type: 'bucket' } & ResolvedPolicy)
+  | ({ readonly type: 'inline' } & ResolvedInlineImagePolicy)
+
+/** What `uploads.inline.set` answers. */
+export interface StoredInlineImage {
+  /** Where the image is served, under its content hash (so it can be cached forever). */
+  readonly url: string
+  readonly hash: string
+  readonly mimeType: string
+  readonly width: number
+  readonly height: number
+}
+
 /**
- * What a browser uploader needs from the server; a tRPC client satisfies it with one-line adapters
- * (`create: (input) => trpc.uploads.create.mutate(input)`, ...).
+ * What a browser uploader needs from the server. `uploadApiFromTRPC(trpc.uploads)` (in `@upkit/react`) builds it
+ * from a tRPC client, typed by the server's routes: `TCall` is the union of their route calls.
  */
-export interface UploadApi {
-  create(input: {
-    taskId: string
-    fileName: string
-    size: number
-    mimeType: string
-    kind: FileKind
-  }): Promise<CreatedUpload>
+export interface UploadApi<TCall extends RouteCall = RouteCall> {
+  /** Every route's rules, fetched once: the browser refuses a file the server would refuse. */
+  policies(): Promise<Record<string, PublicRoutePolicy>>
+  create(input: TCall & { fileName: string; size: number; mimeType: string }): Promise<CreatedUpload>
   sign(input: { uploadId: string; request: SignRequestInput }): Promise<SignedRequest>
   /** Signs many parts in one round trip: per-part signing calls dominate multipart time otherwise. */
   signParts(input: { uploadId: string; s3UploadId: string; partNumbers: number[] }): Promise<SignedPart[]>
   confirm(input: { uploadId: string }): Promise<UploadRecord>
   cancel(input: { uploadId: string }): Promise<unknown>
+  /** Confirmed uploads of a route and input, oldest first. */
+  list(input: TCall): Promise<UploadRecord[]>
+  /** A short-lived signed GET; `attachment` always downloads. */
+  download(input: { uploadId: string }): Promise<{ url: string }>
+  delete(input: { uploadId: string }): Promise<unknown>
+  /** Inline routes: stores an image (base64) in the app's table; replaces the previous one. */
+  setInline(input: TCall & { imageBase64: string }): Promise<StoredInlineImage>
+  /** Inline routes: removes the stored image. */
+  removeInline(input: TCall): Promise<unknown>
 }

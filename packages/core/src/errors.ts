@@ -1,5 +1,5 @@
 /**
- * The one map of upkit's domain error codes. Each code names the tRPC code it becomes at the router boundary
+ * The one map of upkit's domain error codes. Each code names the tRPC code it becomes at the procedure boundary
  * (the server converts `UpkitError` to `TRPCError` in exactly one place), so the browser can branch on
  * `error.data.upkitCode` while HTTP semantics stay right.
  */
@@ -10,6 +10,7 @@ export const UPKIT_ERROR_CODES = {
   FILE_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   FILE_EMPTY: 'BAD_REQUEST',
   FILE_TYPE_NOT_ALLOWED: 'UNSUPPORTED_MEDIA_TYPE',
+  TOO_MANY_FILES: 'TOO_MANY_REQUESTS',
   INVALID_INPUT: 'BAD_REQUEST',
   UPLOAD_EXPIRED: 'PRECONDITION_FAILED',
   UPLOAD_NOT_PENDING: 'CONFLICT',
@@ -17,6 +18,8 @@ export const UPKIT_ERROR_CODES = {
   OBJECT_SIZE_MISMATCH: 'PRECONDITION_FAILED',
   OBJECT_TYPE_MISMATCH: 'UNSUPPORTED_MEDIA_TYPE',
   IMAGE_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** The app's `onConfirmed` hook failed: the upload is not confirmed and its object is removed. */
+  HOOK_FAILED: 'INTERNAL_SERVER_ERROR',
   STORAGE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 } as const
 
@@ -42,4 +45,23 @@ export class UpkitError extends Error {
 
 export function isUpkitError(value: unknown): value is UpkitError {
   return value instanceof UpkitError
+}
+
+export function isUpkitErrorCode(value: unknown): value is UpkitErrorCode {
+  return typeof value === 'string' && Object.hasOwn(UPKIT_ERROR_CODES, value)
+}
+
+/**
+ * The upkit code of an error a client received: reads `data.upkitCode` of a tRPC client error (or of any object
+ * carrying it). `null` for anything else. The server refuses to start when the host's error formatter would drop
+ * `data.upkitCode`, so a missing code really means "not an upkit error".
+ */
+export function upkitCodeOf(error: unknown): UpkitErrorCode | null {
+  if (typeof error !== 'object' || error === null) return null
+  const data = (error as { data?: unknown }).data
+  const code =
+    typeof data === 'object' && data !== null ? (data as { upkitCode?: unknown }).upkitCode : undefined
+  if (isUpkitErrorCode(code)) return code
+  if (error instanceof UpkitError) return error.code
+  return null
 }

@@ -1,37 +1,47 @@
 export type {
   CreatedUpload,
+  PublicRoutePolicy,
+  RouteCall,
+  RouteCallOf,
   SignedPart,
   SignedRequest,
   SignRequestInput,
+  StoredInlineImage,
   UploadApi,
   UploadRecord,
 } from './api-types'
 export type { UpkitErrorCode, UpkitTransportCode } from './errors'
-export { isUpkitError, UPKIT_ERROR_CODES, UpkitError } from './errors'
+export { isUpkitError, isUpkitErrorCode, UPKIT_ERROR_CODES, UpkitError, upkitCodeOf } from './errors'
 export type { ImageInfo } from './image-info'
 export { readImageInfo } from './image-info'
-export type { KeyScope, ObjectKeyParts } from './keys'
-export { buildObjectKey, companyKeyPrefix, parseObjectKey } from './keys'
-export { assertLogoAllowed, LOGO_MAX_BASE64_LENGTH, LOGO_POLICY } from './logo'
-export type { FileDescription, FileKind, FilePolicy } from './policies'
+export type { ObjectKeyParts } from './keys'
+export {
+  assertKeyPrefix,
+  buildObjectKey,
+  DEFAULT_KEY_PREFIX,
+  isKeySegment,
+  isUuid,
+  tenantKeyPrefix,
+} from './keys'
+export type { InlineImagePolicy, ResolvedInlineImagePolicy } from './logo'
+export {
+  assertInlineImageAllowed,
+  base64LengthOf,
+  resolveInlineImagePolicy,
+} from './logo'
+export type { FileDescription, ResolvedPolicy, UploadPolicy } from './policies'
 export {
   assertFileAllowed,
   checkFileAllowed,
-  FILE_KINDS,
-  FILE_POLICIES,
-  getFilePolicy,
+  DEFAULT_MAX_FILES,
   IMAGE_TYPES,
   normalizeMimeType,
+  resolvePolicy,
+  typeAllowed,
 } from './policies'
-export type { CreateUploadInput } from './schemas'
-export {
-  createUploadInputSchema,
-  fileKindSchema,
-  fileNameSchema,
-  signInInputSchema,
-  uploadIdSchema,
-} from './schemas'
-export { formatBytes, GiB, KiB, MiB } from './sizes'
+export { fileDescriptionSchema, fileNameSchema, uploadIdSchema } from './schemas'
+export type { SizeInput } from './sizes'
+export { formatBytes, GiB, KiB, MiB, parseSize, TiB } from './sizes'
 export { bytesMatchType, SNIFF_BYTES, sniffImageType } from './sniff'
 export type { TransferPlan } from './transfer'
 export {
@@ -40,6 +50,7 @@ export {
   MIN_PART_SIZE,
   MULTIPART_THRESHOLD,
   partContentLength,
+  partRange,
   planTransfer,
   S3_MAX_PARTS,
   S3_MIN_PART_SIZE,

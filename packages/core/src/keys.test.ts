@@ -1,25 +1,29 @@
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { buildObjectKey, companyKeyPrefix, parseObjectKey } from './keys'
+import { assertKeyPrefix, buildObjectKey, tenantKeyPrefix } from './keys'
 
 describe('object keys', () => {
   const parts = {
-    companyId: randomUUID(),
-    scope: 'tasks',
-    ownerId: randomUUID(),
+    prefix: 'uploads/',
+    tenantId: randomUUID(),
+    route: 'taskAttachment',
     uploadId: randomUUID(),
-  } as const
+  }
 
-  it('round-trips and starts with the company prefix', () => {
+  it('is <prefix><tenant>/<route>/<upload id>', () => {
     const key = buildObjectKey(parts)
-    expect(key.startsWith(companyKeyPrefix(parts.companyId))).toBe(true)
-    expect(parseObjectKey(key)).toEqual(parts)
+    expect(key).toBe(`uploads/${parts.tenantId}/taskAttachment/${parts.uploadId}`)
+    expect(key.startsWith(tenantKeyPrefix('uploads/', parts.tenantId))).toBe(true)
   })
 
-  it('refuses anything that is not a server-made id', () => {
+  it('refuses anything that is not key-safe', () => {
     expect(() => buildObjectKey({ ...parts, uploadId: '../../etc/passwd' })).toThrow(TypeError)
-    expect(() => buildObjectKey({ ...parts, ownerId: 'report.pdf' })).toThrow(TypeError)
-    expect(parseObjectKey(`companies/${parts.companyId}/tasks/${parts.ownerId}/../x`)).toBeNull()
-    expect(parseObjectKey('uploads/logo.png')).toBeNull()
+    expect(() => buildObjectKey({ ...parts, tenantId: '../other' })).toThrow(TypeError)
+    expect(() => buildObjectKey({ ...parts, tenantId: 'a/b' })).toThrow(TypeError)
+    expect(() => buildObjectKey({ ...parts, tenantId: '..' })).toThrow(TypeError)
+    expect(() => buildObjectKey({ ...parts, route: 'report.pdf/x' })).toThrow(TypeError)
+    expect(() => assertKeyPrefix('uploads')).toThrow(TypeError)
+    expect(() => assertKeyPrefix('/uploads/')).toThrow(TypeError)
+    expect(() => assertKeyPrefix('app/files/')).not.toThrow()
   })
 })

@@ -1,47 +1,78 @@
 import { UpkitError } from './errors'
 import { type ImageInfo, readImageInfo } from './image-info'
 import { IMAGE_TYPES } from './policies'
-import { formatBytes, MiB } from './sizes'
+import { formatBytes, MiB, parseSize, type SizeInput } from './sizes'
 
 /**
- * Logos live in the database, so they are capped hard: they are read on every page view and their bytes travel
- * as base64 inside a tRPC request.
+ * What an app writes for an inline image route (a logo, an avatar): bytes that go through a base64 mutation into
+ * the app's own table instead of the bucket, so they are capped hard.
  */
-export const LOGO_POLICY = {
-  /** Decoded bytes. The browser downscales to 512x512 first, which lands far below this. */
-  maxBytes: 1 * MiB,
-  /** Refuses pixel bombs: a few KiB of PNG can decode to 20000x20000 pixels (1.6 GB of RGBA). */
-  maxWidth: 4096,
-  maxHeight: 4096,
-  /** The size the browser fits logos into before sending. */
-  targetSize: 512,
-  /** SVG is refused on purpose: it can carry script. */
-  allowedTypes: IMAGE_TYPES,
-} as const
+export interface InlineImagePolicy {
+  /** Largest decoded image. Default `'1MB'`: inline bytes travel as base64 in a request and sit in a table row. */
+  readonly maxSize?: SizeInput
+  /** Accepted types, from PNG, JPEG, WebP and GIF. Default all four. SVG never: it can carry script. */
+  readonly types?: readonly (typeof IMAGE_TYPES)[number][]
+  /**
+   * Largest width and height in pixels. Default 4096: refuses pixel bombs (a few KiB of PNG can decode to
+   * 20000x20000 pixels, 1.6 GB of RGBA).
+   */
+  readonly maxDimension?: number
+  /** The square the browser fits the image into before sending. Default 512: sharp on a 2x screen at 256 px. */
+  readonly targetSize?: number
+  /** Singular noun used in messages ("the logo is 2 MiB"). Default `'image'`. */
+  readonly label?: string
+}
 
-/** Base64 length of `LOGO_POLICY.maxBytes` (4 characters per 3 bytes), the cap on the encoded input. */
-export const LOGO_MAX_BASE64_LENGTH = Math.ceil(LOGO_POLICY.maxBytes / 3) * 4
+export interface ResolvedInlineImagePolicy {
+  readonly maxBytes: number
+  readonly types: readonly string[]
+  readonly maxDimension: number
+  readonly targetSize: number
+  readonly label: string
+}
 
-/** Checks decoded logo bytes: size, magic bytes (PNG, JPEG, WebP, GIF only) and header dimensions. */
-export function assertLogoAllowed(bytes: Uint8Array): ImageInfo {
-  if (bytes.length === 0) throw new UpkitError('FILE_EMPTY', 'The logo is empty.')
-  if (bytes.length > LOGO_POLICY.maxBytes) {
+export function resolveInlineImagePolicy(policy: InlineImagePolicy = {}): ResolvedInlineImagePolicy {
+  const types = policy.types ?? IMAGE_TYPES
+  for (const type of types) {
+    if (!(IMAGE_TYPES as readonly string[]).includes(type))
+      throw new TypeError(`Inline images can be ${IMAGE_TYPES.join(', ')}; got ${JSON.stringify(type)}.`)
+  }
+  return {
+    maxBytes: policy.maxSize === undefined ? 1 * MiB : parseSize(policy.maxSize),
+    types,
+    maxDimension: policy.maxDimension ?? 4096,
+    targetSize: policy.targetSize ?? 512,
+    label: policy.label ?? 'image',
+  }
+}
+
+/** Base64 length of `maxBytes` (4 characters per 3 bytes), the cap on the encoded input. */
+export function base64LengthOf(maxBytes: number): number {
+  return Math.ceil(maxBytes / 3) * 4
+}
+
+/** Checks decoded image bytes: size, magic bytes (the policy's types only) and header dimensions. */
+export function assertInlineImageAllowed(policy: ResolvedInlineImagePolicy, bytes: Uint8Array): ImageInfo {
+  const label = policy.label
+  const Label = label.charAt(0).toUpperCase() + label.slice(1)
+  if (bytes.length === 0) throw new UpkitError('FILE_EMPTY', `The ${label} is empty.`)
+  if (bytes.length > policy.maxBytes) {
     throw new UpkitError(
       'FILE_TOO_LARGE',
-      `The logo is ${formatBytes(bytes.length)}; logos can be at most ${formatBytes(LOGO_POLICY.maxBytes)}.`,
+      `The ${label} is ${formatBytes(bytes.length)}; it can be at most ${formatBytes(policy.maxBytes)}.`,
     )
   }
   const info = readImageInfo(bytes)
-  if (!info) {
+  if (!info || !policy.types.includes(info.type)) {
     throw new UpkitError(
       'FILE_TYPE_NOT_ALLOWED',
-      'The logo must be a PNG, JPEG, WebP or GIF image (SVG is not accepted).',
+      `${Label} must be one of: ${policy.types.join(', ')} (SVG is not accepted).`,
     )
   }
-  if (info.width > LOGO_POLICY.maxWidth || info.height > LOGO_POLICY.maxHeight) {
+  if (info.width > policy.maxDimension || info.height > policy.maxDimension) {
     throw new UpkitError(
       'IMAGE_TOO_LARGE',
-      `The logo is ${info.width}×${info.height} pixels; logos can be at most ${LOGO_POLICY.maxWidth}×${LOGO_POLICY.maxHeight}.`,
+      `The ${label} is ${info.width}×${info.height} pixels; it can be at most ${policy.maxDimension}×${policy.maxDimension}.`,
     )
   }
   return info

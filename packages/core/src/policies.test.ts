@@ -1,21 +1,43 @@
 import { describe, expect, it } from 'vitest'
 import { UpkitError } from './errors'
-import { assertFileAllowed, checkFileAllowed, normalizeMimeType } from './policies'
-import { GiB, MiB } from './sizes'
+import { assertFileAllowed, checkFileAllowed, normalizeMimeType, resolvePolicy } from './policies'
+import { GiB, MiB, parseSize } from './sizes'
 
-describe('file policies', () => {
-  it('accepts an allowed file', () => {
-    expect(
-      checkFileAllowed('attachment', { fileName: 'a.pdf', size: 10, mimeType: 'application/pdf' }),
-    ).toBeNull()
+const attachments = resolvePolicy({ maxSize: '5GB', types: ['*/*'], label: 'attachments' })
+const images = resolvePolicy({ maxSize: '10MB', types: ['image/*'], label: 'comment images' })
+const pdfs = resolvePolicy({ maxSize: 1024, types: ['application/pdf'] })
+
+describe('route policies', () => {
+  it('applies defaults and reads sizes in binary units', () => {
+    expect(resolvePolicy({ maxSize: '10MB', types: ['Image/PNG'] })).toEqual({
+      maxBytes: 10 * MiB,
+      types: ['image/png'],
+      maxFiles: 20,
+      contentCheck: true,
+      label: 'files',
+    })
+    expect(parseSize('5GB')).toBe(5 * GiB)
+    expect(parseSize('1.5MiB')).toBe(1.5 * MiB)
+    expect(parseSize(12)).toBe(12)
+  })
+
+  it('refuses a policy that is not one, at definition time', () => {
+    expect(() => resolvePolicy({ maxSize: '10 parsecs' as '10MB', types: ['*/*'] })).toThrow(TypeError)
+    expect(() => resolvePolicy({ maxSize: 0, types: ['*/*'] })).toThrow(TypeError)
+    expect(() => resolvePolicy({ maxSize: '1MB', types: [] })).toThrow(TypeError)
+    expect(() => resolvePolicy({ maxSize: '1MB', types: ['*/pdf'] })).toThrow(TypeError)
+    expect(() => resolvePolicy({ maxSize: '1MB', types: ['pdf'] })).toThrow(TypeError)
+    expect(() => resolvePolicy({ maxSize: '1MB', types: ['*/*'], maxFiles: 0 })).toThrow(TypeError)
+  })
+
+  it('accepts an allowed file: exact types, families and any', () => {
+    expect(checkFileAllowed(pdfs, { fileName: 'a.pdf', size: 10, mimeType: 'application/pdf' })).toBeNull()
+    expect(checkFileAllowed(images, { fileName: 'a.webp', size: 10, mimeType: 'image/webp' })).toBeNull()
+    expect(checkFileAllowed(attachments, { fileName: 'a.bin', size: 10, mimeType: 'x-foo/bar' })).toBeNull()
   })
 
   it('refuses a too-large file with a message naming both sizes', () => {
-    const error = checkFileAllowed('comment-image', {
-      fileName: 'big.png',
-      size: 11 * MiB,
-      mimeType: 'image/png',
-    })
+    const error = checkFileAllowed(images, { fileName: 'big.png', size: 11 * MiB, mimeType: 'image/png' })
     expect(error?.code).toBe('FILE_TOO_LARGE')
     expect(error?.transportCode).toBe('PAYLOAD_TOO_LARGE')
     expect(error?.message).toBe('"big.png" is 11 MiB; comment images can be at most 10 MiB.')
@@ -23,28 +45,31 @@ describe('file policies', () => {
 
   it('refuses a type outside the policy', () => {
     expect(() =>
-      assertFileAllowed('comment-image', { fileName: 'x.pdf', size: 5, mimeType: 'application/pdf' }),
+      assertFileAllowed(images, { fileName: 'x.pdf', size: 5, mimeType: 'application/pdf' }),
     ).toThrow(UpkitError)
-    expect(
-      checkFileAllowed('attachment', { fileName: 'x.svg', size: 5, mimeType: 'image/svg+xml' })?.code,
-    ).toBe('FILE_TYPE_NOT_ALLOWED')
+    expect(checkFileAllowed(pdfs, { fileName: 'x.svg', size: 5, mimeType: 'image/svg+xml' })?.code).toBe(
+      'FILE_TYPE_NOT_ALLOWED',
+    )
   })
 
   it('refuses empty files and nonsense sizes', () => {
-    expect(checkFileAllowed('attachment', { fileName: 'e', size: 0, mimeType: 'text/plain' })?.code).toBe(
+    expect(checkFileAllowed(attachments, { fileName: 'e', size: 0, mimeType: 'text/plain' })?.code).toBe(
       'FILE_EMPTY',
     )
-    expect(checkFileAllowed('attachment', { fileName: 'e', size: -1, mimeType: 'text/plain' })?.code).toBe(
+    expect(checkFileAllowed(attachments, { fileName: 'e', size: -1, mimeType: 'text/plain' })?.code).toBe(
       'INVALID_INPUT',
     )
     expect(
-      checkFileAllowed('attachment', { fileName: 'e', size: 6 * GiB, mimeType: 'text/plain' })?.code,
+      checkFileAllowed(attachments, { fileName: 'e', size: 6 * GiB, mimeType: 'text/plain' })?.code,
     ).toBe('FILE_TOO_LARGE')
   })
 
   it('treats an unknown browser type as opaque bytes', () => {
     expect(normalizeMimeType('')).toBe('application/octet-stream')
     expect(normalizeMimeType('Text/Plain; charset=utf-8')).toBe('text/plain')
-    expect(checkFileAllowed('attachment', { fileName: 'data.bin', size: 5, mimeType: '' })).toBeNull()
+    expect(checkFileAllowed(attachments, { fileName: 'data.bin', size: 5, mimeType: '' })).toBeNull()
+    expect(checkFileAllowed(pdfs, { fileName: 'data.bin', size: 5, mimeType: '' })?.code).toBe(
+      'FILE_TYPE_NOT_ALLOWED',
+    )
   })
 })

@@ -1,63 +1,82 @@
 import { UpkitError } from './errors'
-import { formatBytes, GiB, MiB } from './sizes'
-
-/** The kinds of file upkit accepts. Each has one policy, applied by the browser first and by the server always. */
-export const FILE_KINDS = ['attachment', 'comment-image'] as const
-export type FileKind = (typeof FILE_KINDS)[number]
+import { formatBytes, parseSize, type SizeInput } from './sizes'
 
 export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif'] as const
 
-export interface FilePolicy {
-  readonly kind: FileKind
-  /** Largest accepted file, in bytes. */
+/** What an app writes for a route: `{ maxSize: '5GB', types: ['application/pdf', 'image/*'], maxFiles: 20 }`. */
+export interface UploadPolicy {
+  /** Largest accepted file: `'10MB'`, `'5GB'` (binary units) or bytes. Required: every route states its limit. */
+  readonly maxSize: SizeInput
+  /**
+   * Accepted MIME types: exact (`'application/pdf'`), a family (`'image/*'`) or anything (`'*\/*'`). Required, no
+   * default: an app that accepts every type should say so. Files a browser reports without a type count as
+   * `application/octet-stream`.
+   */
+  readonly types: readonly string[]
+  /**
+   * Most files one person may have uploading to one route and owner at once. Default 20: enough for a folder
+   * dropped on a dropzone, and a cap on how many pending uploads one client can open. The browser refuses more
+   * when files are added; the server counts pending uploads.
+   */
+  readonly maxFiles?: number
+  /**
+   * Check the first bytes of each file against its declared type before confirming (PNG, JPEG, WebP, GIF, PDF,
+   * ZIP and Office files, MP4; other types are opaque). Default `true`: a file that claims to be an image but is
+   * HTML is the classic stored-XSS upload.
+   */
+  readonly contentCheck?: boolean
+  /** Plural noun used in messages ("attachments can be at most 5 GiB"). Default `'files'`. */
+  readonly label?: string
+}
+
+/** A policy with every default applied; what travels to the browser (`uploads.policies`) and what checks run on. */
+export interface ResolvedPolicy {
   readonly maxBytes: number
-  /** Accepted MIME types, exact matches. Bytes are checked against the type at confirm time. */
-  readonly allowedTypes: readonly string[]
-  /** Words used in messages: "Comment images must be ...". */
+  readonly types: readonly string[]
+  readonly maxFiles: number
+  readonly contentCheck: boolean
   readonly label: string
 }
 
-export const FILE_POLICIES: Readonly<Record<FileKind, FilePolicy>> = {
-  attachment: {
-    kind: 'attachment',
-    // A single S3 PUT is capped at 5 GiB; multipart lifts that, but task attachments larger than this are
-    // better served by a dedicated file store, and the cap bounds what one user can park in a tenant's bucket.
-    maxBytes: 5 * GiB,
-    allowedTypes: [
-      ...IMAGE_TYPES,
-      'application/pdf',
-      'application/zip',
-      'text/plain',
-      'text/csv',
-      'video/mp4',
-      'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-      'application/vnd.openxmlformats-officedocument.presentationml.presentation',
-      // Unknown types are accepted as opaque bytes: they are only ever served as downloads
-      // (Content-Disposition: attachment, nosniff), never rendered by the app.
-      'application/octet-stream',
-    ],
-    label: 'Attachments',
-  },
-  'comment-image': {
-    kind: 'comment-image',
-    maxBytes: 10 * MiB,
-    allowedTypes: IMAGE_TYPES,
-    label: 'Comment images',
-  },
-}
+/** Default of `UploadPolicy.maxFiles`. */
+export const DEFAULT_MAX_FILES = 20
 
-export function getFilePolicy(kind: FileKind): FilePolicy {
-  return FILE_POLICIES[kind]
+const MIME_PATTERN = /^(\*|[a-z0-9][a-z0-9!#$&^_.+-]*)\/(\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$/
+
+/** Applies defaults and validates a route policy; throws a `TypeError` naming what is wrong (a policy is code). */
+export function resolvePolicy(policy: UploadPolicy): ResolvedPolicy {
+  const types = policy.types.map((type) => type.trim().toLowerCase())
+  if (types.length === 0)
+    throw new TypeError("A policy needs at least one type; use ['*/*'] to accept any file.")
+  for (const type of types) {
+    if (!MIME_PATTERN.test(type) || (type.startsWith('*/') && type !== '*/*'))
+      throw new TypeError(`${JSON.stringify(type)} is not a MIME type or pattern such as 'image/*'.`)
+  }
+  const maxFiles = policy.maxFiles ?? DEFAULT_MAX_FILES
+  if (!Number.isSafeInteger(maxFiles) || maxFiles < 1)
+    throw new TypeError(`maxFiles must be 1 or more, got ${maxFiles}.`)
+  return {
+    maxBytes: parseSize(policy.maxSize),
+    types,
+    maxFiles,
+    contentCheck: policy.contentCheck ?? true,
+    label: policy.label ?? 'files',
+  }
 }
 
 /**
- * The MIME type upkit records for a file: browsers report `''` for unknown extensions, which we treat as
- * opaque bytes rather than refusing the file.
+ * The MIME type upkit records for a file: browsers report `''` for unknown extensions, which we treat as opaque
+ * bytes rather than refusing the file.
  */
 export function normalizeMimeType(mimeType: string): string {
   const base = mimeType.split(';')[0]?.trim().toLowerCase() ?? ''
   return base === '' ? 'application/octet-stream' : base
+}
+
+/** Whether a (normalized) type is accepted by a list of types and patterns. */
+export function typeAllowed(types: readonly string[], mimeType: string): boolean {
+  const [family] = mimeType.split('/')
+  return types.some((type) => type === '*/*' || type === mimeType || type === `${family}/*`)
 }
 
 export interface FileDescription {
@@ -67,12 +86,11 @@ export interface FileDescription {
 }
 
 /**
- * Checks a file against its kind's policy; throws an `UpkitError` with a message for the uploader.
- * The browser calls it before starting so people learn at once; the server calls it again without trusting the
+ * Checks a file against a route's policy; throws an `UpkitError` with a message for the person uploading. The
+ * browser calls it when a file is added so people learn at once; the server calls it again without trusting the
  * browser.
  */
-export function assertFileAllowed(kind: FileKind, file: FileDescription): void {
-  const policy = FILE_POLICIES[kind]
+export function assertFileAllowed(policy: ResolvedPolicy, file: FileDescription): void {
   if (!Number.isSafeInteger(file.size) || file.size < 0) {
     throw new UpkitError('INVALID_INPUT', `"${file.fileName}" has an invalid size.`)
   }
@@ -82,22 +100,22 @@ export function assertFileAllowed(kind: FileKind, file: FileDescription): void {
   if (file.size > policy.maxBytes) {
     throw new UpkitError(
       'FILE_TOO_LARGE',
-      `"${file.fileName}" is ${formatBytes(file.size)}; ${policy.label.toLowerCase()} can be at most ${formatBytes(policy.maxBytes)}.`,
+      `"${file.fileName}" is ${formatBytes(file.size)}; ${policy.label} can be at most ${formatBytes(policy.maxBytes)}.`,
     )
   }
   const type = normalizeMimeType(file.mimeType)
-  if (!policy.allowedTypes.includes(type)) {
+  if (!typeAllowed(policy.types, type)) {
     throw new UpkitError(
       'FILE_TYPE_NOT_ALLOWED',
-      `"${file.fileName}" is ${type}; ${policy.label.toLowerCase()} must be one of: ${policy.allowedTypes.join(', ')}.`,
+      `"${file.fileName}" is ${type}; ${policy.label} must be one of: ${policy.types.join(', ')}.`,
     )
   }
 }
 
 /** Like `assertFileAllowed`, as a value: `null` when allowed, else the error. */
-export function checkFileAllowed(kind: FileKind, file: FileDescription): UpkitError | null {
+export function checkFileAllowed(policy: ResolvedPolicy, file: FileDescription): UpkitError | null {
   try {
-    assertFileAllowed(kind, file)
+    assertFileAllowed(policy, file)
     return null
   } catch (error) {
     if (error instanceof UpkitError) return error

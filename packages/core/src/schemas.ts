@@ -1,9 +1,6 @@
 import { z } from 'zod'
-import { FILE_KINDS } from './policies'
 
-/** Shared by the tRPC router (input validation) and the browser (building requests). */
-export const fileKindSchema = z.enum(FILE_KINDS)
-
+/** Shared by the tRPC procedures (input validation) and the browser (building requests). */
 export const fileNameSchema = z
   .string()
   .trim()
@@ -15,15 +12,11 @@ export const fileNameSchema = z
     'File names cannot contain control characters.',
   )
 
-export const createUploadInputSchema = z.object({
-  taskId: z.uuid(),
+/** The file fields of `uploads.create`, beside the route and its input. */
+export const fileDescriptionSchema = z.object({
   fileName: fileNameSchema,
   size: z.number().int().nonnegative(),
   mimeType: z.string().max(255),
-  kind: fileKindSchema,
 })
-export type CreateUploadInput = z.infer<typeof createUploadInputSchema>
 
 export const uploadIdSchema = z.object({ uploadId: z.uuid() })
-
-export const signInInputSchema = z.object({ email: z.email().max(320) })

@@ -45,12 +45,21 @@ export function planTransfer(size: number): TransferPlan {
   return { type: 'multipart', size, partSize, partCount: Math.ceil(size / partSize) }
 }
 
-/** Byte length of part `partNumber` (1-based) of a multipart plan, or `null` when out of range. */
-export function partContentLength(
-  plan: { readonly size: number; readonly partSize: number; readonly partCount: number },
-  partNumber: number,
-): number | null {
+type MultipartShape = { readonly size: number; readonly partSize: number; readonly partCount: number }
+
+/**
+ * Bytes `[start, end)` of part `partNumber` (1-based) of a multipart plan, or `null` when out of range. The one
+ * place part boundaries are computed: the server signs each part's Content-Length from it, the browser and the
+ * migrator slice files with it, so the three can never disagree.
+ */
+export function partRange(plan: MultipartShape, partNumber: number): { start: number; end: number } | null {
   if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > plan.partCount) return null
-  if (partNumber < plan.partCount) return plan.partSize
-  return plan.size - (plan.partCount - 1) * plan.partSize
+  const start = (partNumber - 1) * plan.partSize
+  return { start, end: Math.min(plan.size, start + plan.partSize) }
+}
+
+/** Byte length of part `partNumber` (1-based) of a multipart plan, or `null` when out of range. */
+export function partContentLength(plan: MultipartShape, partNumber: number): number | null {
+  const range = partRange(plan, partNumber)
+  return range === null ? null : range.end - range.start
 }
