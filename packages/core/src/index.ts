@@ -29,6 +29,8 @@ export {
   base64LengthOf,
   resolveInlineImagePolicy,
 } from './logo'
+export type { UpkitPaths } from './paths'
+export { DEFAULT_UPKIT_PATHS, fileUrl, inlineImageUrl, resolvePaths } from './paths'
 export type { FileDescription, ResolvedPolicy, UploadPolicy } from './policies'
 export {
   assertFileAllowed,
