@@ -1,13 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { afterAll, describe, expect, inject, it } from 'vitest'
-import { createDatabase, type Database, DataDirLockedError, UploadKind } from './index'
-import { migrationsDir, pendingSchemaChanges, readMigrations } from './schema-engine'
+import { createMigration, DataDirLockedError, pendingSchemaChanges, readSchemaFiles } from './index'
+import {
+  type FixtureDatabase,
+  fixtureMigrationsDir,
+  fixtureSchemaPath,
+  openFixtureDatabase,
+} from './test-fixtures/fixture-database'
 
 const tempDirs: string[] = []
 async function tempDataDir(): Promise<string> {
@@ -38,69 +43,77 @@ async function freshPostgresUrl(): Promise<URL> {
 }
 
 async function migrationNames(): Promise<string[]> {
-  const entries = await readdir(migrationsDir, { withFileTypes: true })
+  const entries = await readdir(fixtureMigrationsDir, { withFileTypes: true })
   return entries
     .filter((entry) => entry.isDirectory())
     .map((entry) => entry.name)
     .sort()
 }
 
-async function appliedInTable(db: Database): Promise<string[]> {
+async function appliedInTable(db: FixtureDatabase): Promise<string[]> {
   const rows = await db.prisma.$queryRaw<{ migration_name: string }[]>`
     SELECT migration_name FROM _prisma_migrations
     WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL ORDER BY migration_name`
   return rows.map((row) => row.migration_name)
 }
 
-/** Writes a company with a logo and an upload with a size past 2^53, reads them back. */
-async function roundTrip(db: Database): Promise<void> {
-  const logo = new Uint8Array([0, 1, 2, 253, 254, 255])
+/** Writes a row with bytes and a size past 2^53, reads it back. */
+async function roundTrip(db: FixtureDatabase): Promise<void> {
+  const body = new Uint8Array([0, 1, 2, 253, 254, 255])
   const size = 2n ** 53n + 11n
-  const company = await db.prisma.company.create({ data: { name: 'Acme', slug: `acme-${Date.now()}`, logo } })
-  await db.prisma.upload.create({
-    data: {
-      companyId: company.id,
-      kind: UploadKind.ATTACHMENT,
-      key: `k/${company.id}`,
-      fileName: 'big.bin',
-      mimeType: 'application/octet-stream',
-      size,
-      expiresAt: new Date(Date.now() + 60_000),
-    },
-  })
-  const read = await db.prisma.company.findUniqueOrThrow({
-    where: { id: company.id },
-    include: { uploads: true },
-  })
-  expect(read.logo).toBeInstanceOf(Uint8Array)
-  expect(Array.from(read.logo ?? [])).toEqual(Array.from(logo))
-  expect(read.uploads[0]?.size).toBe(size)
+  const slug = `round-trip-${Date.now()}`
+  await db.prisma.note.create({ data: { slug, body, size }, select: { id: true } })
+  const read = await db.prisma.note.findUniqueOrThrow({ where: { slug }, select: { body: true, size: true } })
+  expect(read.body).toBeInstanceOf(Uint8Array)
+  expect(Array.from(read.body ?? [])).toEqual(Array.from(body))
+  expect(read.size).toBe(size)
 }
 
 describe('migrations', () => {
-  it('match prisma/schema.prisma (run `pnpm --filter @upkit/db migration:create <name>` if not)', async () => {
-    expect(await pendingSchemaChanges(await readMigrations())).toBeNull()
+  it('match the fixture schema', async () => {
+    expect(await pendingSchemaChanges(fixtureSchemaPath, fixtureMigrationsDir)).toBeNull()
+  })
+
+  it('are authored from a multi-file schema folder, and then match it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'upkit-db-schema-'))
+    tempDirs.push(dir)
+    const schemaDir = join(dir, 'schema')
+    const migrationsDir = join(dir, 'migrations')
+    await mkdir(join(schemaDir, 'nested'), { recursive: true })
+    await writeFile(join(schemaDir, 'main.prisma'), 'datasource db {\n  provider = "postgresql"\n}\n')
+    await writeFile(join(schemaDir, 'nested', 'thing.prisma'), 'model Thing {\n  id Int @id\n}\n')
+    expect((await readSchemaFiles(schemaDir)).map(([path]) => path)).toEqual([
+      join(schemaDir, 'main.prisma'),
+      join(schemaDir, 'nested', 'thing.prisma'),
+    ])
+
+    const folder = await createMigration({ schemaPath: schemaDir, migrationsDir, name: 'init' })
+    expect(folder).toMatch(/^\d{14}_init$/)
+    expect(await readFile(join(migrationsDir, `${folder}`, 'migration.sql'), 'utf8')).toContain(
+      'CREATE TABLE "Thing"',
+    )
+    expect(await pendingSchemaChanges(schemaDir, migrationsDir)).toBeNull()
   })
 })
 
 describe('PGlite', () => {
   it('applies every migration to an empty folder, then nothing on reopen, and keeps the data', async () => {
     const dataDir = await tempDataDir()
-    const first = await createDatabase({ dataDir })
+    const first = await openFixtureDatabase({ dataDir })
     expect(first.kind).toBe('pglite')
     expect(first.appliedMigrations).toEqual(await migrationNames())
     expect(await appliedInTable(first)).toEqual(await migrationNames())
     await roundTrip(first)
-    await first.prisma.company.create({ data: { name: 'Kept', slug: 'kept' } })
+    await first.prisma.note.create({ data: { slug: 'kept' }, select: { id: true } })
     await first.close()
 
-    const second = await createDatabase({ dataDir })
+    const second = await openFixtureDatabase({ dataDir })
     try {
       expect(second.appliedMigrations).toEqual([])
       expect(await appliedInTable(second)).toEqual(await migrationNames())
-      expect(await second.prisma.company.findUnique({ where: { slug: 'kept' } })).toMatchObject({
-        name: 'Kept',
-      })
+      expect(
+        await second.prisma.note.findUnique({ where: { slug: 'kept' }, select: { slug: true } }),
+      ).toEqual({ slug: 'kept' })
     } finally {
       await second.close()
     }
@@ -108,23 +121,23 @@ describe('PGlite', () => {
 
   it('refuses a second open of the same folder in the same process', async () => {
     const dataDir = await tempDataDir()
-    const db = await createDatabase({ dataDir })
+    const db = await openFixtureDatabase({ dataDir })
     try {
-      const error = await createDatabase({ dataDir }).catch((caught: unknown) => caught)
+      const error = await openFixtureDatabase({ dataDir }).catch((caught: unknown) => caught)
       expect(error).toBeInstanceOf(DataDirLockedError)
       expect((error as DataDirLockedError).pid).toBe(process.pid)
     } finally {
       await db.close()
     }
     // Released on close: the folder opens again.
-    await (await createDatabase({ dataDir })).close()
+    await (await openFixtureDatabase({ dataDir })).close()
   })
 
   it('refuses a folder another live process holds, and takes it over once that process is gone', async () => {
     const dataDir = await tempDataDir()
     const child = await holdInChild(dataDir)
     try {
-      const error = await createDatabase({ dataDir }).catch((caught: unknown) => caught)
+      const error = await openFixtureDatabase({ dataDir }).catch((caught: unknown) => caught)
       expect(error).toBeInstanceOf(DataDirLockedError)
       expect((error as DataDirLockedError).pid).toBe(child.pid)
       expect((error as Error).message).toContain(dataDir)
@@ -134,7 +147,7 @@ describe('PGlite', () => {
       child.kill('SIGKILL')
       await once(child, 'exit')
     }
-    const db = await createDatabase({ dataDir })
+    const db = await openFixtureDatabase({ dataDir })
     await db.close()
   })
 })
@@ -144,7 +157,7 @@ describe('PostgreSQL', () => {
     const url = await freshPostgresUrl()
     // Trust auth ignores it; it is here to check that `describe` never shows it.
     url.password = 'not-for-logs'
-    const first = await createDatabase({ databaseUrl: url.toString() })
+    const first = await openFixtureDatabase({ databaseUrl: url.toString() })
     try {
       expect(first.kind).toBe('postgres')
       expect(first.describe).not.toContain('not-for-logs')
@@ -154,7 +167,7 @@ describe('PostgreSQL', () => {
     } finally {
       await first.close()
     }
-    const second = await createDatabase({ databaseUrl: url.toString() })
+    const second = await openFixtureDatabase({ databaseUrl: url.toString() })
     try {
       expect(second.appliedMigrations).toEqual([])
       expect(await appliedInTable(second)).toEqual(await migrationNames())

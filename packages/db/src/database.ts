@@ -2,14 +2,24 @@ import { mkdir } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { PrismaPg } from '@prisma/adapter-pg'
-import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
+import type {
+  SqlDriverAdapterFactory,
+  SqlMigrationAwareDriverAdapterFactory,
+} from '@prisma/driver-adapter-utils'
 import pg from 'pg'
 import { PrismaPGlite } from 'pglite-prisma-adapter'
 import { lockDataDir } from './data-dir-lock'
-import { PrismaClient } from './generated/prisma/client'
-import { noExternalEntities, readMigrations, withSchemaEngine } from './schema-engine'
+import { applyMigrations } from './schema-engine'
 
-export interface DatabaseOptions {
+/** What `createClient` receives: a driver adapter for PostgreSQL or PGlite, as the generated client takes it. */
+export type DatabaseAdapter = SqlDriverAdapterFactory
+
+/** The little of a generated PrismaClient that this package uses. */
+export interface PrismaClientLike {
+  $disconnect(): Promise<void>
+}
+
+export interface DatabaseOptions<Client extends PrismaClientLike> {
   /**
    * PostgreSQL connection string. When set, the database is that server (through `@prisma/adapter-pg`) and
    * `dataDir` is ignored. Default: unset, so a plain `pnpm start` works with no server at all.
@@ -21,15 +31,22 @@ export interface DatabaseOptions {
    * at a time: a second one gets `DataDirLockedError`.
    */
   dataDir?: string | undefined
+  /** The app's `prisma/migrations` folder (`<timestamp>_<name>/migration.sql`, as Prisma's CLI lays it out). */
+  migrationsDir: string
+  /**
+   * Builds the app's generated client on the adapter: `(adapter) => new PrismaClient({ adapter })`. The app's
+   * schema generated that client, so this package never imports one and works with any schema.
+   */
+  createClient: (adapter: DatabaseAdapter) => Client
 }
 
-export interface Database {
+export interface Database<Client extends PrismaClientLike> {
   /**
-   * The Prisma client. On PGlite there is one connection: inside `$transaction(async (tx) => …)` use only `tx`,
-   * since a query on `prisma` waits for the transaction and so never finishes. `BigInt` fields (Upload.size) are
+   * The client `createClient` built. On PGlite there is one connection: inside `$transaction(async (tx) => …)`
+   * use only `tx`, since a query on `prisma` waits for the transaction and so never finishes. `BigInt` fields are
    * `bigint` and need explicit JSON serialization; `Bytes` fields come back as `Uint8Array`.
    */
-  prisma: PrismaClient
+  prisma: Client
   kind: 'pglite' | 'postgres'
   /** Where the data lives, for logs: the URL without its password, or the PGlite folder. */
   describe: string
@@ -40,20 +57,27 @@ export interface Database {
 }
 
 /**
- * Opens the database and applies pending migrations from `prisma/migrations` (recorded in Prisma's own
+ * Opens the database and applies pending migrations from `migrationsDir` (recorded in Prisma's own
  * `_prisma_migrations` table, so `prisma migrate` sees the same history).
  */
-export async function createDatabase(options: DatabaseOptions): Promise<Database> {
+export async function createDatabase<Client extends PrismaClientLike>(
+  options: DatabaseOptions<Client>,
+): Promise<Database<Client>> {
+  const migrationsDir = resolve(options.migrationsDir)
   if (options.databaseUrl !== undefined && options.databaseUrl !== '') {
-    return openPostgres(options.databaseUrl)
+    return openPostgres(options.databaseUrl, migrationsDir, options.createClient)
   }
   if (options.dataDir === undefined || options.dataDir === '') {
     throw new Error('createDatabase needs either databaseUrl (PostgreSQL) or dataDir (embedded PGlite).')
   }
-  return openPglite(resolve(options.dataDir))
+  return openPglite(resolve(options.dataDir), migrationsDir, options.createClient)
 }
 
-async function openPostgres(databaseUrl: string): Promise<Database> {
+async function openPostgres<Client extends PrismaClientLike>(
+  databaseUrl: string,
+  migrationsDir: string,
+  createClient: (adapter: DatabaseAdapter) => Client,
+): Promise<Database<Client>> {
   const describe = describeUrl(databaseUrl)
   // One connection for migrations: the engine takes a session-level advisory lock so that two servers
   // starting together do not both migrate, and that lock only means something if every statement (and the
@@ -61,11 +85,11 @@ async function openPostgres(databaseUrl: string): Promise<Database> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 })
   let appliedMigrations: string[]
   try {
-    appliedMigrations = await migrate(new PrismaPg(pool), describe)
+    appliedMigrations = await migrate(new PrismaPg(pool), migrationsDir, describe)
   } finally {
     await pool.end()
   }
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) })
+  const prisma = createClient(new PrismaPg({ connectionString: databaseUrl }))
   return {
     prisma,
     kind: 'postgres',
@@ -75,15 +99,19 @@ async function openPostgres(databaseUrl: string): Promise<Database> {
   }
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
+async function openPglite<Client extends PrismaClientLike>(
+  dataDir: string,
+  migrationsDir: string,
+  createClient: (adapter: DatabaseAdapter) => Client,
+): Promise<Database<Client>> {
   await mkdir(dataDir, { recursive: true })
   const lock = await lockDataDir(dataDir)
   let client: PGlite | undefined
   try {
     client = await PGlite.create({ dataDir })
     const describe = `PGlite at ${dataDir}`
-    const appliedMigrations = await migrate(new PrismaPGlite(client), describe)
-    const prisma = new PrismaClient({ adapter: new PrismaPGlite(client) })
+    const appliedMigrations = await migrate(new PrismaPGlite(client), migrationsDir, describe)
+    const prisma = createClient(new PrismaPGlite(client))
     const pglite = client
     return {
       prisma,
@@ -106,13 +134,13 @@ async function openPglite(dataDir: string): Promise<Database> {
   }
 }
 
-async function migrate(factory: SqlMigrationAwareDriverAdapterFactory, describe: string): Promise<string[]> {
-  const migrationsList = await readMigrations()
+async function migrate(
+  factory: SqlMigrationAwareDriverAdapterFactory,
+  migrationsDir: string,
+  describe: string,
+): Promise<string[]> {
   try {
-    const { appliedMigrationNames } = await withSchemaEngine(factory, (engine) =>
-      engine.applyMigrations({ migrationsList, filters: noExternalEntities }),
-    )
-    return appliedMigrationNames
+    return await applyMigrations(factory, migrationsDir)
   } catch (error) {
     throw new Error(`Applying migrations to ${describe} failed: ${(error as Error).message}`, {
       cause: error,

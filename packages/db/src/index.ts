@@ -1,11 +1,7 @@
+export type { CreateMigrationOptions } from './create-migration'
+export { createMigration } from './create-migration'
 export { DataDirLockedError } from './data-dir-lock'
-export type { Database, DatabaseOptions } from './database'
+export type { Database, DatabaseAdapter, DatabaseOptions, PrismaClientLike } from './database'
 export { createDatabase } from './database'
-export type { Comment, Company, MigrationItem, Task, TaskFile, Upload, User } from './generated/prisma/client'
-export {
-  MigrationItemStatus,
-  Prisma,
-  PrismaClient,
-  UploadKind,
-  UploadStatus,
-} from './generated/prisma/client'
+export type { SchemaFiles } from './schema-engine'
+export { pendingSchemaChanges, readSchemaFiles } from './schema-engine'

@@ -1,7 +1,6 @@
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir, readFile, stat } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { dirname, join, resolve } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils'
@@ -13,12 +12,34 @@ import { PrismaPGlite } from 'pglite-prisma-adapter'
 // (and air-gapped deploys) cannot fetch. The wasm build of the same engine ships inside an npm package and talks
 // to the database through a driver adapter, so migrations work wherever the app's own driver does.
 
-const here = dirname(fileURLToPath(import.meta.url))
+/** A Prisma schema as the engine takes it: one entry per file, `[path, content]`. */
+export type SchemaFiles = [path: string, content: string][]
 
-/** The package's own folder; `prisma/` (schema + migrations) sits beside `src/`. */
-export const packageDir = join(here, '..')
-export const schemaPath = join(packageDir, 'prisma', 'schema.prisma')
-export const migrationsDir = join(packageDir, 'prisma', 'migrations')
+/**
+ * Reads a Prisma schema the way Prisma's CLI does: one file, or every `.prisma` file under a folder (a multi-file
+ * schema, where an app's models sit beside the copied `upkit.prisma`). Sorted so diffs never depend on readdir order.
+ */
+export async function readSchemaFiles(schemaPath: string): Promise<SchemaFiles> {
+  const path = resolve(schemaPath)
+  if (!(await stat(path)).isDirectory()) return [[path, await readFile(path, 'utf8')]]
+  const entries = await readdir(path, { recursive: true, withFileTypes: true })
+  const files = entries
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.prisma'))
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort((a, b) => a.localeCompare(b))
+  if (files.length === 0) throw new Error(`No .prisma file in the schema folder ${path}.`)
+  return Promise.all(
+    files.map(async (file): Promise<[string, string]> => [file, await readFile(file, 'utf8')]),
+  )
+}
+
+/**
+ * Applying migrations needs no models, only the connector: the SQL comes from the migration files. So a
+ * database opens with just its migrations folder, whatever schema the app generated its client from.
+ */
+const migrationsOnlySchema: SchemaFiles = [
+  ['migrations.prisma', 'datasource db {\n  provider = "postgresql"\n}\n'],
+]
 
 /** No tables or enums are managed outside Prisma. */
 export const noExternalEntities = { externalTables: [], externalEnums: [] }
@@ -95,10 +116,10 @@ function loadWasm(): Promise<void> {
  */
 export async function withSchemaEngine<T>(
   factory: SqlMigrationAwareDriverAdapterFactory,
+  schema: SchemaFiles,
   fn: (engine: SchemaEngine) => Promise<T>,
 ): Promise<T> {
   await loadWasm()
-  const schema = await readFile(schemaPath, 'utf8')
   enginesInFlight++
   try {
     return await runEngine(schema, factory, fn)
@@ -112,12 +133,12 @@ export async function withSchemaEngine<T>(
 }
 
 async function runEngine<T>(
-  schema: string,
+  schema: SchemaFiles,
   factory: SqlMigrationAwareDriverAdapterFactory,
   fn: (engine: SchemaEngine) => Promise<T>,
 ): Promise<T> {
   const engine = await bindings.SchemaEngine.new(
-    { datamodels: [[schemaPath, schema]] },
+    { datamodels: schema },
     // The engine logs JSON lines here; they are only useful when debugging the engine itself.
     (_log: string) => {},
     bindMigrationAwareSqlAdapterFactory(factory),
@@ -139,8 +160,24 @@ function withPanicMessage(error: unknown): unknown {
   return error
 }
 
+/**
+ * Applies the migrations in `migrationsDir` that the database has not seen (recorded in Prisma's own
+ * `_prisma_migrations` table, so `prisma migrate` sees the same history) and returns their names, oldest first.
+ */
+export async function applyMigrations(
+  factory: SqlMigrationAwareDriverAdapterFactory,
+  migrationsDir: string,
+): Promise<string[]> {
+  const migrationsList = await readMigrations(migrationsDir)
+  const { appliedMigrationNames } = await withSchemaEngine(factory, migrationsOnlySchema, (engine) =>
+    engine.applyMigrations({ migrationsList, filters: noExternalEntities }),
+  )
+  return appliedMigrationNames
+}
+
 /** Reads the migrations folder the way Prisma's CLI does (folders sorted by name, each with migration.sql). */
-export async function readMigrations(dir: string = migrationsDir): Promise<MigrationList> {
+export async function readMigrations(migrationsDir: string): Promise<MigrationList> {
+  const dir = resolve(migrationsDir)
   const lockfilePath = 'migration_lock.toml'
   const lockfile = await readFile(join(dir, lockfilePath), 'utf8').catch(() => null)
   const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
@@ -170,23 +207,29 @@ export async function readMigrations(dir: string = migrationsDir): Promise<Migra
 }
 
 /**
- * SQL that would bring a database migrated with `migrations` up to `schema.prisma`, or null when they match.
- * Runs on throwaway in-memory PGlite: the engine replays the migrations into a shadow database and diffs.
+ * SQL that would bring a database migrated with the migrations in `migrationsDir` up to the schema at
+ * `schemaPath` (a file or a multi-file schema folder), or null when they match; an app's test asserts null so a
+ * model change without its migration fails CI. Runs on throwaway in-memory PGlite: the engine replays the
+ * migrations into a shadow database and diffs.
  */
-export async function pendingSchemaChanges(migrations: MigrationList): Promise<string | null> {
-  const schema = await readFile(schemaPath, 'utf8')
+export async function pendingSchemaChanges(
+  schemaPath: string,
+  migrationsDir: string,
+): Promise<string | null> {
+  const schema = await readSchemaFiles(schemaPath)
+  const migrations = await readMigrations(migrationsDir)
   const client = new PGlite()
   try {
     // The wasm engine's `createMigration` insists on a shadow database URL it cannot use; `diff` from the
     // migrations folder uses the adapter's shadow database and renders the same SQL.
-    const result = await withSchemaEngine(new PrismaPGlite(client), (engine) =>
+    const result = await withSchemaEngine(new PrismaPGlite(client), schema, (engine) =>
       engine.diff({
         // Without any migration there is no migration_lock.toml to tell the engine the connector yet.
         from:
           migrations.migrationDirectories.length === 0
             ? { tag: 'empty' }
             : { tag: 'migrations', ...migrations },
-        to: { tag: 'schemaDatamodel', files: [{ path: schemaPath, content: schema }] },
+        to: { tag: 'schemaDatamodel', files: schema.map(([path, content]) => ({ path, content })) },
         script: true,
         // Makes exitCode 2 mean "not empty", as in `prisma migrate diff --exit-code`.
         exitCode: true,
