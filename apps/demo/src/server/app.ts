@@ -4,11 +4,11 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createHTTPHandler } from '@trpc/server/adapters/standalone'
-import { createDatabase, type Database } from '@upkit/db'
 import { type LocalS3Server, startLocalS3 } from '@upkit/local-s3'
 import { createUpkitHttpHandler, sweepUploads, type UpkitUser } from '@upkit/server'
 import { type BucketStorage, browserUploadCors, createS3BucketStorage, s3Presets } from '@upkit/storage'
 import type { DemoConfig } from './config'
+import { type DemoDatabase, openDemoDatabase } from './database'
 import { createAppRouter } from './router'
 import { loadOrCreateSecret } from './secrets'
 import { seedDemoData } from './seed'
@@ -23,7 +23,7 @@ const MAX_TRPC_BODY_BYTES = 2 * 1024 * 1024
 
 export interface DemoServer {
   readonly url: string
-  readonly database: Database
+  readonly database: DemoDatabase
   readonly storage: BucketStorage
   close(): Promise<void>
 }
@@ -35,7 +35,7 @@ export async function startDemoServer(config: DemoConfig): Promise<DemoServer> {
   }
   try {
     mkdirSync(config.dataDir, { recursive: true })
-    const database = await createDatabase(
+    const database = await openDemoDatabase(
       config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: join(config.dataDir, 'db') },
     )
     cleanups.push(() => database.close())

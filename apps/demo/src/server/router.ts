@@ -1,9 +1,9 @@
 import { TRPCError } from '@trpc/server'
 import { signInInputSchema } from '@upkit/core'
-import type { Prisma, PrismaClient } from '@upkit/db'
 import { createLogosRouter, createUploadsRouter } from '@upkit/server'
 import type { BucketStorage } from '@upkit/storage'
 import { z } from 'zod'
+import type { Prisma, PrismaClient } from './database'
 import { companyProcedure, publicProcedure, router } from './trpc'
 
 const taskListSelect = { id: true, title: true, createdAt: true } satisfies Prisma.TaskSelect

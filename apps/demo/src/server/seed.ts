@@ -1,4 +1,4 @@
-import type { PrismaClient } from '@upkit/db'
+import type { PrismaClient } from './database'
 
 const DEMO = [
   {
