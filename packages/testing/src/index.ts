@@ -1,4 +1,4 @@
 export type { TestPostgres } from './postgres'
 export { createDatabaseUrl, startPostgres } from './postgres'
-export type { TestBucket, TestDatabase, TestTenant } from './services'
-export { seedTenant, startTestBucket, startTestDatabase } from './services'
+export type { TestBucket, TestDatabase } from './services'
+export { startTestBucket, startTestDatabase } from './services'

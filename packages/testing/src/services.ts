@@ -2,24 +2,32 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createDatabase, type Database, type PrismaClient } from '@upkit/db'
+import { fileURLToPath } from 'node:url'
+import { createDatabase } from '@upkit/db'
 import { startLocalS3 } from '@upkit/local-s3'
 import { type BucketStorage, browserUploadCors, createS3BucketStorage, s3Presets } from '@upkit/storage'
 import { inject } from 'vitest'
+import { PrismaClient } from './generated/prisma/client'
 import { createDatabaseUrl } from './postgres'
+
+const migrationsDir = fileURLToPath(new URL('../prisma/migrations', import.meta.url))
 
 export interface TestDatabase {
   readonly url: string
+  /** The client of the test schema: upkit's own tables (`upkitUpload`, `upkitMigrationItem`) and nothing else. */
   readonly prisma: PrismaClient
-  readonly database: Database
   close(): Promise<void>
 }
 
-/** A fresh, migrated database in the run's PostgreSQL cluster (started by the global setup). */
+/** A fresh database in the run's PostgreSQL cluster (started by the global setup) with upkit's tables migrated. */
 export async function startTestDatabase(): Promise<TestDatabase> {
   const url = await createDatabaseUrl(inject('postgresAdminUrl'))
-  const database = await createDatabase({ databaseUrl: url })
-  return { url, prisma: database.prisma, database, close: () => database.close() }
+  const database = await createDatabase({
+    databaseUrl: url,
+    migrationsDir,
+    createClient: (adapter) => new PrismaClient({ adapter }),
+  })
+  return { url, prisma: database.prisma, close: () => database.close() }
 }
 
 export interface TestBucket {
@@ -57,27 +65,4 @@ declare module 'vitest' {
     /** Superuser URL of the run's throwaway PostgreSQL cluster (see global-setup.ts). */
     postgresAdminUrl: string
   }
-}
-
-export interface TestTenant {
-  readonly companyId: string
-  readonly userId: string
-  readonly taskId: string
-}
-
-/** One company with one user and one task: the smallest tenant a tenancy test needs. */
-export async function seedTenant(prisma: PrismaClient, slug: string): Promise<TestTenant> {
-  const company = await prisma.company.create({
-    data: {
-      name: slug,
-      slug,
-      users: { create: { email: `user@${slug}.test`, name: `${slug} user` } },
-      tasks: { create: { title: `${slug} task` } },
-    },
-    select: { id: true, users: { select: { id: true } }, tasks: { select: { id: true } } },
-  })
-  const userId = company.users[0]?.id
-  const taskId = company.tasks[0]?.id
-  if (!userId || !taskId) throw new Error('seedTenant: the nested create returned no user or task')
-  return { companyId: company.id, userId, taskId }
 }
