@@ -43,6 +43,13 @@ describe('route policies', () => {
     expect(error?.message).toBe('"big.png" is 11 MiB; comment images can be at most 10 MiB.')
   })
 
+  it('never lets a wildcard accept SVG; an exact entry does', () => {
+    const svg = { fileName: 'x.svg', size: 5, mimeType: 'image/svg+xml' }
+    expect(checkFileAllowed(images, svg)?.code).toBe('FILE_TYPE_NOT_ALLOWED')
+    expect(checkFileAllowed(attachments, svg)?.code).toBe('FILE_TYPE_NOT_ALLOWED')
+    expect(checkFileAllowed(resolvePolicy({ maxSize: 10, types: ['image/svg+xml'] }), svg)).toBeNull()
+  })
+
   it('refuses a type outside the policy', () => {
     expect(() =>
       assertFileAllowed(images, { fileName: 'x.pdf', size: 5, mimeType: 'application/pdf' }),

@@ -10,7 +10,7 @@ export interface UploadPolicy {
   /**
    * Accepted MIME types: exact (`'application/pdf'`), a family (`'image/*'`) or anything (`'*\/*'`). Required, no
    * default: an app that accepts every type should say so. Files a browser reports without a type count as
-   * `application/octet-stream`.
+   * `application/octet-stream`. Wildcards never match `image/svg+xml` (it can carry script): list it exactly.
    */
   readonly types: readonly string[]
   /**
@@ -73,10 +73,18 @@ export function normalizeMimeType(mimeType: string): string {
   return base === '' ? 'application/octet-stream' : base
 }
 
+/**
+ * Types a wildcard never matches; only an exact entry accepts them. SVG is an image that can carry script, so
+ * `'image/*'` means the raster images people expect from a picture field.
+ */
+const EXPLICIT_ONLY = new Set(['image/svg+xml'])
+
 /** Whether a (normalized) type is accepted by a list of types and patterns. */
 export function typeAllowed(types: readonly string[], mimeType: string): boolean {
+  if (types.includes(mimeType)) return true
+  if (EXPLICIT_ONLY.has(mimeType)) return false
   const [family] = mimeType.split('/')
-  return types.some((type) => type === '*/*' || type === mimeType || type === `${family}/*`)
+  return types.some((type) => type === '*/*' || type === `${family}/*`)
 }
 
 export interface FileDescription {

@@ -1,6 +1,5 @@
-import { TRPCError } from '@trpc/server'
-import type { DefaultErrorShape } from '@trpc/server/unstable-core-do-not-import'
-import { isUpkitError, type UpkitErrorCode } from '@upkit/core'
+import { getTRPCErrorShape, type TRPCDefaultErrorShape, TRPCError, type TRPCRootConfig } from '@trpc/server'
+import { isUpkitError, UpkitError, type UpkitErrorCode } from '@upkit/core'
 
 /** The one place where a domain error becomes a transport error; the original stays as `cause`. */
 export function toTRPCError(error: unknown): TRPCError {
@@ -15,13 +14,54 @@ export function toTRPCError(error: unknown): TRPCError {
 }
 
 /**
- * Adds `upkitCode` to every error's `data`, so clients can branch on the domain code (`FILE_TOO_LARGE`) rather
- * than on messages. Host apps that nest the upkit router pass this to their own `initTRPC.create()`.
+ * What upkit adds to an error's `data`: `{ upkitCode }`, the domain code the browser uploader branches on
+ * (restart, resume, give up). For hosts with their own formatter: `data: { ...shape.data, ...upkitErrorData(error) }`.
  */
-export function upkitErrorFormatter({ shape, error }: { shape: DefaultErrorShape; error: TRPCError }) {
-  const upkitCode: UpkitErrorCode | null = isUpkitError(error.cause) ? error.cause.code : null
-  // Internal failures keep their details in server logs (onError), not in responses.
+export function upkitErrorData(error: TRPCError): { upkitCode: UpkitErrorCode | null } {
+  return { upkitCode: isUpkitError(error.cause) ? error.cause.code : null }
+}
+
+/**
+ * A complete error formatter for hosts without one of their own: adds `data.upkitCode`, drops stack traces and
+ * hides internal error messages (they stay in the server's logs through `onError`).
+ */
+export function upkitErrorFormatter({ shape, error }: { shape: TRPCDefaultErrorShape; error: TRPCError }) {
   const message = error.code === 'INTERNAL_SERVER_ERROR' ? 'Something went wrong on our side.' : shape.message
   const { stack: _stack, ...data } = shape.data
-  return { ...shape, message, data: { ...data, upkitCode } }
+  return { ...shape, message, data: { ...data, ...upkitErrorData(error) } }
+}
+
+/**
+ * Formats a sample upkit error with the host's own formatter and throws at start-up unless `data.upkitCode`
+ * survives: without it the browser cannot tell "start this upload again" from "try again later", and nothing
+ * else would reveal the mistake until uploads misbehave in production.
+ */
+export function assertFormatterKeepsUpkitCode(
+  // biome-ignore lint/suspicious/noExplicitAny: any host's root config
+  config: TRPCRootConfig<any> | undefined,
+): void {
+  if (!config) return
+  const cause = new UpkitError('UPLOAD_EXPIRED', 'upkit start-up check')
+  let shape: unknown
+  try {
+    shape = getTRPCErrorShape({
+      config: config as never,
+      error: toTRPCError(cause),
+      type: 'mutation',
+      path: 'upkit.startupCheck',
+      input: undefined,
+      ctx: undefined,
+    })
+  } catch {
+    // A formatter that needs a real context cannot be tried here; the uploader's own checks still apply.
+    return
+  }
+  const data = (shape as { data?: { upkitCode?: unknown } } | undefined)?.data
+  if (data?.upkitCode !== 'UPLOAD_EXPIRED') {
+    throw new Error(
+      "upkit: your tRPC errorFormatter drops `data.upkitCode`, which upkit's browser uploader needs to tell a " +
+        'retry from a restart. Use `initTRPC.create({ errorFormatter: upkitErrorFormatter })`, or add ' +
+        '`...upkitErrorData(error)` to the `data` your formatter returns.',
+    )
+  }
 }

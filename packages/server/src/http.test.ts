@@ -1,64 +1,53 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import {
-  seedTenant,
-  startTestBucket,
-  startTestDatabase,
-  type TestBucket,
-  type TestDatabase,
-} from '@upkit/testing'
+import { startTestBucket, startTestDatabase, type TestBucket, type TestDatabase } from '@upkit/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { UpkitUser } from './context'
-import { createUpkitHttpHandler } from './http'
-import { createUploadService } from './uploads/upload-service'
+import { createTestApp, type TestContext } from './test-support/test-app'
 
-const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3, 4])
+const PNG = new Uint8Array([
+  0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0, 0x49, 0x48, 0x44, 0x52,
+])
 
 let db: TestDatabase
 let bucket: TestBucket
 let server: Server
 let baseUrl: string
-let ada: UpkitUser
-let eve: UpkitUser
 let confirmedId: string
 let pendingId: string
 
 beforeAll(async () => {
   db = await startTestDatabase()
   bucket = await startTestBucket()
-  const acme = await seedTenant(db.prisma, 'acme')
-  const globex = await seedTenant(db.prisma, 'globex')
-  ada = { id: acme.userId, companyId: acme.companyId }
-  eve = { id: globex.userId, companyId: globex.companyId }
-
-  const uploads = createUploadService({ prisma: db.prisma, storage: bucket.storage })
+  const users: Record<string, TestContext['user']> = {}
+  // The signed-in user comes from a header here; a host app reads its own session.
+  const app = createTestApp(db, bucket, {
+    context: (req) => ({ user: users[String(req.headers['x-test-user'])] ?? null }),
+    healthChecks: { queue: { describe: 'test queue', ping: async () => {} } },
+  })
+  const acme = app.tenant()
+  users.ada = acme.user
+  users.eve = app.tenant().user
+  const ada = app.caller(acme.user)
   const input = {
-    taskId: acme.taskId,
+    route: 'commentImage',
+    input: { taskId: acme.taskId },
     fileName: 'pasted.png',
     size: PNG.length,
     mimeType: 'image/png',
-  }
-  const confirmed = await uploads.create(ada, { ...input, kind: 'comment-image' })
+  } as const
+  const confirmed = await ada.create(input)
   await bucket.storage.putObject({
     key: confirmed.key,
     body: PNG,
     contentType: 'image/png',
     contentLength: PNG.length,
   })
-  await uploads.confirm(ada.companyId, confirmed.upload.id)
+  await ada.confirm({ uploadId: confirmed.upload.id })
   confirmedId = confirmed.upload.id
-  pendingId = (await uploads.create(ada, { ...input, kind: 'comment-image' })).upload.id
+  pendingId = (await ada.create(input)).upload.id
 
-  // The signed-in user comes from a header here; a host app reads its own session.
-  const users: Record<string, UpkitUser> = { ada, eve }
-  const handler = createUpkitHttpHandler({
-    prisma: db.prisma,
-    storage: bucket.storage,
-    getUser: async (req) => users[String(req.headers['x-test-user'])] ?? null,
-    health: { database: { describe: 'test db', ping: () => db.prisma.$queryRaw`SELECT 1` } },
-  })
   server = createServer((req, res) => {
-    void handler(req, res).then((handled) => {
+    void app.upkit.http(req, res).then((handled) => {
       if (!handled) res.writeHead(418).end()
     })
   })
@@ -88,19 +77,27 @@ describe('GET /files/:id', () => {
     expect(file.headers.get('content-disposition')).toMatch(/^inline; /)
   })
 
-  it('gives 404 to another company, to anonymous users, for pending and unknown files', async () => {
+  it('gives 404 to another company, to anonymous users, for pending, unknown and malformed ids', async () => {
     expect((await get(`/files/${confirmedId}`, 'eve')).status).toBe(404)
     expect((await get(`/files/${confirmedId}`)).status).toBe(404)
     expect((await get(`/files/${pendingId}`, 'ada')).status).toBe(404)
     expect((await get('/files/00000000-0000-4000-8000-000000000000', 'ada')).status).toBe(404)
+    expect((await get('/files/../healthz', 'ada')).status).not.toBe(302)
   })
 })
 
 describe('GET /healthz', () => {
-  it('answers 200 with what each check uses', async () => {
+  it('answers 200 with what each check uses: the store, the bucket and the host’s own', async () => {
     const response = await get('/healthz')
     expect(response.status).toBe(200)
-    expect(await response.json()).toEqual({ ok: true, checks: { database: { ok: true, uses: 'test db' } } })
+    const report = (await response.json()) as {
+      ok: boolean
+      checks: Record<string, { ok: boolean; uses: string }>
+    }
+    expect(report.ok).toBe(true)
+    expect(Object.keys(report.checks).sort()).toEqual(['bucket', 'database', 'queue'])
+    expect(report.checks.bucket?.uses).toBe(`s3 ${bucket.endpoint}/${bucket.bucket}`)
+    expect(report.checks.queue).toEqual({ ok: true, uses: 'test queue' })
   })
 })
 

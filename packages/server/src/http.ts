@@ -1,56 +1,44 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { isUpkitError } from '@upkit/core'
-import type { PrismaClient } from '@upkit/db'
-import type { BucketStorage } from '@upkit/storage'
-import type { UpkitUser } from './context'
+import { isUpkitError, isUuid, type UpkitPaths } from '@upkit/core'
 import { type HealthCheck, runHealthChecks } from './health'
-import { createLogoService } from './logos/logo-service'
-import { createUploadService, type UploadServiceOptions } from './uploads/upload-service'
-
-export interface UpkitHttpOptions {
-  readonly prisma: PrismaClient
-  readonly storage: BucketStorage
-  /** The host app's authentication: the signed-in user of a request, or null. */
-  readonly getUser: (req: IncomingMessage) => Promise<UpkitUser | null>
-  /** Dependencies `GET /healthz` pings, by name (e.g. `{ database, bucket }`). */
-  readonly health: Record<string, HealthCheck>
-  /** The same options as `createUploadsRouter`'s (e.g. `downloadUrlTtlSeconds`), so both serve files alike. */
-  readonly uploads?: UploadServiceOptions
-}
+import type { InlineService } from './inline/inline-service'
+import type { UploadService } from './uploads/upload-service'
 
 /** A plain Node handler for upkit's non-tRPC routes; resolves `false` when the request is not one of them. */
 export type UpkitHttpHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>
 
-const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
-const LOGO_PATH = new RegExp(`^/logos/(${UUID})/([0-9a-f]{64})$`)
-const FILE_PATH = new RegExp(`^/files/(${UUID})$`)
+export interface HttpDeps<TCtx> {
+  readonly uploads: UploadService
+  readonly inline: InlineService
+  readonly paths: UpkitPaths
+  /** The same context the host's tRPC procedures get, built from a plain request (its session cookie). */
+  readonly context: ((req: IncomingMessage) => TCtx | Promise<TCtx>) | undefined
+  /** Path of the health report, or `null` for none. */
+  readonly healthPath: string | null
+  readonly health: Record<string, HealthCheck>
+}
 
 /**
- * `GET /healthz`; `GET /logos/:companyId/:hash` (logo bytes from the database, cached forever under their hash);
- * `GET /files/:id` (members of the file's company are redirected to a short-lived signed GET, everyone else 404).
+ * `GET <healthPath>`; `GET <paths.inline><route>/<owner>/<hash>` (inline image bytes from the app's table, cached
+ * forever under their hash); `GET <paths.files><id>` (a caller the route's `authorize` admits is redirected to a
+ * short-lived signed GET, everyone else gets 404).
  */
-export function createUpkitHttpHandler(options: UpkitHttpOptions): UpkitHttpHandler {
-  const logos = createLogoService({ prisma: options.prisma })
-  const uploads = createUploadService({ prisma: options.prisma, storage: options.storage }, options.uploads)
-
+export function createHttpHandler<TCtx>(deps: HttpDeps<TCtx>): UpkitHttpHandler {
+  const { uploads, inline, paths } = deps
   return async (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false
     const { pathname } = new URL(req.url ?? '/', 'http://localhost')
-
-    if (pathname === '/healthz') {
-      const report = await runHealthChecks(options.health)
+    if (deps.healthPath !== null && pathname === deps.healthPath) {
+      const report = await runHealthChecks(deps.health)
       sendJson(res, report.ok ? 200 : 503, report)
       return true
     }
-
-    const logoMatch = LOGO_PATH.exec(pathname)
-    if (logoMatch) {
-      const logo = await logos.read(logoMatch[1] as string, logoMatch[2] as string)
-      if (!logo) {
-        sendNotFound(res)
-        return true
-      }
-      const etag = `"${logo.hash}"`
+    if (pathname.startsWith(paths.inline)) {
+      const [route, ownerId, hash, ...rest] = pathname.slice(paths.inline.length).split('/')
+      const image =
+        route && ownerId && hash && rest.length === 0 ? await inline.read(route, ownerId, hash) : null
+      if (!image) return sendNotFound(res)
+      const etag = `"${hash}"`
       const headers = {
         etag,
         // The URL names the content hash, so the response can never change: cache it for a year.
@@ -62,21 +50,16 @@ export function createUpkitHttpHandler(options: UpkitHttpOptions): UpkitHttpHand
         res.writeHead(304, headers).end()
         return true
       }
-      res.writeHead(200, { ...headers, 'content-type': logo.mimeType, 'content-length': logo.bytes.length })
-      res.end(req.method === 'HEAD' ? undefined : logo.bytes)
+      res.writeHead(200, { ...headers, 'content-type': image.mimeType, 'content-length': image.bytes.length })
+      res.end(req.method === 'HEAD' ? undefined : image.bytes)
       return true
     }
-
-    const fileMatch = FILE_PATH.exec(pathname)
-    if (fileMatch) {
-      const user = await options.getUser(req)
-      const uploadId = fileMatch[1] as string
-      const url = user ? await signedFileUrl(uploads, user.companyId, uploadId) : null
-      if (!url) {
-        // Same answer for "missing" and "not yours": a 403 would confirm the file exists.
-        sendNotFound(res)
-        return true
-      }
+    if (pathname.startsWith(paths.files)) {
+      const uploadId = pathname.slice(paths.files.length)
+      if (!isUuid(uploadId) || !deps.context) return sendNotFound(res)
+      const url = await signedFileUrl(uploads, await deps.context(req), uploadId)
+      // Same answer for "missing", "not yours" and "not signed in": a 403 would confirm the file exists.
+      if (!url) return sendNotFound(res)
       res.writeHead(302, {
         location: url,
         'cache-control': 'private, no-store',
@@ -89,16 +72,13 @@ export function createUpkitHttpHandler(options: UpkitHttpOptions): UpkitHttpHand
   }
 }
 
-/** The signed GET for a member's confirmed file; `null` for "missing" and "not yours" alike. Other errors throw. */
-async function signedFileUrl(
-  uploads: ReturnType<typeof createUploadService>,
-  companyId: string,
-  uploadId: string,
-): Promise<string | null> {
+/** The signed GET for the caller's confirmed file; `null` when it is missing or not theirs. Other errors throw. */
+async function signedFileUrl(uploads: UploadService, ctx: unknown, uploadId: string): Promise<string | null> {
   try {
-    return await uploads.downloadUrl(companyId, uploadId, 'view')
+    return await uploads.downloadUrl(ctx, uploadId, 'view')
   } catch (error) {
-    if (isUpkitError(error) && error.code === 'NOT_FOUND') return null
+    if (isUpkitError(error) && (error.code === 'NOT_FOUND' || error.code === 'UNAUTHENTICATED')) return null
+    if (error instanceof Error && 'code' in error && error.code === 'UNAUTHORIZED') return null
     throw error
   }
 }
@@ -111,9 +91,10 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
     .some((tag) => tag === etag || tag === '*')
 }
 
-function sendNotFound(res: ServerResponse): void {
+function sendNotFound(res: ServerResponse): true {
   res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' })
   res.end('Not found')
+  return true
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -1,14 +1,29 @@
-export type { UpkitContext, UpkitUser } from './context'
-export { toTRPCError, upkitErrorFormatter } from './errors'
+export type { CreateUpkitOptions, Upkit } from './create-upkit'
+export { createUpkit } from './create-upkit'
+export { upkitErrorData, upkitErrorFormatter } from './errors'
 export type { HealthCheck, HealthReport } from './health'
-export { runHealthChecks } from './health'
-export type { UpkitHttpHandler, UpkitHttpOptions } from './http'
-export { createUpkitHttpHandler, sendJson } from './http'
-export type { LogosRouter } from './logos/logos-router'
-export { createLogosRouter } from './logos/logos-router'
-export { companyProcedure, createCallerFactory, publicProcedure, requireUser, router } from './trpc'
-export type { SweepOptions, SweepReport } from './uploads/sweeper'
-export { sweepUploads } from './uploads/sweeper'
+export type { UpkitHttpHandler } from './http'
+export type { UpkitProcedures } from './procedures'
+export type {
+  Authorized,
+  BucketHookArgs,
+  BucketRoute,
+  BucketRouteCall,
+  BucketRouteConfig,
+  InlineHookArgs,
+  InlineImage,
+  InlineRoute,
+  InlineRouteCall,
+  InlineRouteConfig,
+} from './routes/define-routes'
+export { uploadRoutes } from './routes/define-routes'
+export type {
+  JsonValue,
+  NewUploadRow,
+  UploadRow,
+  UploadScope,
+  UploadStatus,
+  UploadStore,
+} from './store/upload-store'
+export type { SweepReport } from './sweeper'
 export type { UploadServiceOptions } from './uploads/upload-service'
-export type { UploadsRouter, UploadsRouterOptions } from './uploads/uploads-router'
-export { createUploadsRouter } from './uploads/uploads-router'

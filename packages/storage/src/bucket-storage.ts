@@ -144,6 +144,8 @@ export interface EnsureBucketInput {
  * Reads of a missing object (`readRange`, `getObjectStream`) reject; `head` returns null instead.
  */
 export interface BucketStorage {
+  /** What and where the bucket is, without credentials (`s3 http://127.0.0.1:9000/uploads`), for health reports. */
+  readonly describe: string
   /** Single-request upload. Content-Type and Content-Length are signed. */
   presignPut(input: PresignPutInput): Promise<PresignedRequest>
   presignCreateMultipartUpload(input: PresignCreateMultipartUploadInput): Promise<PresignedRequest>

@@ -131,6 +131,8 @@ export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
   }
 
   const storage: BucketStorage = {
+    // For health reports and logs: where the bucket is, never the credentials.
+    describe: `s3 ${config.endpoint ?? `aws ${config.region}`}/${bucket}`,
     async presignPut({ key, contentType, contentLength, expiresInSeconds, metadata }) {
       assertLength(contentLength, 'contentLength')
       const command = new PutObjectCommand({

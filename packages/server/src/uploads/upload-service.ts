@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto'
+import { TRPCError } from '@trpc/server'
 import {
   assertFileAllowed,
   buildObjectKey,
   bytesMatchType,
   CREATE_SIGNED_PARTS,
   type CreatedUpload,
-  type CreateUploadInput,
   IMAGE_TYPES,
+  isUpkitError,
   normalizeMimeType,
   partContentLength,
   planTransfer,
@@ -18,17 +19,17 @@ import {
   UpkitError,
   type UploadRecord,
 } from '@upkit/core'
-import { type PrismaClient, UploadStatus } from '@upkit/db'
 import { abortMultipartUploads, type BucketStorage, contentDisposition } from '@upkit/storage'
-import {
-  type InternalUpload,
-  toDbKind,
-  toUploadRecord,
-  uploadInternalSelect,
-  uploadRecordSelect,
-} from './upload-records'
+import type { AnyBucketRoute, AnyRoutes, Metadata } from '../routes/define-routes'
+import type { JsonValue, UploadRow, UploadStore } from '../store/upload-store'
+import { authorizeCall, bucketRoute, findOwnUpload, parseInput, toUploadRecord } from './upload-access'
 
 export interface UploadServiceOptions {
+  /**
+   * Prepended to every object key. Default `'uploads/'`: the sweeper lists and deletes only under it, so a
+   * bucket shared with other data is safe.
+   */
+  readonly keyPrefix?: string
   /**
    * How long an upload may stay PENDING before the sweeper removes its row, object and multipart upload.
    * Default 24 h: long enough to resume a multi-gigabyte upload after a laptop sleeps, short enough that
@@ -47,41 +48,44 @@ export interface UploadServiceOptions {
 }
 
 export interface UploadServiceDeps {
-  readonly prisma: PrismaClient
   readonly storage: BucketStorage
+  readonly store: UploadStore<unknown>
+  readonly routes: AnyRoutes
 }
 
-const NOT_FOUND_MESSAGE = 'This upload does not exist.'
+/** A route call as `uploads.create` receives it. */
+export interface CreateCall {
+  readonly route: string
+  readonly input: unknown
+  readonly fileName: string
+  readonly size: number
+  readonly mimeType: string
+}
 
 export function createUploadService(deps: UploadServiceDeps, options: UploadServiceOptions = {}) {
-  const { prisma, storage } = deps
+  const { store, storage, routes } = deps
+  const keyPrefix = options.keyPrefix ?? 'uploads/'
   const pendingTtlMs = options.pendingTtlMs ?? 24 * 60 * 60 * 1000
   const signedUrlTtlSeconds = options.signedUrlTtlSeconds ?? 300
   const downloadUrlTtlSeconds = options.downloadUrlTtlSeconds ?? 60
   const now = options.now ?? (() => new Date())
 
-  /** Company-scoped lookup: another tenant's upload id answers exactly like a missing one. */
-  async function findUpload(companyId: string, uploadId: string): Promise<InternalUpload> {
-    const row = await prisma.upload.findFirst({
-      where: { id: uploadId, companyId },
-      select: uploadInternalSelect,
-    })
-    if (!row) throw new UpkitError('NOT_FOUND', NOT_FOUND_MESSAGE)
-    return row
-  }
-
-  function planOf(row: InternalUpload): TransferPlan {
-    const size = Number(row.size)
-    if (row.partSize === null) return { type: 'single', size }
-    return { type: 'multipart', size, partSize: row.partSize, partCount: Math.ceil(size / row.partSize) }
+  function planOf(row: UploadRow): TransferPlan {
+    if (row.partSize === null) return { type: 'single', size: row.size }
+    return {
+      type: 'multipart',
+      size: row.size,
+      partSize: row.partSize,
+      partCount: Math.ceil(row.size / row.partSize),
+    }
   }
 
   /** The caller's own upload, still PENDING and unexpired; `key`, when given, must be its key. */
-  async function findSignable(companyId: string, uploadId: string, key?: string): Promise<InternalUpload> {
-    const row = await findUpload(companyId, uploadId)
+  async function findSignable(ctx: unknown, uploadId: string, key?: string): Promise<UploadRow> {
+    const { row } = await findOwnUpload(store, routes, ctx, uploadId)
     if (key !== undefined && row.key !== key)
       throw new UpkitError('FORBIDDEN', 'That key does not belong to this upload.')
-    if (row.status !== UploadStatus.PENDING) {
+    if (row.status !== 'PENDING') {
       throw new UpkitError('UPLOAD_NOT_PENDING', `"${row.fileName}" is already ${row.status.toLowerCase()}.`)
     }
     if (row.expiresAt.getTime() < now().getTime()) {
@@ -90,13 +94,13 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
     return row
   }
 
-  function wrongTransferError(row: InternalUpload, plan: TransferPlan): UpkitError {
+  function wrongTransferError(row: UploadRow, plan: TransferPlan): UpkitError {
     const expected = plan.type === 'single' ? 'a single PUT' : 'a multipart upload'
     return new UpkitError('INVALID_INPUT', `"${row.fileName}" must be sent as ${expected}.`)
   }
 
   function partLength(
-    row: Pick<InternalUpload, 'fileName'>,
+    row: Pick<UploadRow, 'fileName'>,
     plan: TransferPlan & { type: 'multipart' },
     partNumber: number,
   ): number {
@@ -115,13 +119,9 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
    * has it recorded on its first signing. Cancel and the sweeper do not rely on it: they abort every multipart
    * upload under the key, which also catches ids no row ever saw.
    */
-  async function recordMultipartUploadId(row: InternalUpload, s3UploadId: string): Promise<void> {
+  async function recordMultipartUploadId(row: UploadRow, s3UploadId: string): Promise<void> {
     if (row.multipartUploadId === s3UploadId) return
-    await prisma.upload.update({
-      where: { id: row.id },
-      data: { multipartUploadId: s3UploadId },
-      select: { id: true },
-    })
+    await store.setMultipartUploadId(row.id, s3UploadId)
     // A client that makes its own (the stock @uppy/aws-s3 plugin does) leaves the one `create` started unused:
     // abort it now rather than keep its parts until the sweeper, which would still abort it should this fail.
     if (row.multipartUploadId !== null) {
@@ -131,7 +131,7 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
 
   /** Presigned part URLs, each with its exact Content-Length; the lengths are checked before anything is signed. */
   async function presignParts(
-    row: Pick<InternalUpload, 'fileName' | 'key'>,
+    row: Pick<UploadRow, 'fileName' | 'key'>,
     plan: TransferPlan & { type: 'multipart' },
     s3UploadId: string,
     partNumbers: readonly number[],
@@ -151,33 +151,69 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
     )
   }
 
-  async function markFailed(row: InternalUpload, reason: string): Promise<void> {
+  async function markFailed(row: UploadRow, reason: string): Promise<void> {
     // The object goes first: a FAILED row without an object is harmless, an object nobody points at is not.
     await storage.deleteObject(row.key)
-    await prisma.upload.updateMany({
-      where: { id: row.id, status: UploadStatus.PENDING },
-      data: { status: UploadStatus.FAILED, failureReason: reason },
-    })
+    await store.markFailed(row.id, reason)
+  }
+
+  /** Checks the object against the row: present, declared size and type, first bytes matching the type. */
+  async function checkObject(row: UploadRow, route: AnyBucketRoute): Promise<void> {
+    // Both reads at once: confirm sits between the last byte and the file showing up, so one round trip less
+    // is felt on every upload. A read that raced an object still being completed is simply made again.
+    const reading = route.policy.contentCheck ? storage.readRange(row.key, 0, SNIFF_BYTES - 1) : null
+    reading?.catch(() => {})
+    const head = await storage.head(row.key)
+    if (!head) {
+      throw new UpkitError(
+        'OBJECT_MISSING',
+        `"${row.fileName}" has not arrived in storage; send it before confirming.`,
+      )
+    }
+    if (head.size !== row.size) {
+      const reason = `"${row.fileName}" arrived with ${head.size} bytes instead of ${row.size}.`
+      await markFailed(row, reason)
+      throw new UpkitError('OBJECT_SIZE_MISMATCH', reason)
+    }
+    if (head.contentType !== undefined && normalizeMimeType(head.contentType) !== row.mimeType) {
+      const reason = `"${row.fileName}" arrived as ${head.contentType} instead of ${row.mimeType}.`
+      await markFailed(row, reason)
+      throw new UpkitError('OBJECT_TYPE_MISMATCH', reason)
+    }
+    if (reading) {
+      const firstBytes = await reading.catch(() => storage.readRange(row.key, 0, SNIFF_BYTES - 1))
+      if (!bytesMatchType(row.mimeType, firstBytes)) {
+        const reason = `The content of "${row.fileName}" is not ${row.mimeType}.`
+        await markFailed(row, reason)
+        throw new UpkitError('OBJECT_TYPE_MISMATCH', reason)
+      }
+    }
   }
 
   return {
-    async create(user: { id: string; companyId: string }, input: CreateUploadInput): Promise<CreatedUpload> {
-      const mimeType = normalizeMimeType(input.mimeType)
-      assertFileAllowed(input.kind, { fileName: input.fileName, size: input.size, mimeType })
-      const task = await prisma.task.findFirst({
-        where: { id: input.taskId, companyId: user.companyId },
-        select: { id: true },
-      })
-      if (!task) throw new UpkitError('NOT_FOUND', 'This task does not exist.')
+    async create(ctx: unknown, call: CreateCall): Promise<CreatedUpload> {
+      const route = bucketRoute(routes, call.route)
+      const mimeType = normalizeMimeType(call.mimeType)
+      assertFileAllowed(route.policy, { fileName: call.fileName, size: call.size, mimeType })
+      const input = parseInput(route, call.input)
+      const auth = await authorizeCall(route, ctx, input)
+      const scope = { route: call.route, tenantId: auth.tenantId, ownerId: auth.ownerId }
+      const pending = await store.countPending({ ...scope, uploadedBy: auth.uploadedBy }, now())
+      if (pending >= route.policy.maxFiles) {
+        throw new UpkitError(
+          'TOO_MANY_FILES',
+          `At most ${route.policy.maxFiles} ${route.policy.label} can upload at once; wait for some to finish.`,
+        )
+      }
 
       const id = randomUUID()
       const key = buildObjectKey({
-        companyId: user.companyId,
-        scope: 'tasks',
-        ownerId: task.id,
+        prefix: keyPrefix,
+        tenantId: auth.tenantId,
+        route: call.route,
         uploadId: id,
       })
-      const transfer = planTransfer(input.size)
+      const transfer = planTransfer(call.size)
       const expiresAt = new Date(now().getTime() + pendingTtlMs)
       // The multipart upload is created here rather than by the browser: it saves the browser a signing round
       // trip and an S3 round trip, and the row names it from its first moment, so a cancel or the sweeper always
@@ -187,22 +223,19 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
         transfer.type === 'multipart'
           ? (await storage.createMultipartUpload({ key, contentType: mimeType })).uploadId
           : null
-      const writeRow = prisma.upload.create({
-        data: {
-          id,
-          companyId: user.companyId,
-          taskId: task.id,
-          uploaderId: user.id,
-          kind: toDbKind(input.kind),
-          key,
-          fileName: input.fileName,
-          mimeType,
-          size: BigInt(input.size),
-          partSize: transfer.type === 'multipart' ? transfer.partSize : null,
-          multipartUploadId: s3UploadId,
-          expiresAt,
-        },
-        select: uploadRecordSelect,
+      const writeRow = store.insert({
+        id,
+        ...scope,
+        uploadedBy: auth.uploadedBy,
+        key,
+        fileName: call.fileName,
+        mimeType,
+        size: call.size,
+        partSize: transfer.type === 'multipart' ? transfer.partSize : null,
+        multipartUploadId: s3UploadId,
+        input: input as JsonValue,
+        metadata: auth.metadata as JsonValue,
+        expiresAt,
       })
       // The first requests are signed with the answer so the browser's first byte needs no `sign` call.
       const signFirst = async (): Promise<Pick<CreatedUpload, 'signedPut' | 'signedParts'>> => {
@@ -222,7 +255,7 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
         return {
           signedPut: null,
           signedParts: await presignParts(
-            { fileName: input.fileName, key },
+            { fileName: call.fileName, key },
             transfer,
             s3UploadId as string,
             first,
@@ -234,7 +267,7 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
       if (row.status === 'rejected' || signed.status === 'rejected') {
         if (s3UploadId !== null)
           await storage.abortMultipartUpload({ key, uploadId: s3UploadId }).catch(() => {})
-        await prisma.upload.deleteMany({ where: { id } }).catch(() => {})
+        await store.deleteUnconfirmed(id).catch(() => {})
         throw row.status === 'rejected' ? row.reason : (signed as PromiseRejectedResult).reason
       }
       return {
@@ -251,8 +284,8 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
      * Signs one browser-to-bucket request, only for the caller's own PENDING upload, with the exact
      * Content-Length (of the file or of part N) and Content-Type signed so the bucket refuses anything else.
      */
-    async sign(companyId: string, uploadId: string, request: SignRequestInput): Promise<SignedRequest> {
-      const row = await findSignable(companyId, uploadId, request.key)
+    async sign(ctx: unknown, uploadId: string, request: SignRequestInput): Promise<SignedRequest> {
+      const row = await findSignable(ctx, uploadId, request.key)
       const plan = planOf(row)
       const key = row.key
       const expiresInSeconds = signedUrlTtlSeconds
@@ -308,12 +341,12 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
 
     /** Signs up to 100 parts in one call, each with its exact Content-Length. */
     async signParts(
-      companyId: string,
+      ctx: unknown,
       uploadId: string,
       s3UploadId: string,
       partNumbers: readonly number[],
     ): Promise<SignedPart[]> {
-      const row = await findSignable(companyId, uploadId)
+      const row = await findSignable(ctx, uploadId)
       const plan = planOf(row)
       if (plan.type !== 'multipart') throw wrongTransferError(row, plan)
       // Out-of-range part numbers are refused before the row records anything.
@@ -324,12 +357,14 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
 
     /**
      * PENDING -> CONFIRMED only after the object is in the bucket with the declared size and type, and its first
-     * bytes match the type. On a mismatch the object is deleted and the row marked FAILED. Idempotent.
+     * bytes match the type (when the route checks content), together with the route's `onConfirmed` in one store
+     * transaction. On a mismatch, or when the hook fails, the object is deleted and the row marked FAILED.
+     * Idempotent.
      */
-    async confirm(companyId: string, uploadId: string): Promise<UploadRecord> {
-      const row = await findUpload(companyId, uploadId)
-      if (row.status === UploadStatus.CONFIRMED) return toUploadRecord(row)
-      if (row.status === UploadStatus.FAILED) {
+    async confirm(ctx: unknown, uploadId: string): Promise<UploadRecord> {
+      const { row, route } = await findOwnUpload(store, routes, ctx, uploadId)
+      if (row.status === 'CONFIRMED') return toUploadRecord(row)
+      if (row.status === 'FAILED') {
         throw new UpkitError(
           'UPLOAD_NOT_PENDING',
           `The upload of "${row.fileName}" failed: ${row.failureReason ?? 'unknown reason'}`,
@@ -339,42 +374,32 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
       if (row.expiresAt.getTime() <= now().getTime()) {
         throw new UpkitError('UPLOAD_EXPIRED', `The upload of "${row.fileName}" expired; start it again.`)
       }
-      // Both reads at once: confirm sits between the last byte and the file showing up, so one round trip less
-      // is felt on every upload. A read that raced an object still being completed is simply made again.
-      const reading = storage.readRange(row.key, 0, SNIFF_BYTES - 1)
-      reading.catch(() => {})
-      const head = await storage.head(row.key)
-      if (!head) {
-        throw new UpkitError(
-          'OBJECT_MISSING',
-          `"${row.fileName}" has not arrived in storage; send it before confirming.`,
-        )
-      }
-      const declared = Number(row.size)
-      if (head.size !== declared) {
-        const reason = `"${row.fileName}" arrived with ${head.size} bytes instead of ${declared}.`
+      await checkObject(row, route)
+      const onConfirmed = route.config.onConfirmed
+      let confirmed: UploadRow | null
+      try {
+        // Conditional on an unexpired PENDING row, so two concurrent confirms cannot both flip it, and a row that a
+        // cancel or the sweeper is removing (they delete the row before the object) is never confirmed.
+        confirmed = await store.confirm(row.id, now(), async (tx, flipped) => {
+          await onConfirmed?.({
+            upload: toUploadRecord(flipped),
+            input: row.input,
+            metadata: row.metadata as Metadata,
+            tenantId: row.tenantId,
+            ownerId: row.ownerId,
+            ctx,
+            tx,
+          })
+        })
+      } catch (error) {
+        const reason = `The app could not take "${row.fileName}".`
         await markFailed(row, reason)
-        throw new UpkitError('OBJECT_SIZE_MISMATCH', reason)
+        if (isUpkitError(error) || error instanceof TRPCError) throw error
+        throw new UpkitError('HOOK_FAILED', `${reason} Upload it again.`, { cause: error })
       }
-      if (head.contentType !== undefined && normalizeMimeType(head.contentType) !== row.mimeType) {
-        const reason = `"${row.fileName}" arrived as ${head.contentType} instead of ${row.mimeType}.`
-        await markFailed(row, reason)
-        throw new UpkitError('OBJECT_TYPE_MISMATCH', reason)
-      }
-      const firstBytes = await reading.catch(() => storage.readRange(row.key, 0, SNIFF_BYTES - 1))
-      if (!bytesMatchType(row.mimeType, firstBytes)) {
-        const reason = `The content of "${row.fileName}" is not ${row.mimeType}.`
-        await markFailed(row, reason)
-        throw new UpkitError('OBJECT_TYPE_MISMATCH', reason)
-      }
-      // Conditional on an unexpired PENDING row, so two concurrent confirms cannot both flip it, and a row that a
-      // cancel or the sweeper is removing (they delete the row before the object) is never confirmed.
-      const flipped = await prisma.upload.updateMany({
-        where: { id: row.id, status: UploadStatus.PENDING, expiresAt: { gt: now() } },
-        data: { status: UploadStatus.CONFIRMED, confirmedAt: now(), multipartUploadId: null },
-      })
-      const current = await findUpload(companyId, uploadId)
-      if (flipped.count === 0 && current.status !== UploadStatus.CONFIRMED) {
+      if (confirmed) return toUploadRecord(confirmed)
+      const current = await store.find(row.id)
+      if (current?.status !== 'CONFIRMED') {
         throw new UpkitError(
           'UPLOAD_NOT_PENDING',
           `The upload of "${row.fileName}" was cancelled or expired.`,
@@ -384,62 +409,47 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
     },
 
     /** Stops a PENDING upload: aborts its multipart upload, deletes any object, removes the row. */
-    async cancel(companyId: string, uploadId: string): Promise<void> {
-      const row = await findUpload(companyId, uploadId)
-      if (row.status === UploadStatus.CONFIRMED) {
-        throw new UpkitError(
-          'UPLOAD_NOT_PENDING',
-          `"${row.fileName}" is already uploaded; delete it instead.`,
-        )
-      }
+    async cancel(ctx: unknown, uploadId: string): Promise<void> {
+      const { row } = await findOwnUpload(store, routes, ctx, uploadId)
+      const alreadyUploaded = () =>
+        new UpkitError('UPLOAD_NOT_PENDING', `"${row.fileName}" is already uploaded; delete it instead.`)
+      if (row.status === 'CONFIRMED') throw alreadyUploaded()
       // The row goes first and only while not CONFIRMED: a confirm racing this cancel either wins (and the file
       // stays) or finds no row; it can never confirm a row whose object is being deleted.
-      const deleted = await prisma.upload.deleteMany({
-        where: { id: row.id, status: { not: UploadStatus.CONFIRMED } },
-      })
-      if (deleted.count === 0) {
-        throw new UpkitError(
-          'UPLOAD_NOT_PENDING',
-          `"${row.fileName}" is already uploaded; delete it instead.`,
-        )
-      }
+      if (!(await store.deleteUnconfirmed(row.id))) throw alreadyUploaded()
       // If these fail, the sweeper aborts and deletes what no row names.
       await abortMultipartUploads(storage, row.key)
       await storage.deleteObject(row.key)
     },
 
-    async get(companyId: string, uploadId: string): Promise<UploadRecord> {
-      return toUploadRecord(await findUpload(companyId, uploadId))
-    },
-
-    async list(
-      companyId: string,
-      taskId: string,
-      kind: 'attachment' | 'comment-image' = 'attachment',
-    ): Promise<UploadRecord[]> {
-      const task = await prisma.task.findFirst({ where: { id: taskId, companyId }, select: { id: true } })
-      if (!task) throw new UpkitError('NOT_FOUND', 'This task does not exist.')
-      const rows = await prisma.upload.findMany({
-        where: { companyId, taskId, status: UploadStatus.CONFIRMED, kind: toDbKind(kind) },
-        orderBy: { confirmedAt: 'asc' },
-        select: uploadRecordSelect,
+    /** Confirmed uploads of one route and input (the route's `authorize` says whose), oldest first. */
+    async list(ctx: unknown, call: { route: string; input: unknown }): Promise<UploadRecord[]> {
+      const route = bucketRoute(routes, call.route)
+      const auth = await authorizeCall(route, ctx, parseInput(route, call.input))
+      const rows = await store.listConfirmed({
+        route: call.route,
+        tenantId: auth.tenantId,
+        ownerId: auth.ownerId,
       })
       return rows.map(toUploadRecord)
     },
 
     /**
      * A short-lived signed GET under the file's original name, with its recorded (verified) Content-Type.
-     * `attachment` always downloads; `view` shows verified images inline (their magic bytes were checked at
-     * confirm) and downloads everything else.
+     * `attachment` always downloads; `view` shows images inline when the route checked their magic bytes, and
+     * downloads everything else.
      */
     async downloadUrl(
-      companyId: string,
+      ctx: unknown,
       uploadId: string,
       mode: 'attachment' | 'view' = 'attachment',
     ): Promise<string> {
-      const row = await findUpload(companyId, uploadId)
-      if (row.status !== UploadStatus.CONFIRMED) throw new UpkitError('NOT_FOUND', NOT_FOUND_MESSAGE)
-      const inline = mode === 'view' && (IMAGE_TYPES as readonly string[]).includes(row.mimeType)
+      const { row, route } = await findOwnUpload(store, routes, ctx, uploadId)
+      if (row.status !== 'CONFIRMED') throw new UpkitError('NOT_FOUND', 'This upload does not exist.')
+      const inline =
+        mode === 'view' &&
+        route.policy.contentCheck &&
+        (IMAGE_TYPES as readonly string[]).includes(row.mimeType)
       return storage.presignGet({
         key: row.key,
         expiresInSeconds: downloadUrlTtlSeconds,
@@ -448,10 +458,25 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
       })
     },
 
-    /** Removes the row first, then the object: a confirmed row never points at a missing object. */
-    async remove(companyId: string, uploadId: string): Promise<void> {
-      const row = await findUpload(companyId, uploadId)
-      await prisma.upload.deleteMany({ where: { id: row.id, companyId } })
+    /**
+     * Removes the row (with the route's `onDeleted` in the same transaction) first, then the object: a confirmed
+     * row never points at a missing object.
+     */
+    async remove(ctx: unknown, uploadId: string): Promise<void> {
+      const { row, route } = await findOwnUpload(store, routes, ctx, uploadId)
+      const onDeleted = route.config.onDeleted
+      await store.delete(row.id, async (tx, deleted) => {
+        if (deleted.status !== 'CONFIRMED') return
+        await onDeleted?.({
+          upload: toUploadRecord(deleted),
+          input: row.input,
+          metadata: row.metadata as Metadata,
+          tenantId: row.tenantId,
+          ownerId: row.ownerId,
+          ctx,
+          tx,
+        })
+      })
       await abortMultipartUploads(storage, row.key)
       // If this fails the object is an orphan, which the sweeper removes.
       await storage.deleteObject(row.key)

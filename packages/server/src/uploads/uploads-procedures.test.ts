@@ -1,18 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { TRPCError } from '@trpc/server'
-import { CREATE_SIGNED_PARTS, GiB, MiB, type UpkitErrorCode } from '@upkit/core'
-import { UploadStatus } from '@upkit/db'
-import {
-  seedTenant,
-  startTestBucket,
-  startTestDatabase,
-  type TestBucket,
-  type TestDatabase,
-} from '@upkit/testing'
+import { CREATE_SIGNED_PARTS, GiB, MiB } from '@upkit/core'
+import { startTestBucket, startTestDatabase, type TestBucket, type TestDatabase } from '@upkit/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createCallerFactory } from '../trpc'
-import { sweepUploads } from './sweeper'
-import { createUploadsRouter } from './uploads-router'
+import { createTestApp, expectRefusal } from '../test-support/test-app'
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...randomBytes(2000)])
 const HTML = new TextEncoder().encode(
@@ -21,25 +11,20 @@ const HTML = new TextEncoder().encode(
 
 let db: TestDatabase
 let bucket: TestBucket
-let caller: ReturnType<typeof makeCallers>
-let ids: { acme: string; globex: string; ada: string; eve: string; acmeTask: string; globexTask: string }
-
-function makeCallers() {
-  const createCaller = createCallerFactory(
-    createUploadsRouter({ prisma: db.prisma, storage: bucket.storage }),
-  )
-  return {
-    ada: createCaller({ user: { id: ids.ada, companyId: ids.acme } }),
-    eve: createCaller({ user: { id: ids.eve, companyId: ids.globex } }),
-    anonymous: createCaller({ user: null }),
-  }
+let app: ReturnType<typeof createTestApp>
+let caller: {
+  ada: ReturnType<typeof app.caller>
+  eve: ReturnType<typeof app.caller>
+  anonymous: ReturnType<typeof app.caller>
 }
+let ids: { acme: string; globex: string; ada: string; eve: string; acmeTask: string; globexTask: string }
 
 beforeAll(async () => {
   db = await startTestDatabase()
   bucket = await startTestBucket()
-  const acme = await seedTenant(db.prisma, 'acme')
-  const globex = await seedTenant(db.prisma, 'globex')
+  app = createTestApp(db, bucket)
+  const acme = app.tenant()
+  const globex = app.tenant()
   ids = {
     acme: acme.companyId,
     globex: globex.companyId,
@@ -48,31 +33,17 @@ beforeAll(async () => {
     acmeTask: acme.taskId,
     globexTask: globex.taskId,
   }
-  caller = makeCallers()
+  caller = {
+    ada: app.caller({ id: ids.ada, companyId: ids.acme }),
+    eve: app.caller({ id: ids.eve, companyId: ids.globex }),
+    anonymous: app.caller(null),
+  }
 })
 
 afterAll(async () => {
   await bucket?.close()
   await db?.close()
 })
-
-/** Asserts the tRPC code and the domain code together: both are part of the contract. */
-async function expectRefusal(
-  promise: Promise<unknown>,
-  trpcCode: TRPCError['code'],
-  upkitCode?: UpkitErrorCode,
-) {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  )
-  expect(error).toBeInstanceOf(TRPCError)
-  const trpcError = error as TRPCError
-  expect(trpcError.code).toBe(trpcCode)
-  expect(trpcError.message.length).toBeGreaterThan(5)
-  if (upkitCode) expect((trpcError.cause as { code?: string } | undefined)?.code).toBe(upkitCode)
-  return trpcError
-}
 
 async function put(
   request: { url: string; method: string; headers: Record<string, string> },
@@ -84,11 +55,11 @@ async function put(
 
 async function uploadSingle(fileName: string, bytes: Uint8Array, mimeType: string) {
   const created = await caller.ada.create({
-    taskId: ids.acmeTask,
+    route: 'attachment',
+    input: { taskId: ids.acmeTask },
     fileName,
     size: bytes.length,
     mimeType,
-    kind: 'attachment',
   })
   const response = await put(created.signedPut as NonNullable<typeof created.signedPut>, bytes)
   expect(response.status).toBe(200)
@@ -97,10 +68,10 @@ async function uploadSingle(fileName: string, bytes: Uint8Array, mimeType: strin
 
 describe('create', () => {
   it('refuses files over the policy size, of a refused type, or empty, and writes no row', async () => {
-    const before = await db.prisma.upload.count()
-    const base = { taskId: ids.acmeTask, fileName: 'x.png', mimeType: 'image/png' }
+    const before = await db.prisma.upkitUpload.count()
+    const base = { input: { taskId: ids.acmeTask }, fileName: 'x.png', mimeType: 'image/png' }
     const tooLarge = await expectRefusal(
-      caller.ada.create({ ...base, size: 11 * MiB, kind: 'comment-image' }),
+      caller.ada.create({ ...base, size: 11 * MiB, route: 'commentImage' }),
       'PAYLOAD_TOO_LARGE',
       'FILE_TOO_LARGE',
     )
@@ -111,53 +82,54 @@ describe('create', () => {
         fileName: 'x.svg',
         mimeType: 'image/svg+xml',
         size: 10,
-        kind: 'attachment',
+        route: 'commentImage',
       }),
       'UNSUPPORTED_MEDIA_TYPE',
       'FILE_TYPE_NOT_ALLOWED',
     )
     await expectRefusal(
-      caller.ada.create({ ...base, size: 0, kind: 'attachment' }),
+      caller.ada.create({ ...base, size: 0, route: 'attachment' }),
       'BAD_REQUEST',
       'FILE_EMPTY',
     )
-    expect(await db.prisma.upload.count()).toBe(before)
+    expect(await db.prisma.upkitUpload.count()).toBe(before)
   })
 
   it("refuses another company's task and anonymous callers", async () => {
     const input = {
-      taskId: ids.globexTask,
+      route: 'attachment',
+      input: { taskId: ids.globexTask },
       fileName: 'a.png',
       size: 10,
       mimeType: 'image/png',
-      kind: 'attachment',
     } as const
     await expectRefusal(caller.ada.create(input), 'NOT_FOUND', 'NOT_FOUND')
-    await expectRefusal(caller.anonymous.create({ ...input, taskId: ids.acmeTask }), 'UNAUTHORIZED')
+    await expectRefusal(
+      caller.anonymous.create({ ...input, input: { taskId: ids.acmeTask } }),
+      'UNAUTHORIZED',
+    )
   })
 
   it('generates the key on the server, under the company, without the file name', async () => {
     const created = await caller.ada.create({
-      taskId: ids.acmeTask,
+      route: 'attachment',
+      input: { taskId: ids.acmeTask },
       fileName: '../../etc/passwd.png',
       size: 10,
       mimeType: 'image/png',
-      kind: 'attachment',
     })
-    expect(created.key).toMatch(
-      new RegExp(`^companies/${ids.acme}/tasks/${ids.acmeTask}/${created.upload.id}$`),
-    )
+    expect(created.key).toMatch(new RegExp(`^uploads/${ids.acme}/attachment/${created.upload.id}$`))
     expect(created.upload.status).toBe('pending')
     expect(created.transfer).toEqual({ type: 'single', size: 10 })
   })
 
   it('answers a single-PUT plan with its signed PUT and no multipart upload', async () => {
     const created = await caller.ada.create({
-      taskId: ids.acmeTask,
+      route: 'attachment',
+      input: { taskId: ids.acmeTask },
       fileName: 'a.png',
       size: PNG.length,
       mimeType: 'image/png',
-      kind: 'attachment',
     })
     expect(created).toMatchObject({ s3UploadId: null, signedParts: [] })
     const signed = created.signedPut
@@ -178,50 +150,40 @@ describe('create', () => {
 
 describe('create cleans up after itself', () => {
   it('aborts the multipart upload it started when the row cannot be written', async () => {
-    const task = await db.prisma.task.create({
-      data: { companyId: ids.acme, title: 'short-lived' },
-      select: { id: true },
+    // The real bucket and the real store, with one twist: the row's insert fails after the bucket already holds
+    // a multipart upload (a database outage between the two).
+    const { prismaUploadStore } = await import('@upkit/store-prisma')
+    const real = prismaUploadStore(db.prisma)
+    const failing = createTestApp(db, bucket, {
+      store: { ...real, insert: () => Promise.reject(new Error('connection lost')) },
     })
-    // The real bucket, with one twist in timing: the task disappears while the multipart upload is being created,
-    // so the row's foreign key fails after the bucket already holds an upload.
-    const storage: typeof bucket.storage = Object.create(bucket.storage, {
-      createMultipartUpload: {
-        value: async (input: Parameters<typeof bucket.storage.createMultipartUpload>[0]) => {
-          const created = await bucket.storage.createMultipartUpload(input)
-          await db.prisma.task.delete({ where: { id: task.id } })
-          return created
-        },
-      },
-    })
-    const racing = createCallerFactory(createUploadsRouter({ prisma: db.prisma, storage }))({
-      user: { id: ids.ada, companyId: ids.acme },
-    })
-    const prefix = `companies/${ids.acme}/tasks/${task.id}/`
+    const acme = failing.tenant()
+    const prefix = `uploads/${acme.companyId}/`
     await expect(
-      racing.create({
-        taskId: task.id,
+      failing.caller(acme.user).create({
+        route: 'attachment',
+        input: { taskId: acme.taskId },
         fileName: 'big.bin',
         size: 40 * MiB,
         mimeType: '',
-        kind: 'attachment',
       }),
-    ).rejects.toBeInstanceOf(TRPCError)
+    ).rejects.toThrow()
     expect(await bucket.storage.listMultipartUploads({ prefix })).toEqual([])
-    expect(await db.prisma.upload.count({ where: { key: { startsWith: prefix } } })).toBe(0)
+    expect(await db.prisma.upkitUpload.count({ where: { key: { startsWith: prefix } } })).toBe(0)
   })
 })
 
 describe('expired signatures', () => {
   it('an expired upload URL gets 403 from the bucket, and signing again gives a working one', async () => {
-    const shortLived = createCallerFactory(
-      createUploadsRouter({ prisma: db.prisma, storage: bucket.storage, signedUrlTtlSeconds: 1 }),
-    )({ user: { id: ids.ada, companyId: ids.acme } })
+    const shortLivedApp = createTestApp(db, bucket, { signedUrlTtlSeconds: 1 })
+    const acme = shortLivedApp.tenant()
+    const shortLived = shortLivedApp.caller(acme.user)
     const created = await shortLived.create({
-      taskId: ids.acmeTask,
+      route: 'attachment',
+      input: { taskId: acme.taskId },
       fileName: 'late.png',
       size: PNG.length,
       mimeType: 'image/png',
-      kind: 'attachment',
     })
     await new Promise((resolve) => setTimeout(resolve, 2100))
     const expired = await put(created.signedPut as NonNullable<typeof created.signedPut>, PNG)
@@ -243,9 +205,9 @@ describe('single PUT', () => {
     expect(first).toMatchObject({ status: 'confirmed', size: PNG.length, fileName: 'résumé (final).png' })
     expect(await caller.ada.confirm({ uploadId: created.upload.id })).toEqual(first)
 
-    const listed = await caller.ada.list({ taskId: ids.acmeTask })
+    const listed = await caller.ada.list({ route: 'attachment', input: { taskId: ids.acmeTask } })
     expect(listed.map((u) => u.id)).toContain(created.upload.id)
-    expect(JSON.stringify(listed)).not.toContain('companies/')
+    expect(JSON.stringify(listed)).not.toContain('uploads/')
 
     const { url } = await caller.ada.download({ uploadId: created.upload.id })
     const response = await fetch(url)
@@ -258,11 +220,11 @@ describe('single PUT', () => {
 
   it('gets 403 from the bucket for a larger body or another Content-Type than signed', async () => {
     const created = await caller.ada.create({
-      taskId: ids.acmeTask,
+      route: 'attachment',
+      input: { taskId: ids.acmeTask },
       fileName: 'a.png',
       size: PNG.length,
       mimeType: 'image/png',
-      kind: 'attachment',
     })
     const signed = await caller.ada.sign({
       uploadId: created.upload.id,
@@ -275,11 +237,11 @@ describe('single PUT', () => {
 
   it('refuses to sign a key that is not the upload’s own, or a multipart request for a single-PUT file', async () => {
     const created = await caller.ada.create({
-      taskId: ids.acmeTask,
+      route: 'attachment',
+      input: { taskId: ids.acmeTask },
       fileName: 'a.png',
       size: 100,
       mimeType: 'image/png',
-      kind: 'attachment',
     })
     await expectRefusal(
       caller.ada.sign({
@@ -300,31 +262,31 @@ describe('single PUT', () => {
 describe('confirm checks the object', () => {
   it('keeps a missing object pending and says so', async () => {
     const created = await caller.ada.create({
-      taskId: ids.acmeTask,
+      route: 'attachment',
+      input: { taskId: ids.acmeTask },
       fileName: 'm.png',
       size: 100,
       mimeType: 'image/png',
-      kind: 'attachment',
     })
     await expectRefusal(
       caller.ada.confirm({ uploadId: created.upload.id }),
       'PRECONDITION_FAILED',
       'OBJECT_MISSING',
     )
-    const row = await db.prisma.upload.findUniqueOrThrow({
+    const row = await db.prisma.upkitUpload.findUniqueOrThrow({
       where: { id: created.upload.id },
       select: { status: true },
     })
-    expect(row.status).toBe(UploadStatus.PENDING)
+    expect(row.status).toBe('PENDING')
   })
 
   it('fails a too-short object: deletes it, marks the row FAILED, lists nothing', async () => {
     const created = await caller.ada.create({
-      taskId: ids.acmeTask,
+      route: 'attachment',
+      input: { taskId: ids.acmeTask },
       fileName: 's.png',
       size: PNG.length,
       mimeType: 'image/png',
-      kind: 'attachment',
     })
     // Only a bucket-side writer can produce a short object (the signed URL refuses one): simulate it.
     await bucket.storage.putObject({
@@ -339,14 +301,14 @@ describe('confirm checks the object', () => {
       'OBJECT_SIZE_MISMATCH',
     )
     expect(await bucket.storage.head(created.key)).toBeNull()
-    const row = await db.prisma.upload.findUniqueOrThrow({
+    const row = await db.prisma.upkitUpload.findUniqueOrThrow({
       where: { id: created.upload.id },
       select: { status: true },
     })
-    expect(row.status).toBe(UploadStatus.FAILED)
-    expect((await caller.ada.list({ taskId: ids.acmeTask })).map((u) => u.id)).not.toContain(
-      created.upload.id,
-    )
+    expect(row.status).toBe('FAILED')
+    expect(
+      (await caller.ada.list({ route: 'attachment', input: { taskId: ids.acmeTask } })).map((u) => u.id),
+    ).not.toContain(created.upload.id)
     await expectRefusal(caller.ada.confirm({ uploadId: created.upload.id }), 'CONFLICT', 'UPLOAD_NOT_PENDING')
   })
 
@@ -359,8 +321,8 @@ describe('confirm checks the object', () => {
     )
     expect(error.message).toBe('The content of "evil.png" is not image/png.')
     expect(await bucket.storage.head(created.key)).toBeNull()
-    const confirmed = await db.prisma.upload.count({
-      where: { id: created.upload.id, status: UploadStatus.CONFIRMED },
+    const confirmed = await db.prisma.upkitUpload.count({
+      where: { id: created.upload.id, status: 'CONFIRMED' },
     })
     expect(confirmed).toBe(0)
   })
@@ -379,24 +341,27 @@ describe('tenancy', () => {
     await expectRefusal(caller.eve.download({ uploadId }), 'NOT_FOUND')
     await expectRefusal(caller.eve.delete({ uploadId }), 'NOT_FOUND')
     await expectRefusal(caller.eve.cancel({ uploadId }), 'NOT_FOUND')
-    await expectRefusal(caller.eve.list({ taskId: ids.acmeTask }), 'NOT_FOUND')
+    await expectRefusal(
+      caller.eve.list({ route: 'attachment', input: { taskId: ids.acmeTask } }),
+      'NOT_FOUND',
+    )
     expect(await bucket.storage.head(created.key)).not.toBeNull()
   })
 
   it("refuses to sign ada's key through one of eve's own uploads", async () => {
     const adas = await caller.ada.create({
-      taskId: ids.acmeTask,
+      route: 'attachment',
+      input: { taskId: ids.acmeTask },
       fileName: 'a.png',
       size: 10,
       mimeType: 'image/png',
-      kind: 'attachment',
     })
     const eves = await caller.eve.create({
-      taskId: ids.globexTask,
+      route: 'attachment',
+      input: { taskId: ids.globexTask },
       fileName: 'e.png',
       size: 10,
       mimeType: 'image/png',
-      kind: 'attachment',
     })
     await expectRefusal(
       caller.eve.sign({ uploadId: eves.upload.id, request: { method: 'PUT', key: adas.key } }),
@@ -410,11 +375,11 @@ describe('multipart', () => {
 
   async function startMultipart() {
     const created = await caller.ada.create({
-      taskId: ids.acmeTask,
+      route: 'attachment',
+      input: { taskId: ids.acmeTask },
       fileName: 'big.bin',
       size: big.length,
       mimeType: '',
-      kind: 'attachment',
     })
     if (created.transfer.type !== 'multipart') throw new Error('expected a multipart plan')
     if (!created.s3UploadId) throw new Error('expected the multipart upload to be created')
@@ -437,11 +402,11 @@ describe('multipart', () => {
   it('creates the multipart upload on the server, records it on the row and signs the first parts', async () => {
     const { created, plan, s3UploadId } = await startMultipart()
     expect(created.signedPut).toBeNull()
-    const row = await db.prisma.upload.findUniqueOrThrow({
+    const row = await db.prisma.upkitUpload.findUniqueOrThrow({
       where: { id: created.upload.id },
       select: { multipartUploadId: true, status: true },
     })
-    expect(row).toEqual({ multipartUploadId: s3UploadId, status: UploadStatus.PENDING })
+    expect(row).toEqual({ multipartUploadId: s3UploadId, status: 'PENDING' })
     expect(
       (await bucket.storage.listMultipartUploads({ prefix: created.key })).map((u) => u.uploadId),
     ).toEqual([s3UploadId])
@@ -469,11 +434,11 @@ describe('multipart', () => {
 
   it(`signs only the first ${CREATE_SIGNED_PARTS} parts at create; signParts signs the rest`, async () => {
     const created = await caller.ada.create({
-      taskId: ids.acmeTask,
+      route: 'attachment',
+      input: { taskId: ids.acmeTask },
       fileName: 'huge.bin',
       size: 2 * GiB,
       mimeType: '',
-      kind: 'attachment',
     })
     if (created.transfer.type !== 'multipart' || !created.s3UploadId) throw new Error('expected multipart')
     expect(created.transfer.partCount).toBeGreaterThan(CREATE_SIGNED_PARTS)
@@ -496,7 +461,7 @@ describe('multipart', () => {
     ).toEqual([s3UploadId])
     await caller.ada.cancel({ uploadId: created.upload.id })
     expect(await bucket.storage.listMultipartUploads({ prefix: created.key })).toEqual([])
-    expect(await db.prisma.upload.count({ where: { id: created.upload.id } })).toBe(0)
+    expect(await db.prisma.upkitUpload.count({ where: { id: created.upload.id } })).toBe(0)
     // The URLs handed out with create are dead with it.
     const first = created.signedParts[0]
     if (!first) throw new Error('expected a signed part')
@@ -517,7 +482,7 @@ describe('multipart', () => {
       uploadId: created.upload.id,
       request: { method: 'PUT', key: created.key, uploadId: own, partNumber: 1 },
     })
-    const row = await db.prisma.upload.findUniqueOrThrow({
+    const row = await db.prisma.upkitUpload.findUniqueOrThrow({
       where: { id: created.upload.id },
       select: { multipartUploadId: true },
     })
@@ -532,11 +497,11 @@ describe('multipart', () => {
 
   it('plans whole-MiB parts chosen by the server', async () => {
     const created = await caller.ada.create({
-      taskId: ids.acmeTask,
+      route: 'attachment',
+      input: { taskId: ids.acmeTask },
       fileName: 'big.bin',
       size: 40 * MiB,
       mimeType: '',
-      kind: 'attachment',
     })
     expect(created.transfer).toEqual({ type: 'multipart', size: 40 * MiB, partSize: 8 * MiB, partCount: 5 })
   })
@@ -594,7 +559,7 @@ describe('multipart', () => {
     expect((await bucket.storage.listMultipartUploads({ prefix: created.key })).length).toBe(1)
     await caller.ada.cancel({ uploadId: created.upload.id })
     expect(await bucket.storage.listMultipartUploads({ prefix: created.key })).toEqual([])
-    expect(await db.prisma.upload.count({ where: { id: created.upload.id } })).toBe(0)
+    expect(await db.prisma.upkitUpload.count({ where: { id: created.upload.id } })).toBe(0)
   })
 })
 
@@ -604,14 +569,14 @@ describe('delete and sweep', () => {
     await caller.ada.confirm({ uploadId: created.upload.id })
     await caller.ada.delete({ uploadId: created.upload.id })
     expect(await bucket.storage.head(created.key)).toBeNull()
-    expect(await db.prisma.upload.count({ where: { id: created.upload.id } })).toBe(0)
+    expect(await db.prisma.upkitUpload.count({ where: { id: created.upload.id } })).toBe(0)
   })
 
   it('the sweeper removes expired pending uploads and orphan objects, and keeps confirmed ones', async () => {
     const kept = await uploadSingle('kept.png', PNG, 'image/png')
     await caller.ada.confirm({ uploadId: kept.upload.id })
     const abandoned = await uploadSingle('abandoned.png', PNG, 'image/png')
-    const orphanKey = `companies/${ids.acme}/tasks/${ids.acmeTask}/00000000-0000-4000-8000-000000000000`
+    const orphanKey = `uploads/${ids.acme}/attachment/00000000-0000-4000-8000-000000000000`
     await bucket.storage.putObject({
       key: orphanKey,
       body: PNG,
@@ -620,21 +585,24 @@ describe('delete and sweep', () => {
     })
 
     const later = new Date(Date.now() + 25 * 60 * 60 * 1000)
-    const report = await sweepUploads({ prisma: db.prisma, storage: bucket.storage, now: later })
+    const report = await createTestApp(db, bucket, { now: () => later }).upkit.sweep()
     expect(report.expiredRows).toBeGreaterThanOrEqual(1)
     expect(report.orphanObjects).toBeGreaterThanOrEqual(1)
     expect(await bucket.storage.head(abandoned.key)).toBeNull()
     expect(await bucket.storage.head(orphanKey)).toBeNull()
-    expect(await db.prisma.upload.count({ where: { id: abandoned.upload.id } })).toBe(0)
+    expect(await db.prisma.upkitUpload.count({ where: { id: abandoned.upload.id } })).toBe(0)
     expect(await bucket.storage.head(kept.key)).not.toBeNull()
 
     // Nothing is left without a row, and every confirmed row has its object.
     const keys = new Set<string>()
-    for await (const object of bucket.storage.list({ prefix: 'companies/' })) keys.add(object.key)
-    const rows = await db.prisma.upload.findMany({ where: { key: { in: [...keys] } }, select: { key: true } })
+    for await (const object of bucket.storage.list({ prefix: 'uploads/' })) keys.add(object.key)
+    const rows = await db.prisma.upkitUpload.findMany({
+      where: { key: { in: [...keys] } },
+      select: { key: true },
+    })
     expect(rows.length).toBe(keys.size)
-    for (const row of await db.prisma.upload.findMany({
-      where: { status: UploadStatus.CONFIRMED },
+    for (const row of await db.prisma.upkitUpload.findMany({
+      where: { status: 'CONFIRMED' },
       select: { key: true },
     })) {
       expect(keys.has(row.key)).toBe(true)

@@ -1,9 +1,11 @@
-import { type PrismaClient, UploadStatus } from '@upkit/db'
 import type { BucketStorage } from '@upkit/storage'
+import type { UploadStore } from './store/upload-store'
 
 export interface SweepOptions {
-  readonly prisma: PrismaClient
+  readonly store: UploadStore<unknown>
   readonly storage: BucketStorage
+  /** Only objects under this prefix are ever listed or deleted (`createUpkit`'s `keyPrefix`). */
+  readonly keyPrefix: string
   /** Default `new Date()`. */
   readonly now?: Date
   /**
@@ -20,66 +22,60 @@ export interface SweepReport {
   readonly abortedMultipartUploads: number
 }
 
-/** Every object upkit writes lives under this prefix (see `buildObjectKey`). */
-const KEY_ROOT = 'companies/'
+/** Rows handled per store round trip: bounded memory whatever the backlog. */
+const BATCH = 500
 
 /**
  * Restores the invariant "every object has a row and every row's object is complete":
  * 1. PENDING rows past their expiry and FAILED rows lose their object, their multipart upload and the row;
- * 2. objects under `companies/` that no row names are deleted;
+ * 2. objects under the key prefix that no row names are deleted;
  * 3. multipart uploads that no PENDING row names are aborted.
  * Safe to run at any time and from several processes: every step is idempotent.
  */
 export async function sweepUploads(options: SweepOptions): Promise<SweepReport> {
-  const { prisma, storage } = options
+  const { store, storage, keyPrefix } = options
   const now = options.now ?? new Date()
   const graceCutoff = now.getTime() - (options.orphanGraceMs ?? 60 * 60 * 1000)
 
-  const expired = await prisma.upload.findMany({
-    where: {
-      OR: [{ status: UploadStatus.PENDING, expiresAt: { lt: now } }, { status: UploadStatus.FAILED }],
-    },
-    select: { id: true, key: true },
-  })
-  if (expired.length > 0) {
-    await storage.deleteObjects(expired.map((row) => row.key))
-    await prisma.upload.deleteMany({
-      where: { id: { in: expired.map((row) => row.id) }, status: { not: UploadStatus.CONFIRMED } },
-    })
+  let expiredRows = 0
+  for (;;) {
+    const abandoned = await store.listAbandoned(now, BATCH)
+    if (abandoned.length === 0) break
+    await storage.deleteObjects(abandoned.map((row) => row.key))
+    let deleted = 0
+    for (const row of abandoned) if (await store.deleteUnconfirmed(row.id)) deleted++
+    expiredRows += deleted
+    // A batch that deleted nothing would come back unchanged: stop rather than loop.
+    if (abandoned.length < BATCH || deleted === 0) break
   }
 
   let orphanObjects = 0
   let batch: string[] = []
   const flush = async () => {
     if (batch.length === 0) return
-    const known = await prisma.upload.findMany({ where: { key: { in: batch } }, select: { key: true } })
-    const knownKeys = new Set(known.map((row) => row.key))
-    const orphans = batch.filter((key) => !knownKeys.has(key))
+    const known = await store.knownKeys(batch)
+    const orphans = batch.filter((key) => !known.has(key))
     if (orphans.length > 0) await storage.deleteObjects(orphans)
     orphanObjects += orphans.length
     batch = []
   }
-  for await (const object of storage.list({ prefix: KEY_ROOT })) {
+  for await (const object of storage.list({ prefix: keyPrefix })) {
     if (object.lastModified && object.lastModified.getTime() > graceCutoff) continue
     batch.push(object.key)
-    if (batch.length >= 500) await flush()
+    if (batch.length >= BATCH) await flush()
   }
   await flush()
 
   let abortedMultipartUploads = 0
-  const multipart = await storage.listMultipartUploads({ prefix: KEY_ROOT })
+  const multipart = await storage.listMultipartUploads({ prefix: keyPrefix })
   const stale = multipart.filter((u) => !u.initiated || u.initiated.getTime() <= graceCutoff)
   if (stale.length > 0) {
-    const pending = await prisma.upload.findMany({
-      where: { key: { in: stale.map((u) => u.key) }, status: UploadStatus.PENDING },
-      select: { key: true },
-    })
-    const pendingKeys = new Set(pending.map((row) => row.key))
+    const pendingKeys = await store.pendingKeys(stale.map((u) => u.key))
     for (const upload of stale) {
       if (pendingKeys.has(upload.key)) continue
       await storage.abortMultipartUpload({ key: upload.key, uploadId: upload.uploadId })
       abortedMultipartUploads++
     }
   }
-  return { expiredRows: expired.length, orphanObjects, abortedMultipartUploads }
+  return { expiredRows, orphanObjects, abortedMultipartUploads }
 }

@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto'
+import {
+  assertInlineImageAllowed,
+  base64LengthOf,
+  formatBytes,
+  inlineImageUrl,
+  isKeySegment,
+  type StoredInlineImage,
+  UpkitError,
+  type UpkitPaths,
+} from '@upkit/core'
+import type { AnyInlineRoute, AnyRoutes } from '../routes/define-routes'
+import { authorizeCall, parseInput } from '../uploads/upload-access'
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
+const HASH = /^[0-9a-f]{64}$/
+
+/** Strict base64: Node's decoder silently skips garbage, which would let a malformed body through as bytes. */
+function decodeBase64(route: AnyInlineRoute, input: string): Uint8Array<ArrayBuffer> {
+  if (input.length > base64LengthOf(route.policy.maxBytes) + 4) {
+    // Refused before decoding: the encoded length already proves the decoded size is over the cap.
+    const decodedBytes = Math.floor((input.length * 3) / 4)
+    throw new UpkitError(
+      'FILE_TOO_LARGE',
+      `The ${route.policy.label} is about ${formatBytes(decodedBytes)}; it can be at most ${formatBytes(route.policy.maxBytes)}.`,
+    )
+  }
+  if (input.length % 4 !== 0 || !BASE64.test(input)) {
+    throw new UpkitError('INVALID_INPUT', `The ${route.policy.label} must be sent as base64.`)
+  }
+  const decoded = Buffer.from(input, 'base64')
+  return new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.length) as Uint8Array<ArrayBuffer>
+}
+
+function inlineRoute(routes: AnyRoutes, name: string): AnyInlineRoute {
+  const route = Object.hasOwn(routes, name) ? routes[name] : undefined
+  if (route?.type !== 'inline')
+    throw new UpkitError('INVALID_INPUT', `There is no inline image route "${name}".`)
+  return route
+}
+
+/** Inline image routes: checked bytes into the app's table through its hooks, served by content hash. */
+export function createInlineService(routes: AnyRoutes, paths: UpkitPaths) {
+  async function authorize(ctx: unknown, call: { route: string; input: unknown }) {
+    const route = inlineRoute(routes, call.route)
+    const input = parseInput(route, call.input)
+    const auth = await authorizeCall(route, ctx, input)
+    if (auth.ownerId === null || !isKeySegment(auth.ownerId))
+      throw new TypeError(`authorize of inline route "${call.route}" must return a key-safe ownerId.`)
+    return {
+      route,
+      args: { input, metadata: auth.metadata, tenantId: auth.tenantId, ownerId: auth.ownerId, ctx },
+    }
+  }
+
+  return {
+    /**
+     * Validates without trusting the browser (size, magic bytes, header dimensions) and only then hands the image
+     * to the app's `onStored`: a refused image leaves the stored one untouched.
+     */
+    async set(
+      ctx: unknown,
+      call: { route: string; input: unknown; imageBase64: string },
+    ): Promise<StoredInlineImage> {
+      const { route, args } = await authorize(ctx, call)
+      const bytes = decodeBase64(route, call.imageBase64)
+      const info = assertInlineImageAllowed(route.policy, bytes)
+      const hash = createHash('sha256').update(bytes).digest('hex')
+      await route.config.onStored({ ...args, image: { bytes, mimeType: info.type, hash, ...info } })
+      return {
+        url: inlineImageUrl(paths, call.route, args.ownerId, hash),
+        hash,
+        mimeType: info.type,
+        width: info.width,
+        height: info.height,
+      }
+    },
+
+    async remove(ctx: unknown, call: { route: string; input: unknown }): Promise<void> {
+      const { route, args } = await authorize(ctx, call)
+      await route.config.onRemoved(args)
+    },
+
+    /** For the HTTP route: the bytes, when `hash` is still the owner's current image; else `null`. */
+    async read(
+      routeName: string,
+      ownerId: string,
+      hash: string,
+    ): Promise<{ bytes: Uint8Array; mimeType: string } | null> {
+      const route = Object.hasOwn(routes, routeName) ? routes[routeName] : undefined
+      if (route?.type !== 'inline' || !isKeySegment(ownerId) || !HASH.test(hash)) return null
+      const image = await route.config.load({ ownerId, hash })
+      if (!image) return null
+      // The app's loader is trusted with the lookup, not with the answer: bytes that do not hash to the URL are
+      // never served under it (an immutable cache would keep them for a year).
+      if (createHash('sha256').update(image.bytes).digest('hex') !== hash) return null
+      return image
+    },
+  }
+}
+
+export type InlineService = ReturnType<typeof createInlineService>

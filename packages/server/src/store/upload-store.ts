@@ -1,0 +1,72 @@
+/**
+ * Where upkit keeps its records of uploads: one row per object, in upkit's own table, never the app's. The
+ * Prisma implementation ships in `@upkit/store-prisma`; anything that can do these few conditional writes
+ * atomically (a SQL database) can implement it.
+ *
+ * `TTx` is the store's transaction handle: the app's `onConfirmed`/`onDeleted` hooks get it, so the app links a
+ * file to its own rows in the same transaction that confirms or deletes the upload.
+ */
+export interface UploadStore<TTx = unknown> {
+  insert(row: NewUploadRow): Promise<UploadRow>
+  find(id: string): Promise<UploadRow | null>
+  /** Records the multipart upload a PENDING row uses now (a client may start its own). */
+  setMultipartUploadId(id: string, multipartUploadId: string): Promise<void>
+  /**
+   * PENDING and unexpired at `now` -> CONFIRMED, and `hook` in the same transaction; resolves the confirmed row,
+   * or `null` when the row was not PENDING-and-unexpired (nothing written). A hook that throws rolls the flip back
+   * and the error propagates.
+   */
+  confirm(id: string, now: Date, hook: (tx: TTx, row: UploadRow) => Promise<void>): Promise<UploadRow | null>
+  /** PENDING -> FAILED with a reason; a no-op for any other status. */
+  markFailed(id: string, reason: string): Promise<void>
+  /** Deletes the row if it is not CONFIRMED; resolves whether it did. */
+  deleteUnconfirmed(id: string): Promise<boolean>
+  /** Deletes the row (any status) and runs `hook` in the same transaction; resolves whether a row was deleted. */
+  delete(id: string, hook: (tx: TTx, row: UploadRow) => Promise<void>): Promise<boolean>
+  /** CONFIRMED rows of one route, tenant and owner, oldest confirmation first. */
+  listConfirmed(scope: UploadScope): Promise<UploadRow[]>
+  /** PENDING rows of one route, tenant, owner and uploader that are not expired at `now`. */
+  countPending(scope: UploadScope & { uploadedBy: string | null }, now: Date): Promise<number>
+  /** PENDING rows past their expiry and FAILED rows: what the sweeper removes, at most `limit`. */
+  listAbandoned(now: Date, limit: number): Promise<{ id: string; key: string }[]>
+  /** Of `keys`, those some row names (any status). */
+  knownKeys(keys: readonly string[]): Promise<Set<string>>
+  /** Of `keys`, those a PENDING row names. */
+  pendingKeys(keys: readonly string[]): Promise<Set<string>>
+  /** Answers when the store is reachable (for health checks). */
+  ping(): Promise<void>
+  /** Shown in health reports: what the store is, without secrets. */
+  readonly describe: string
+}
+
+export type UploadStatus = 'PENDING' | 'CONFIRMED' | 'FAILED'
+
+/** JSON as stored in `input`/`metadata`. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+
+export interface UploadScope {
+  readonly route: string
+  readonly tenantId: string
+  readonly ownerId: string | null
+}
+
+export interface NewUploadRow extends UploadScope {
+  readonly id: string
+  readonly uploadedBy: string | null
+  readonly key: string
+  readonly fileName: string
+  readonly mimeType: string
+  readonly size: number
+  readonly partSize: number | null
+  readonly multipartUploadId: string | null
+  readonly input: JsonValue
+  readonly metadata: JsonValue
+  readonly expiresAt: Date
+}
+
+export interface UploadRow extends NewUploadRow {
+  readonly status: UploadStatus
+  readonly failureReason: string | null
+  readonly confirmedAt: Date | null
+  readonly createdAt: Date
+}

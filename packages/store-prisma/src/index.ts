@@ -1,0 +1,2 @@
+export type { PrismaClientWithUpkit, PrismaTransactionOf } from './prisma-upload-store'
+export { prismaUploadStore } from './prisma-upload-store'
