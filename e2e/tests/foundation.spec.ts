@@ -14,7 +14,7 @@ test.describe('embedded defaults', () => {
     const body = await response.json()
     expect(body.ok).toBe(true)
     expect(body.checks.database.uses).toMatch(/^PGlite at /)
-    expect(body.checks.bucket.uses).toMatch(/^local-s3 http:\/\/127\.0\.0\.1:\d+\/upkit$/)
+    expect(body.checks.bucket.uses).toMatch(/^s3 http:\/\/127\.0\.0\.1:\d+\/upkit$/)
   })
 
   test('ada sees Acme tasks and never Globex ones; eve the reverse', async ({ browser }) => {

@@ -1,11 +1,10 @@
 import { mkdirSync } from 'node:fs'
-import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createHTTPHandler } from '@trpc/server/adapters/standalone'
 import { type LocalS3Server, startLocalS3 } from '@upkit/local-s3'
-import { createUpkitHttpHandler, sweepUploads, type UpkitUser } from '@upkit/server'
 import { type BucketStorage, browserUploadCors, createS3BucketStorage, s3Presets } from '@upkit/storage'
 import type { DemoConfig } from './config'
 import { type DemoDatabase, openDemoDatabase } from './database'
@@ -14,7 +13,8 @@ import { loadOrCreateSecret } from './secrets'
 import { seedDemoData } from './seed'
 import { readCookie, SESSION_COOKIE, SessionCodec } from './session'
 import { createStaticHandler } from './static-files'
-import type { DemoContext } from './trpc'
+import type { DemoContext, DemoUser } from './trpc'
+import { createDemoUpkit } from './upkit'
 
 const WEB_ROOT = fileURLToPath(new URL('../../dist', import.meta.url))
 const LOCAL_BUCKET = 'upkit'
@@ -42,11 +42,9 @@ export async function startDemoServer(config: DemoConfig): Promise<DemoServer> {
     await seedDemoData(database.prisma)
 
     let localS3: LocalS3Server | undefined
-    let storageDescription: string
     let storage: BucketStorage
     if (config.storage) {
       storage = createS3BucketStorage(config.storage)
-      storageDescription = `s3 ${config.storage.endpoint ?? config.storage.region}/${config.storage.bucket}`
     } else {
       const credentials = {
         accessKeyId: 'upkit-local',
@@ -62,20 +60,31 @@ export async function startDemoServer(config: DemoConfig): Promise<DemoServer> {
       storage = createS3BucketStorage(
         s3Presets.local({ endpoint: localS3.endpoint, bucket: LOCAL_BUCKET, credentials }),
       )
-      storageDescription = `local-s3 ${localS3.endpoint}/${LOCAL_BUCKET}`
     }
 
     const sessions = new SessionCodec(
       config.sessionSecret ?? loadOrCreateSecret(join(config.dataDir, 'session-secret')),
     )
     const secureCookies = config.publicUrl.startsWith('https:')
-    const appRouter = createAppRouter({ prisma: database.prisma, storage })
-
-    const resolveUser = async (req: IncomingMessage): Promise<UpkitUser | null> => {
+    const resolveUser = async (req: IncomingMessage): Promise<DemoUser | null> => {
       const userId = sessions.decode(readCookie(req.headers.cookie, SESSION_COOKIE))
       if (!userId) return null
       return database.prisma.user.findUnique({ where: { id: userId }, select: { id: true, companyId: true } })
     }
+
+    const setSessionCookie = (res: ServerResponse) => (userId: string | null) =>
+      res.setHeader(
+        'set-cookie',
+        userId ? sessions.cookie(userId, secureCookies) : sessions.clearCookie(secureCookies),
+      )
+    const upkit = createDemoUpkit({
+      prisma: database.prisma,
+      storage,
+      describeDatabase: database.describe,
+      // Plain requests (/files/:id) carry no response to set a cookie on; they never sign anyone in.
+      context: async (req) => ({ user: await resolveUser(req), setSessionCookie: () => {} }),
+    })
+    const appRouter = createAppRouter({ prisma: database.prisma, upkit })
 
     const trpcHandler = createHTTPHandler({
       router: appRouter,
@@ -83,31 +92,18 @@ export async function startDemoServer(config: DemoConfig): Promise<DemoServer> {
       maxBodySize: MAX_TRPC_BODY_BYTES,
       createContext: async ({ req, res }): Promise<DemoContext> => ({
         user: await resolveUser(req),
-        setSessionCookie: (userId) =>
-          res.setHeader(
-            'set-cookie',
-            userId ? sessions.cookie(userId, secureCookies) : sessions.clearCookie(secureCookies),
-          ),
+        setSessionCookie: setSessionCookie(res),
       }),
       onError: ({ error, path }) => {
         if (error.code === 'INTERNAL_SERVER_ERROR')
           console.error(`tRPC ${path ?? '?'} failed:`, error.cause ?? error)
       },
     })
-    const upkitHttp = createUpkitHttpHandler({
-      prisma: database.prisma,
-      storage,
-      getUser: resolveUser,
-      health: {
-        database: { describe: database.describe, ping: () => database.prisma.$queryRaw`SELECT 1` },
-        bucket: { describe: storageDescription, ping: () => storage.checkBucket() },
-      },
-    })
     const serveStatic = createStaticHandler(WEB_ROOT)
 
     const server: Server = createServer((req, res) => {
       const handle = async () => {
-        if (await upkitHttp(req, res)) return
+        if (await upkit.http(req, res)) return
         if (req.url?.startsWith('/trpc/')) return trpcHandler(req, res)
         if (req.method === 'GET' || req.method === 'HEAD') return serveStatic(req, res)
         res.writeHead(405).end()
@@ -141,15 +137,9 @@ export async function startDemoServer(config: DemoConfig): Promise<DemoServer> {
       await storage.ensureBucket({ cors: browserUploadCors(origins) })
     }
     // Abandoned uploads (PENDING past their expiry, FAILED) and objects without a row are removed in the
-    // background; a sweep that fails is retried at the next tick.
-    const sweep = () =>
-      sweepUploads({ prisma: database.prisma, storage }).catch((error: unknown) =>
-        console.error('sweep failed:', error),
-      )
-    const sweeper = setInterval(sweep, config.sweepIntervalMs)
-    sweeper.unref()
-    cleanups.push(async () => clearInterval(sweeper))
-    void sweep()
+    // background; a sweep that fails is logged and retried at the next tick.
+    const stopSweeper = upkit.startSweeper({ intervalMs: config.sweepIntervalMs })
+    cleanups.push(async () => stopSweeper())
     return { url, database, storage, close }
   } catch (error) {
     await close()

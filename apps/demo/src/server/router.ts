@@ -1,10 +1,12 @@
 import { TRPCError } from '@trpc/server'
-import { signInInputSchema } from '@upkit/core'
-import { createLogosRouter, createUploadsRouter } from '@upkit/server'
-import type { BucketStorage } from '@upkit/storage'
+import { inlineImageUrl, resolvePaths } from '@upkit/core'
 import { z } from 'zod'
+import { demoPaths } from '../shared/paths'
 import type { Prisma, PrismaClient } from './database'
-import { companyProcedure, publicProcedure, router } from './trpc'
+import { authedProcedure, companyProcedure, publicProcedure, router } from './trpc'
+import type { DemoUpkit } from './upkit'
+
+const signInInputSchema = z.object({ email: z.email().max(320) })
 
 const taskListSelect = { id: true, title: true, createdAt: true } satisfies Prisma.TaskSelect
 const taskSelect = { id: true, title: true, description: true, createdAt: true } satisfies Prisma.TaskSelect
@@ -21,17 +23,29 @@ const meSelect = {
   company: { select: { id: true, name: true, logoHash: true } },
 } satisfies Prisma.UserSelect
 
-export function createAppRouter({ prisma, storage }: { prisma: PrismaClient; storage: BucketStorage }) {
+/** The signed-in user as the web app shows it; the logo by its content-hash URL, never its bytes. */
+async function me(prisma: PrismaClient, userId: string) {
+  const user = await prisma.user.findUnique({ where: { id: userId }, select: meSelect })
+  if (!user) return null
+  const { logoHash, ...company } = user.company
+  const logoUrl = logoHash
+    ? inlineImageUrl(resolvePaths(demoPaths), 'companyLogo', company.id, logoHash)
+    : null
+  return { ...user, company: { ...company, logoUrl } }
+}
+
+export function createAppRouter({ prisma, upkit }: { prisma: PrismaClient; upkit: DemoUpkit }) {
   return router({
-    uploads: createUploadsRouter({ prisma, storage }),
-    logos: createLogosRouter({ prisma }),
+    // upkit's procedures on the demo's own signed-in procedure: its middleware and error formatter apply.
+    uploads: upkit.router(authedProcedure),
     auth: router({
       /** Demo sign-in: by email, no password. A real app plugs its own auth into the context instead. */
       signIn: publicProcedure.input(signInInputSchema).mutation(async ({ ctx, input }) => {
-        const user = await prisma.user.findUnique({
+        const found = await prisma.user.findUnique({
           where: { email: input.email.toLowerCase() },
-          select: meSelect,
+          select: { id: true },
         })
+        const user = found ? await me(prisma, found.id) : null
         if (!user)
           throw new TRPCError({ code: 'NOT_FOUND', message: `No demo user has the email ${input.email}.` })
         ctx.setSessionCookie(user.id)
@@ -43,7 +57,7 @@ export function createAppRouter({ prisma, storage }: { prisma: PrismaClient; sto
       }),
       me: publicProcedure.query(async ({ ctx }) => {
         if (!ctx.user) return null
-        return prisma.user.findUnique({ where: { id: ctx.user.id }, select: meSelect })
+        return me(prisma, ctx.user.id)
       }),
     }),
     comments: router({

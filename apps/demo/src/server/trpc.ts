@@ -1,9 +1,15 @@
-import { initTRPC } from '@trpc/server'
-import type { UpkitContext } from '@upkit/server'
-import { requireUser, upkitErrorFormatter } from '@upkit/server'
+import { initTRPC, TRPCError } from '@trpc/server'
+import { upkitErrorFormatter } from '@upkit/server'
 
-/** The demo's own context: upkit's contract plus what demo sign-in needs to set its cookie. */
-export interface DemoContext extends UpkitContext {
+/** The signed-in user, as the demo's session resolves it. */
+export interface DemoUser {
+  readonly id: string
+  readonly companyId: string
+}
+
+/** The demo's context: who is signed in, and how demo sign-in sets its cookie. */
+export interface DemoContext {
+  readonly user: DemoUser | null
   setSessionCookie(userId: string | null): void
 }
 
@@ -13,8 +19,13 @@ export const router = t.router
 export const publicProcedure = t.procedure
 export const createCallerFactory = t.createCallerFactory
 
-/** Tenant data is only reachable through this: `ctx.companyId` is the signed-in user's company, never input. */
-export const companyProcedure = t.procedure.use(({ ctx, next }) => {
-  const user = requireUser(ctx.user)
-  return next({ ctx: { user, companyId: user.companyId } })
+/** Every procedure that needs a signed-in user; upkit's procedures are built on it too. */
+export const authedProcedure = t.procedure.use(({ ctx, next }) => {
+  if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to continue.' })
+  return next({ ctx: { user: ctx.user } })
 })
+
+/** Tenant data is only reachable through this: `ctx.companyId` is the signed-in user's company, never input. */
+export const companyProcedure = authedProcedure.use(({ ctx, next }) =>
+  next({ ctx: { companyId: ctx.user.companyId } }),
+)

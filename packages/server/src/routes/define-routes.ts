@@ -75,7 +75,7 @@ export interface BucketHookArgs<TCtx, TTx, TSchema extends AnyInputSchema, TMeta
 }
 
 export interface InlineImage {
-  readonly bytes: Uint8Array
+  readonly bytes: Uint8Array<ArrayBuffer>
   readonly mimeType: string
   /** Hex sha256 of the bytes: part of the image's URL, so it can be cached forever. */
   readonly hash: string
