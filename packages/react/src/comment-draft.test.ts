@@ -13,7 +13,7 @@ const ID = '0b6f4a4e-9a5e-4a8e-9a43-3c0c7a1b2d3e'
 
 describe('comment draft text', () => {
   it('writes a reference the safe renderer shows as an image, whatever the file is called', () => {
-    const reference = imageReference('shot](javascript:alert(1)).png', ID)
+    const reference = imageReference('shot](javascript:alert(1)).png', `/files/${ID}`)
     expect(reference).toBe(`![shot javascript:alert 1 .png](/files/${ID})`)
     expect(parseSafeMarkdown(reference)[0]?.children).toEqual([
       { type: 'image', src: `/files/${ID}`, alt: 'shot javascript:alert 1 .png' },

@@ -21,8 +21,9 @@ export function uploadingPlaceholder(fileName: string, body: string): string {
   }
 }
 
-export function imageReference(fileName: string, uploadId: string): string {
-  return `![${altText(fileName)}](/files/${uploadId})`
+/** `![name](url)`; `url` is the file's own route (`fileUrl(paths, uploadId)`). */
+export function imageReference(fileName: string, url: string): string {
+  return `![${altText(fileName)}](${url})`
 }
 
 /**

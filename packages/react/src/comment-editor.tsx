@@ -1,4 +1,11 @@
-import type { UploadApi } from '@upkit/core'
+import {
+  DEFAULT_UPKIT_PATHS,
+  fileUrl,
+  type RouteCall,
+  type RouteCallOf,
+  type UpkitPaths,
+  type UploadApi,
+} from '@upkit/core'
 import {
   type ClipboardEvent,
   type DragEvent,
@@ -17,12 +24,19 @@ import {
   replacePlaceholder,
   uploadingPlaceholder,
 } from './comment-draft'
-import { type InlineImageUpload, useInlineImageUploads } from './use-inline-image-uploads'
+import { type PastedImage, usePastedImages } from './use-pasted-images'
 
-export interface CommentEditorProps {
-  readonly api: UploadApi
-  /** The task the comment (and its images) belong to. */
-  readonly taskId: string
+export interface CommentEditorProps<TCall extends RouteCall, TRoute extends TCall['route']> {
+  readonly api: UploadApi<TCall>
+  /** The bucket route pasted and dropped images go to (`'commentImage'`); its policy says which files it takes. */
+  readonly route: TRoute
+  /** The route's input (`{ taskId }`). */
+  readonly input: RouteCallOf<TCall, TRoute>['input']
+  /**
+   * Where the server serves files, for the Markdown the editor writes (`![name](<files><id>)`). Default
+   * `DEFAULT_UPKIT_PATHS`; give the same paths as the server's `paths` option.
+   */
+  readonly paths?: Partial<UpkitPaths>
   /**
    * Posts the Markdown body. Reject with an `Error` whose message people should read; it is shown as an alert
    * and the draft is kept. On success the editor is cleared.
@@ -48,12 +62,22 @@ interface Draft {
 const EMPTY: Draft = { body: '', images: {} }
 
 /**
- * A Markdown textarea where pasted or dropped images upload straight to the bucket (kind `'comment-image'`, the
- * same signed, confirmed pipeline as attachments). Each image first appears as `![Uploading name…]()` at the
- * caret, then as `![name](/files/<uploadId>)` once confirmed. Posting while images upload waits for them;
- * posting with a failed image is refused with the reason.
+ * A Markdown textarea where pasted or dropped images upload straight to the bucket (to `route`, the same
+ * signed, confirmed pipeline as any upload). Each image first appears as `![Uploading name…]()` at the caret,
+ * then as `![name](/files/<uploadId>)` once confirmed. An image the route's policy refuses is never inserted:
+ * the reason is shown as an alert. Posting while images upload waits for them; posting with a failed image is
+ * refused with the reason.
  */
-export function CommentEditor({ api, taskId, onSubmit, label, className }: CommentEditorProps) {
+export function CommentEditor<TCall extends RouteCall, TRoute extends TCall['route']>({
+  api,
+  route,
+  input,
+  paths,
+  onSubmit,
+  label,
+  className,
+}: CommentEditorProps<TCall, TRoute>) {
+  const filesPath = paths?.files ?? DEFAULT_UPKIT_PATHS.files
   const textareaId = useId()
   const textarea = useRef<HTMLTextAreaElement>(null)
   const [draft, setDraft] = useState<Draft>(EMPTY)
@@ -63,16 +87,20 @@ export function CommentEditor({ api, taskId, onSubmit, label, className }: Comme
   const [posting, setPosting] = useState(false)
   const pendingCaret = useRef<number | null>(null)
 
-  const uploads = useInlineImageUploads({
-    api,
-    taskId,
+  const uploads = usePastedImages({
+    api: api as UploadApi<RouteCall>,
+    call: { route, input },
     onConfirmed: (fileId, upload) => {
       // Body and "confirmed" change in one update: a post can never see the one without the other.
       setDraft((current) => {
         const image = current.images[fileId]
         if (!image) return current
         return {
-          body: replacePlaceholder(current.body, image.placeholder, imageReference(image.name, upload.id)),
+          body: replacePlaceholder(
+            current.body,
+            image.placeholder,
+            imageReference(image.name, fileUrl({ ...DEFAULT_UPKIT_PATHS, files: filesPath }, upload.id)),
+          ),
           images: { ...current.images, [fileId]: { ...image, confirmed: true } },
         }
       })
@@ -168,7 +196,7 @@ export function CommentEditor({ api, taskId, onSubmit, label, className }: Comme
     [onSubmit, draft.images, uploads.remove],
   )
 
-  const blockedBy = (list: readonly InlineImageUpload[]) =>
+  const blockedBy = (list: readonly PastedImage[]) =>
     `Cannot post yet: ${list.map((file) => `${file.name} did not upload (${file.error ?? 'unknown error'})`).join('; ')}. Retry or remove ${list.length === 1 ? 'it' : 'them'} first.`
 
   const post = (event: FormEvent) => {
@@ -241,13 +269,15 @@ export function CommentEditor({ api, taskId, onSubmit, label, className }: Comme
                   <span role="alert" className="upkit-error">
                     {file.error}
                   </span>
-                  <button
-                    type="button"
-                    aria-label={`Retry upload of ${file.name}`}
-                    onClick={() => uploads.retry(file.id)}
-                  >
-                    Retry
-                  </button>
+                  {file.retryable ? (
+                    <button
+                      type="button"
+                      aria-label={`Retry upload of ${file.name}`}
+                      onClick={() => uploads.retry(file.id)}
+                    >
+                      Retry
+                    </button>
+                  ) : null}
                 </>
               ) : null}
               <button type="button" aria-label={`Remove ${file.name}`} onClick={() => removeImage(file.id)}>

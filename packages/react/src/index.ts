@@ -1,35 +1,19 @@
-export type { AttachmentDropzoneProps } from './attachment-dropzone'
-export { AttachmentDropzone } from './attachment-dropzone'
-export type { AttachmentListItem, AttachmentListProps } from './attachment-list'
-export { AttachmentList } from './attachment-list'
 export type { RetryPolicy } from './backoff'
 export type { CommentEditorProps } from './comment-editor'
 export { CommentEditor } from './comment-editor'
-export type { PreparedLogo } from './logo-image'
-export { prepareLogo } from './logo-image'
-export type { LogoPickerProps } from './logo-picker'
-export { LogoPicker } from './logo-picker'
+export type { UpkitFilePhase, UpkitFileState } from './file-transfer'
+export type { InlineImagePickerProps } from './inline-image-picker'
+export { InlineImagePicker } from './inline-image-picker'
+export type { PolicyState } from './route-policies'
 export type { RenderSafeMarkdownOptions, SafeMarkdownOptions } from './safe-markdown'
 export { renderSafeMarkdown } from './safe-markdown'
-export type {
-  UpkitFilePhase,
-  UpkitFileState,
-  UpkitUploadBody,
-  UpkitUploaderOptions,
-  UpkitUploaderState,
-} from './upkit-uploader'
-export { UpkitUploader } from './upkit-uploader'
-export type {
-  AttachmentUpload,
-  AttachmentUploadStatus,
-  AttachmentUploads,
-  UseAttachmentUploadsOptions,
-} from './use-attachment-uploads'
-export { useAttachmentUploads } from './use-attachment-uploads'
-export type {
-  InlineImageStatus,
-  InlineImageUpload,
-  InlineImageUploads,
-  UseInlineImageUploadsOptions,
-} from './use-inline-image-uploads'
-export { useInlineImageUploads } from './use-inline-image-uploads'
+export type { UpkitUploadBody, UpkitUploaderOptions, UpkitUploaderState } from './upkit-uploader'
+export { UPKIT_CALL_META, UPLOADER_DEFAULTS, UpkitUploader } from './upkit-uploader'
+export type { RouteCallsOf, UploadsClient } from './upload-api-from-trpc'
+export { uploadApiFromTRPC } from './upload-api-from-trpc'
+export type { UploadDropzoneProps } from './upload-dropzone'
+export { UploadDropzone } from './upload-dropzone'
+export type { UploadListItem, UploadListProps } from './upload-list'
+export { UploadList } from './upload-list'
+export type { Upload, UploadStatus, Uploads, UseUploadsOptions } from './use-uploads'
+export { useUploads } from './use-uploads'

@@ -1,16 +1,17 @@
 import { MiB } from '@upkit/core'
 import { describe, expect, it } from 'vitest'
-import { Limiter, partRange, resumeState, signBatch } from './part-plan'
+import { Limiter, planPartRange, resumeState, signBatch } from './part-plan'
 
 const plan = { type: 'multipart' as const, size: 20 * MiB + 5, partSize: 8 * MiB, partCount: 3 }
 
 describe('parts', () => {
   it('cuts the file into planned ranges, the last one short', () => {
-    expect([1, 2, 3].map((n) => partRange(plan, n))).toEqual([
+    expect([1, 2, 3].map((n) => planPartRange(plan, n))).toEqual([
       { start: 0, end: 8 * MiB },
       { start: 8 * MiB, end: 16 * MiB },
       { start: 16 * MiB, end: 20 * MiB + 5 },
     ])
+    expect(() => planPartRange(plan, 4)).toThrow(RangeError)
   })
 
   it('resumes with the listed parts of the right size and re-sends the rest', () => {

@@ -1,12 +1,13 @@
-import type { TransferPlan } from '@upkit/core'
+import { partRange, type TransferPlan } from '@upkit/core'
 import type { ListedPart, UploadedPart } from './s3-xml'
 
 export type MultipartPlan = Extract<TransferPlan, { type: 'multipart' }>
 
-/** Byte range [start, end) of part `partNumber` (1-based). */
-export function partRange(plan: MultipartPlan, partNumber: number): { start: number; end: number } {
-  const start = (partNumber - 1) * plan.partSize
-  return { start, end: Math.min(plan.size, start + plan.partSize) }
+/** Byte range [start, end) of part `partNumber` (1-based) of the plan; throws for a part outside it. */
+export function planPartRange(plan: MultipartPlan, partNumber: number): { start: number; end: number } {
+  const range = partRange(plan, partNumber)
+  if (range === null) throw new RangeError(`Part ${partNumber} is outside a plan of ${plan.partCount} parts.`)
+  return range
 }
 
 /**
@@ -22,7 +23,7 @@ export function resumeState(
   const missing: number[] = []
   for (let n = 1; n <= plan.partCount; n++) {
     const part = byNumber.get(n)
-    const { start, end } = partRange(plan, n)
+    const { start, end } = planPartRange(plan, n)
     if (part && part.size === end - start) done.push({ partNumber: n, etag: part.etag })
     else missing.push(n)
   }

@@ -151,6 +151,16 @@ describe('parseSafeMarkdown', () => {
     ])
   })
 
+  it('follows the server’s file path', () => {
+    const moved = FILE.replace('/files/', '/attachments/')
+    expect(parseSafeMarkdown(`![a](${moved})`, { paths: { files: '/attachments/' } })[0]?.children).toEqual([
+      { type: 'image', src: moved, alt: 'a' },
+    ])
+    expect(parseSafeMarkdown(`![a](${FILE})`, { paths: { files: '/attachments/' } })[0]?.children).toEqual([
+      { type: 'text', text: `![a](${FILE})` },
+    ])
+  })
+
   it('accepts a host rule for images', () => {
     const [paragraph] = parseSafeMarkdown('![a](/img/1)', { isAllowedImageUrl: (url) => url === '/img/1' })
     expect(paragraph?.children).toEqual([{ type: 'image', src: '/img/1', alt: 'a' }])
@@ -160,6 +170,8 @@ describe('parseSafeMarkdown', () => {
 describe('URL rules', () => {
   it('isOwnFileUrl is exact', () => {
     expect(isOwnFileUrl(FILE)).toBe(true)
+    expect(isOwnFileUrl(FILE, { files: '/uploads/' })).toBe(false)
+    expect(isOwnFileUrl(FILE.replace('/files/', '/uploads/'), { files: '/uploads/' })).toBe(true)
     expect(isOwnFileUrl(`${FILE}/`)).toBe(false)
     expect(isOwnFileUrl(FILE.toUpperCase())).toBe(false)
   })

@@ -1,3 +1,4 @@
+import { DEFAULT_UPKIT_PATHS, type UpkitPaths } from '@upkit/core'
 import { createElement, type ReactNode } from 'react'
 
 /**
@@ -21,18 +22,27 @@ export interface SafeParagraph {
 
 export interface SafeMarkdownOptions {
   /**
-   * Which image URLs may render as `<img>`. Default: only the app's own `/files/<uuid>` route, which checks
-   * membership on every request. Any other image reference (a tracking pixel, a URL that changes content later,
-   * a huge remote file) renders as its Markdown text.
+   * Where the server serves files. Default `DEFAULT_UPKIT_PATHS` (`/files/`); give the same paths as the
+   * server's `paths` option. Only `<files><uuid>` images render (see `isAllowedImageUrl`).
+   */
+  readonly paths?: Partial<UpkitPaths>
+  /**
+   * Which image URLs may render as `<img>`. Default: only the app's own file route (`paths.files` + an upload
+   * id), which checks membership on every request. Any other image reference (a tracking pixel, a URL that
+   * changes content later, a huge remote file) renders as its Markdown text.
    */
   readonly isAllowedImageUrl?: (url: string) => boolean
 }
 
-const OWN_FILE_URL = /^\/files\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
-/** `/files/<uuid>` exactly: same origin, no query, no `..`, no protocol-relative `//host`. */
-export function isOwnFileUrl(url: string): boolean {
-  return OWN_FILE_URL.test(url)
+/**
+ * `<files><uuid>` exactly: same origin, no query, no `..`, no protocol-relative `//host` (`paths.files` is a
+ * validated absolute path such as `/files/`).
+ */
+export function isOwnFileUrl(url: string, paths: Partial<UpkitPaths> = DEFAULT_UPKIT_PATHS): boolean {
+  const files = paths.files ?? DEFAULT_UPKIT_PATHS.files
+  return url.startsWith(files) && UUID.test(url.slice(files.length))
 }
 
 /** The normalised `http:`/`https:` URL, or null for every other scheme (`javascript:`, `data:`, relative). */
@@ -51,7 +61,7 @@ const ESCAPABLE = new Set(Array.from('\\`*_[]()!#'))
 const MAX_DEPTH = 8
 
 export function parseSafeMarkdown(source: string, options: SafeMarkdownOptions = {}): SafeParagraph[] {
-  const allowImage = options.isAllowedImageUrl ?? isOwnFileUrl
+  const allowImage = options.isAllowedImageUrl ?? ((url: string) => isOwnFileUrl(url, options.paths))
   return source
     .replace(/\r\n?/g, '\n')
     .split(/\n[ \t]*\n+/)
@@ -203,8 +213,8 @@ export interface RenderSafeMarkdownOptions extends SafeMarkdownOptions {
 
 /**
  * Renders the Markdown subset as React elements: paragraphs, line breaks, **bold**, *italic*, `code`,
- * http(s) links (opened in a new tab, `rel="noopener noreferrer nofollow"`) and images from `/files/<uuid>`
- * only. Never produces raw HTML.
+ * http(s) links (opened in a new tab, `rel="noopener noreferrer nofollow"`) and images from the app's own
+ * file route (`<paths.files><uuid>`) only. Never produces raw HTML.
  */
 export function renderSafeMarkdown(source: string, options: RenderSafeMarkdownOptions = {}): ReactNode[] {
   return parseSafeMarkdown(source, options).map((paragraph, index) =>

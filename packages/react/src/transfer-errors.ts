@@ -77,13 +77,7 @@ export function classifyBucketError(
 
 interface ApiErrorShape {
   readonly message?: unknown
-  readonly data?: { readonly httpStatus?: unknown; readonly upkitCode?: unknown } | null
-}
-
-/** The upkit error code of an API (tRPC) error, e.g. `FILE_TOO_LARGE`, or null. */
-export function apiErrorCode(error: unknown): string | null {
-  const code = (error as ApiErrorShape | null)?.data?.upkitCode
-  return typeof code === 'string' ? code : null
+  readonly data?: { readonly httpStatus?: unknown } | null
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { CreatedUpload, UploadApi, UploadRecord } from '@upkit/core'
 import Uppy, { type Meta } from '@uppy/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { TASK_ID_META, type UpkitUploadBody, UpkitUploader } from './upkit-uploader'
+import { UPKIT_CALL_META, type UpkitUploadBody, UpkitUploader } from './upkit-uploader'
 
 /**
  * The uploader's decisions (what to send again, when to start over) against a fake API and a fake
@@ -86,11 +86,10 @@ afterEach(() => {
   ;(globalThis as { XMLHttpRequest?: unknown }).XMLHttpRequest = original
 })
 
-function record(id: string, taskId: string, size: number): UploadRecord {
+function record(id: string, size: number): UploadRecord {
   return {
     id,
-    taskId,
-    kind: 'attachment',
+    route: 'taskAttachment',
     status: 'confirmed',
     fileName: 'notes.txt',
     mimeType: 'text/plain',
@@ -128,7 +127,7 @@ function fakeApi(confirmAnswers: (() => never)[] = [], multipart?: MultipartOpti
       calls.push({ name: 'create', input })
       const id = `upload-${++next}`
       const upload = {
-        ...record(id, input.taskId, input.size),
+        ...record(id, input.size),
         status: 'pending' as const,
         confirmedAt: null,
       }
@@ -184,14 +183,24 @@ function fakeApi(confirmAnswers: (() => never)[] = [], multipart?: MultipartOpti
       calls.push({ name: 'confirm', input })
       const answer = confirmAnswers.shift()
       if (answer) answer()
-      return record(input.uploadId, 'task-1', 5)
+      return record(input.uploadId, 5)
     },
     async cancel(input) {
       calls.push({ name: 'cancel', input })
       return null
     },
+    policies: unused,
+    list: unused,
+    download: unused,
+    delete: unused,
+    setInline: unused,
+    removeInline: unused,
   }
   return { api, calls, names: () => calls.map((call) => call.name) }
+}
+
+async function unused(): Promise<never> {
+  throw new Error('The uploader must not call this.')
 }
 
 function apiError(upkitCode: string, httpStatus: number): Error {
@@ -203,7 +212,7 @@ function setup(api: UploadApi, data: Blob = new Blob(['hello'])) {
   // A short retry budget, so "the API stayed down" is reached in milliseconds.
   uppy.use(UpkitUploader, {
     api,
-    taskId: 'task-1',
+    call: { route: 'taskAttachment', input: { taskId: 'task-1' } },
     retry: { baseDelayMs: 1, maxDelayMs: 2, maxElapsedMs: 20 },
   })
   const events: string[] = []
@@ -234,7 +243,12 @@ describe('UpkitUploader', () => {
     expect(events).not.toContain('error')
     expect(successes.map((upload) => upload.id)).toEqual(['upload-1'])
     expect(uppy.getFile(id).progress.bytesUploaded).toBe(5)
-    expect(fake.calls[0]?.input).toMatchObject({ taskId: 'task-1', fileName: 'notes.txt', size: 5 })
+    expect(fake.calls[0]?.input).toMatchObject({
+      route: 'taskAttachment',
+      input: { taskId: 'task-1' },
+      fileName: 'notes.txt',
+      size: 5,
+    })
   })
 
   it('after a confirm that never got through, a retry only confirms: the file is not sent again', async () => {
@@ -414,12 +428,33 @@ describe('UpkitUploader', () => {
     })
   })
 
-  it('creates the upload under the task the file was added for', async () => {
+  it('creates the upload for the route and input the file was added for', async () => {
     const fake = fakeApi()
     const { uppy, id } = setup(fake.api)
-    uppy.setFileMeta(id, { [TASK_ID_META]: 'task-7' })
-    uppy.getPlugin<UpkitUploader>('UpkitUploader')?.setOptions({ taskId: 'task-9' })
+    uppy.setFileMeta(id, { [UPKIT_CALL_META]: { route: 'taskAttachment', input: { taskId: 'task-7' } } })
+    uppy
+      .getPlugin<UpkitUploader>('UpkitUploader')
+      ?.setOptions({ call: { route: 'taskAttachment', input: { taskId: 'task-9' } } })
     await uppy.upload()
-    expect(fake.calls[0]?.input).toMatchObject({ taskId: 'task-7' })
+    expect(fake.calls[0]?.input).toMatchObject({ route: 'taskAttachment', input: { taskId: 'task-7' } })
+  })
+
+  it('marks a file the server refuses as not worth retrying, and other failures as retryable', async () => {
+    const refused = fakeApi()
+    Object.assign(refused.api, {
+      create: async () => {
+        throw apiError('FILE_TYPE_NOT_ALLOWED', 415)
+      },
+    })
+    const first = setup(refused.api)
+    await first.uppy.upload()
+    const stateOf = (uppy: typeof first.uppy, id: string) =>
+      uppy.getPlugin<UpkitUploader>('UpkitUploader')?.getPluginState().files[id]
+    expect(stateOf(first.uppy, first.id)).toMatchObject({ phase: 'error', retryable: false })
+
+    bucket = () => 'network-error'
+    const second = setup(fakeApi().api)
+    await second.uppy.upload()
+    expect(stateOf(second.uppy, second.id)).toMatchObject({ phase: 'error', retryable: true })
   })
 })

@@ -1,21 +1,24 @@
 import { formatBytes, IMAGE_TYPES } from '@upkit/core'
 import { useEffect, useRef, useState } from 'react'
 
-/** What the list needs of each attachment (an `UploadRecord` fits). */
-export interface AttachmentListItem {
+/** What the list needs of each file (an `UploadRecord` fits). */
+export interface UploadListItem {
   readonly id: string
   readonly fileName: string
   readonly size: number
   readonly mimeType: string
 }
 
-export interface AttachmentListProps {
-  readonly attachments: readonly AttachmentListItem[]
-  /** A short-lived signed URL for the file (`uploads.download`); called on click, and on render for images. */
+export interface UploadListProps {
+  /** The confirmed files, e.g. from `api.list({ route, input })`. */
+  readonly uploads: readonly UploadListItem[]
+  /** A short-lived signed URL for the file (`api.download`); called on click, and on render for images. */
   readonly getDownloadUrl: (id: string) => Promise<string>
-  /** Deletes the attachment; the host refreshes `attachments` afterwards. Omit to hide Delete buttons. */
+  /** Deletes the file; the host refreshes `uploads` afterwards. Omit to hide Delete buttons. */
   readonly onDelete?: (id: string) => Promise<unknown>
-  /** Shown when there are no attachments. Default "No attachments yet." */
+  /** Accessible name of the list. Default "Files": the host names what they are ("Attachments"). */
+  readonly label?: string
+  /** Shown when there are no files. Default "No files yet." */
   readonly emptyText?: string
   readonly className?: string
 }
@@ -23,16 +26,17 @@ export interface AttachmentListProps {
 const isImage = (mimeType: string) => (IMAGE_TYPES as readonly string[]).includes(mimeType)
 
 /**
- * Confirmed attachments with name, size, a thumbnail for images, Download and Delete. Host-agnostic: it takes
- * data and callbacks, never a tRPC client.
+ * Confirmed files with name, size, a thumbnail for images, Download and Delete. Presentational: it takes data
+ * and callbacks, never a client.
  */
-export function AttachmentList({
-  attachments,
+export function UploadList({
+  uploads: attachments,
   getDownloadUrl,
   onDelete,
+  label,
   emptyText,
   className,
-}: AttachmentListProps) {
+}: UploadListProps) {
   const listRef = useRef<HTMLUListElement>(null)
   const emptyRef = useRef<HTMLParagraphElement>(null)
   // The row being deleted holds the focus (its Delete button); when it leaves the list the browser would drop
@@ -66,7 +70,7 @@ export function AttachmentList({
   if (attachments.length === 0) {
     return (
       <p className="upkit-empty" ref={emptyRef} tabIndex={-1}>
-        {emptyText ?? 'No attachments yet.'}
+        {emptyText ?? 'No files yet.'}
       </p>
     )
   }
@@ -74,10 +78,10 @@ export function AttachmentList({
     <ul
       ref={listRef}
       className={['upkit-attachments', className].filter(Boolean).join(' ')}
-      aria-label="Attachments"
+      aria-label={label ?? 'Files'}
     >
       {attachments.map((attachment) => (
-        <AttachmentRow
+        <UploadRow
           key={attachment.id}
           attachment={attachment}
           getDownloadUrl={getDownloadUrl}
@@ -88,12 +92,12 @@ export function AttachmentList({
   )
 }
 
-function AttachmentRow({
+function UploadRow({
   attachment,
   getDownloadUrl,
   onDelete,
 }: {
-  attachment: AttachmentListItem
+  attachment: UploadListItem
   getDownloadUrl: (id: string) => Promise<string>
   onDelete?: (id: string) => Promise<unknown>
 }) {

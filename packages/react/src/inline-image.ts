@@ -1,29 +1,44 @@
-import { KiB, LOGO_POLICY, MiB, readImageInfo } from '@upkit/core'
+import { KiB, MiB, type ResolvedInlineImagePolicy, readImageInfo } from '@upkit/core'
 
 /**
- * The encoded logo the browser aims for. Far below the server's 1 MiB cap on purpose: the logo is read from the
- * database on every page view, and travels as base64 (4/3 of its size) inside a tRPC request.
+ * The encoded image the browser aims for (at most the policy's `maxBytes`). Far below the default 1 MiB cap on
+ * purpose: an inline image (a logo) is read from the app's table on every page view, and travels as base64 (4/3
+ * of its size) inside a tRPC request.
  */
-export const LOGO_TARGET_BYTES = 256 * KiB
+export const INLINE_TARGET_BYTES = 256 * KiB
 
 /**
- * Largest file the picker will read at all. The source is downscaled, so it may be far bigger than a logo, but
+ * Largest file the picker will read at all. The source is downscaled, so it may be far bigger than the image sent, but
  * a bound keeps a mistaken pick (a video, a disk image) from being read into memory.
  */
-export const LOGO_SOURCE_MAX_BYTES = 25 * MiB
+export const SOURCE_MAX_BYTES = 25 * MiB
 
 /**
  * Largest source the picker decodes, in pixels: 50 MP is 200 MB of RGBA while decoding. A pixel bomb (a small
  * file declaring 20000x20000) is refused from its header before the browser decodes it.
  */
-export const LOGO_SOURCE_MAX_PIXELS = 50_000_000
+export const SOURCE_MAX_PIXELS = 50_000_000
 
-export const NOT_AN_IMAGE_MESSAGE = 'That file is not an image: choose a PNG, JPEG, WebP or GIF.'
-export const SVG_REFUSED_MESSAGE =
-  'SVG logos are not accepted because they can carry script: choose a PNG, JPEG, WebP or GIF.'
+const TYPE_NAMES: Record<string, string> = {
+  'image/png': 'PNG',
+  'image/jpeg': 'JPEG',
+  'image/webp': 'WebP',
+  'image/gif': 'GIF',
+}
 
-/** A logo ready to send: the encoded bytes as base64 plus what the preview needs. */
-export interface PreparedLogo {
+/** "PNG, JPEG, WebP or GIF", from the policy, so messages never drift from what the server takes. */
+export function typeNames(types: readonly string[]): string {
+  const names = types.map((type) => TYPE_NAMES[type] ?? type)
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : (names[0] ?? '')
+}
+
+export const notAnImageMessage = (types: readonly string[]) =>
+  `That file is not an image: choose a ${typeNames(types)}.`
+export const svgRefusedMessage = (types: readonly string[]) =>
+  `SVG images are not accepted because they can carry script: choose a ${typeNames(types)}.`
+
+/** An image ready to send: the encoded bytes as base64 plus what the preview needs. */
+export interface PreparedImage {
   readonly base64: string
   readonly blob: Blob
   readonly mimeType: string
@@ -58,40 +73,41 @@ export function bytesToBase64(bytes: Uint8Array): string {
 }
 
 /**
- * Why `file` cannot be a logo source, or null. Judged from its bytes, not its name or reported type: a text
+ * Why `file` cannot be the source of an inline image, or null. Judged from its bytes, not its name or reported type: a text
  * file renamed to .png is refused, and so is SVG (it can carry script).
  */
-export function logoSourceRefusal(
+export function sourceRefusal(
   file: { readonly name: string; readonly type: string; readonly size: number },
   bytes: Uint8Array,
+  types: readonly string[],
 ): string | null {
   const looksSvg =
     file.type === 'image/svg+xml' ||
     /\.svgz?$/i.test(file.name) ||
     /^\s*<(\?xml|svg)/i.test(new TextDecoder().decode(bytes.subarray(0, 256)))
-  if (looksSvg) return SVG_REFUSED_MESSAGE
-  if (file.size === 0) return 'That file is empty: choose a PNG, JPEG, WebP or GIF.'
-  if (file.size > LOGO_SOURCE_MAX_BYTES) {
-    return `That image is over ${LOGO_SOURCE_MAX_BYTES / MiB} MiB: choose a smaller one.`
+  if (looksSvg) return svgRefusedMessage(types)
+  if (file.size === 0) return `That file is empty: choose a ${typeNames(types)}.`
+  if (file.size > SOURCE_MAX_BYTES) {
+    return `That image is over ${SOURCE_MAX_BYTES / MiB} MiB: choose a smaller one.`
   }
   const info = readImageInfo(bytes)
-  if (!info || !(LOGO_POLICY.allowedTypes as readonly string[]).includes(info.type))
-    return NOT_AN_IMAGE_MESSAGE
-  if (info.width * info.height > LOGO_SOURCE_MAX_PIXELS) {
+  if (!info || !types.includes(info.type)) return notAnImageMessage(types)
+  if (info.width * info.height > SOURCE_MAX_PIXELS) {
     return `That image is ${info.width}×${info.height} pixels, too large to resize here: choose a smaller one.`
   }
   return null
 }
 
-/** Encoder settings tried in order until the result fits `LOGO_TARGET_BYTES`: quality first, then size. */
+/** Encoder settings tried in order until the result fits the target bytes: quality first, then size. */
 export function encodeAttempts(
   width: number,
   height: number,
+  targetSize: number,
 ): { width: number; height: number; quality: number }[] {
   const attempts: { width: number; height: number; quality: number }[] = []
-  let size = fitWithin(width, height, LOGO_POLICY.targetSize)
+  let size = fitWithin(width, height, targetSize)
   for (const quality of [0.92, 0.8, 0.65]) attempts.push({ ...size, quality })
-  // Below 64 px a logo stops being recognisable; at that size any format fits the target many times over.
+  // Below 64 px an image such as a logo stops being recognisable; at that size any format fits the target many times over.
   while (Math.max(size.width, size.height) > 64) {
     size = fitWithin(size.width, size.height, Math.floor(Math.max(size.width, size.height) * 0.75))
     attempts.push({ ...size, quality: 0.8 })
@@ -100,15 +116,16 @@ export function encodeAttempts(
 }
 
 /**
- * Decodes `file`, downscales it to fit `LOGO_POLICY.targetSize` and re-encodes it as WebP (PNG where the
+ * Decodes `file`, downscales it to fit the policy's `targetSize` and re-encodes it as WebP (PNG where the
  * browser cannot encode WebP). Re-encoding also drops metadata (EXIF location) and anything appended to the
  * image. Rejects with a message meant for people.
  */
-export async function prepareLogo(file: File): Promise<PreparedLogo> {
-  const bytes = new Uint8Array(
-    await file.slice(0, Math.min(file.size, LOGO_SOURCE_MAX_BYTES + 1)).arrayBuffer(),
-  )
-  const refusal = logoSourceRefusal(file, bytes)
+export async function prepareInlineImage(
+  file: File,
+  policy: ResolvedInlineImagePolicy,
+): Promise<PreparedImage> {
+  const bytes = new Uint8Array(await file.slice(0, Math.min(file.size, SOURCE_MAX_BYTES + 1)).arrayBuffer())
+  const refusal = sourceRefusal(file, bytes, policy.types)
   if (refusal) throw new Error(refusal)
 
   let bitmap: ImageBitmap
@@ -121,7 +138,7 @@ export async function prepareLogo(file: File): Promise<PreparedLogo> {
     const canvas = document.createElement('canvas')
     let last: Blob | null = null
     let lastSize = { width: 0, height: 0 }
-    for (const attempt of encodeAttempts(bitmap.width, bitmap.height)) {
+    for (const attempt of encodeAttempts(bitmap.width, bitmap.height, policy.targetSize)) {
       canvas.width = attempt.width
       canvas.height = attempt.height
       const context = canvas.getContext('2d')
@@ -132,10 +149,12 @@ export async function prepareLogo(file: File): Promise<PreparedLogo> {
       last = await canvasToBlob(canvas, 'image/webp', attempt.quality)
       // Browsers without a WebP encoder return PNG from the same call; PNG ignores quality, so only size helps.
       lastSize = attempt
-      if (last.size <= LOGO_TARGET_BYTES) break
+      if (last.size <= Math.min(INLINE_TARGET_BYTES, policy.maxBytes)) break
     }
-    if (!last || last.size > LOGO_POLICY.maxBytes) {
-      throw new Error('That image could not be made small enough for a logo: choose a simpler one.')
+    if (!last || last.size > policy.maxBytes) {
+      throw new Error(
+        `That image could not be made small enough for the ${policy.label}: choose a simpler one.`,
+      )
     }
     const encoded = new Uint8Array(await last.arrayBuffer())
     return {

@@ -1,14 +1,18 @@
-import { LOGO_POLICY } from '@upkit/core'
+import { IMAGE_TYPES } from '@upkit/core'
 import { describe, expect, it } from 'vitest'
 import {
   bytesToBase64,
   encodeAttempts,
   fitWithin,
-  LOGO_SOURCE_MAX_BYTES,
-  logoSourceRefusal,
-  NOT_AN_IMAGE_MESSAGE,
-  SVG_REFUSED_MESSAGE,
-} from './logo-image'
+  notAnImageMessage,
+  SOURCE_MAX_BYTES,
+  sourceRefusal,
+  svgRefusedMessage,
+  typeNames,
+} from './inline-image'
+
+const NOT_AN_IMAGE_MESSAGE = notAnImageMessage(IMAGE_TYPES)
+const SVG_REFUSED_MESSAGE = svgRefusedMessage(IMAGE_TYPES)
 
 /** A PNG header (signature + IHDR) declaring `width`x`height`: enough for header checks, no pixels needed. */
 function pngHeader(width: number, height: number): Uint8Array {
@@ -66,53 +70,63 @@ describe('bytesToBase64', () => {
   })
 })
 
-describe('logoSourceRefusal', () => {
+describe('sourceRefusal', () => {
   const text = new TextEncoder()
 
   it('accepts a real image header whatever its name says', () => {
-    expect(logoSourceRefusal({ name: 'logo.bin', type: '', size: 33 }, pngHeader(600, 400))).toBeNull()
+    expect(
+      sourceRefusal({ name: 'logo.bin', type: '', size: 33 }, pngHeader(600, 400), IMAGE_TYPES),
+    ).toBeNull()
   })
 
   it('refuses a text file named .png', () => {
     const bytes = text.encode('definitely not a picture')
-    expect(logoSourceRefusal({ name: 'logo.png', type: 'image/png', size: bytes.length }, bytes)).toBe(
-      NOT_AN_IMAGE_MESSAGE,
-    )
+    expect(
+      sourceRefusal({ name: 'logo.png', type: 'image/png', size: bytes.length }, bytes, IMAGE_TYPES),
+    ).toBe(NOT_AN_IMAGE_MESSAGE)
   })
 
   it('refuses SVG by type, by name and by content', () => {
     const svg = text.encode('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
-    expect(logoSourceRefusal({ name: 'a', type: 'image/svg+xml', size: svg.length }, svg)).toBe(
+    expect(sourceRefusal({ name: 'a', type: 'image/svg+xml', size: svg.length }, svg, IMAGE_TYPES)).toBe(
       SVG_REFUSED_MESSAGE,
     )
-    expect(logoSourceRefusal({ name: 'a.SVG', type: '', size: 3 }, text.encode('abc'))).toBe(
+    expect(sourceRefusal({ name: 'a.SVG', type: '', size: 3 }, text.encode('abc'), IMAGE_TYPES)).toBe(
       SVG_REFUSED_MESSAGE,
     )
-    expect(logoSourceRefusal({ name: 'a.png', type: 'image/png', size: svg.length }, svg)).toBe(
+    expect(sourceRefusal({ name: 'a.png', type: 'image/png', size: svg.length }, svg, IMAGE_TYPES)).toBe(
       SVG_REFUSED_MESSAGE,
     )
   })
 
   it('refuses empty, oversized and pixel-bomb sources before decoding', () => {
-    expect(logoSourceRefusal({ name: 'a.png', type: 'image/png', size: 0 }, new Uint8Array())).toMatch(
-      /empty/,
-    )
     expect(
-      logoSourceRefusal(
-        { name: 'a.png', type: 'image/png', size: LOGO_SOURCE_MAX_BYTES + 1 },
+      sourceRefusal({ name: 'a.png', type: 'image/png', size: 0 }, new Uint8Array(), IMAGE_TYPES),
+    ).toMatch(/empty/)
+    expect(
+      sourceRefusal(
+        { name: 'a.png', type: 'image/png', size: SOURCE_MAX_BYTES + 1 },
         pngHeader(10, 10),
+        IMAGE_TYPES,
       ),
     ).toMatch(/over 25 MiB/)
     expect(
-      logoSourceRefusal({ name: 'a.png', type: 'image/png', size: 33 }, pngHeader(20_000, 20_000)),
+      sourceRefusal({ name: 'a.png', type: 'image/png', size: 33 }, pngHeader(20_000, 20_000), IMAGE_TYPES),
     ).toMatch(/20000×20000 pixels/)
+  })
+})
+
+describe('typeNames', () => {
+  it('names the policy\u2019s types for people', () => {
+    expect(typeNames(IMAGE_TYPES)).toBe('PNG, JPEG, WebP or GIF')
+    expect(typeNames(['image/png'])).toBe('PNG')
   })
 })
 
 describe('encodeAttempts', () => {
   it('starts at the policy size and only ever gets smaller', () => {
-    const attempts = encodeAttempts(600, 400)
-    expect(attempts[0]).toEqual({ width: LOGO_POLICY.targetSize, height: 341, quality: 0.92 })
+    const attempts = encodeAttempts(600, 400, 512)
+    expect(attempts[0]).toEqual({ width: 512, height: 341, quality: 0.92 })
     for (let i = 1; i < attempts.length; i++) {
       const previous = attempts[i - 1] as { width: number; quality: number }
       const current = attempts[i] as { width: number; quality: number }

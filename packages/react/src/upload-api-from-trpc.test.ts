@@ -1,0 +1,133 @@
+import { createTRPCClient } from '@trpc/client'
+import { initTRPC } from '@trpc/server'
+import type {
+  CreatedUpload,
+  PublicRoutePolicy,
+  SignedPart,
+  SignedRequest,
+  SignRequestInput,
+  StoredInlineImage,
+  UploadApi,
+  UploadRecord,
+} from '@upkit/core'
+import { describe, expect, expectTypeOf, it } from 'vitest'
+import { type RouteCallsOf, uploadApiFromTRPC } from './upload-api-from-trpc'
+
+/**
+ * A stand-in for upkit's server router with two routes, built with tRPC itself so the client's types are the
+ * real ones. The type checks run in `tsc -p packages/react` (this file is in `src`); the runtime test checks
+ * what each method calls.
+ */
+type AppCall =
+  | { route: 'taskAttachment'; input: { taskId: string } }
+  | { route: 'companyLogo'; input: Record<string, never> }
+
+const t = initTRPC.create()
+const typed =
+  <T>() =>
+  (value: unknown) =>
+    value as T
+const uploadsRouter = t.router({
+  policies: t.procedure.query(() => ({}) as Record<string, PublicRoutePolicy>),
+  create: t.procedure
+    .input(typed<AppCall & { fileName: string; size: number; mimeType: string }>())
+    .mutation(() => ({}) as CreatedUpload),
+  sign: t.procedure
+    .input(typed<{ uploadId: string; request: SignRequestInput }>())
+    .mutation(() => ({}) as SignedRequest),
+  signParts: t.procedure
+    .input(typed<{ uploadId: string; s3UploadId: string; partNumbers: number[] }>())
+    .mutation(() => [] as SignedPart[]),
+  confirm: t.procedure.input(typed<{ uploadId: string }>()).mutation(() => ({}) as UploadRecord),
+  cancel: t.procedure.input(typed<{ uploadId: string }>()).mutation(() => ({ ok: true })),
+  list: t.procedure.input(typed<AppCall>()).query(() => [] as UploadRecord[]),
+  download: t.procedure.input(typed<{ uploadId: string }>()).query(() => ({ url: '' })),
+  delete: t.procedure.input(typed<{ uploadId: string }>()).mutation(() => ({ ok: true })),
+  inline: t.router({
+    set: t.procedure
+      .input(typed<AppCall & { imageBase64: string }>())
+      .mutation(() => ({}) as StoredInlineImage),
+    remove: t.procedure.input(typed<AppCall>()).mutation(() => ({ ok: true })),
+  }),
+})
+const appRouter = t.router({ uploads: uploadsRouter })
+type AppRouter = typeof appRouter
+
+describe('uploadApiFromTRPC', () => {
+  it('infers the route calls from the server router', () => {
+    const client = createTRPCClient<AppRouter>({ links: [] })
+    const api = uploadApiFromTRPC(client.uploads)
+    expectTypeOf<RouteCallsOf<typeof client.uploads>>().toEqualTypeOf<
+      | { route: 'taskAttachment'; input: { taskId: string } }
+      | { route: 'companyLogo'; input: Record<string, never> }
+    >()
+    expectTypeOf(api).toEqualTypeOf<UploadApi<AppCall>>()
+
+    // Never called: these lines only have to compile, or fail to compile where marked.
+    const typeChecks = () => {
+      void api.list({ route: 'taskAttachment', input: { taskId: 't' } })
+      void api.setInline({ route: 'companyLogo', input: {}, imageBase64: '' })
+      void api.create({
+        route: 'taskAttachment',
+        input: { taskId: 't' },
+        fileName: 'a',
+        size: 1,
+        mimeType: 'x',
+      })
+      // @ts-expect-error a route the server does not have
+      void api.list({ route: 'taskAttachments', input: { taskId: 't' } })
+      // @ts-expect-error the input of another route
+      void api.list({ route: 'taskAttachment', input: {} })
+      // @ts-expect-error a wrong input type
+      void api.list({ route: 'taskAttachment', input: { taskId: 7 } })
+      // @ts-expect-error the file's fields are required by create
+      void api.create({ route: 'taskAttachment', input: { taskId: 't' } })
+    }
+    expect(typeChecks).toBeTypeOf('function')
+  })
+
+  it('forwards each method to its procedure', async () => {
+    const calls: [string, unknown][] = []
+    // `create`'s input type is where the route calls are read from: here any route, any input.
+    type AnyCreate = { route: string; input: unknown; fileName: string; size: number; mimeType: string }
+    const mutation = <TInput = unknown>(name: string) => ({
+      mutate: async (input: TInput) => {
+        calls.push([name, input])
+        return {} as never
+      },
+    })
+    const query = (name: string) => ({
+      query: async (input?: unknown) => {
+        calls.push([name, input])
+        return {} as never
+      },
+    })
+    const api = uploadApiFromTRPC({
+      policies: query('policies'),
+      create: mutation<AnyCreate>('create'),
+      sign: mutation('sign'),
+      signParts: mutation('signParts'),
+      confirm: mutation('confirm'),
+      cancel: mutation('cancel'),
+      list: query('list'),
+      download: query('download'),
+      delete: mutation('delete'),
+      inline: { set: mutation('inline.set'), remove: mutation('inline.remove') },
+    })
+    const call = { route: 'companyLogo', input: {} }
+    await api.policies()
+    await api.list(call)
+    await api.download({ uploadId: 'u' })
+    await api.delete({ uploadId: 'u' })
+    await api.setInline({ ...call, imageBase64: 'AA==' })
+    await api.removeInline(call)
+    expect(calls).toEqual([
+      ['policies', undefined],
+      ['list', call],
+      ['download', { uploadId: 'u' }],
+      ['delete', { uploadId: 'u' }],
+      ['inline.set', { ...call, imageBase64: 'AA==' }],
+      ['inline.remove', call],
+    ])
+  })
+})

@@ -1,0 +1,285 @@
+import {
+  checkFileAllowed,
+  normalizeMimeType,
+  type PublicRoutePolicy,
+  type RouteCall,
+  type UploadApi,
+  type UploadRecord,
+} from '@upkit/core'
+import Uppy, { type Meta, RestrictionError, type State, type UppyFile } from '@uppy/core'
+import { useUppyEvent, useUppyState } from '@uppy/react'
+import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react'
+import { type PolicyState, useRoutePolicy } from './route-policies'
+import {
+  UPKIT_CALL_META,
+  type UpkitFileState,
+  type UpkitUploadBody,
+  UpkitUploader,
+  type UpkitUploaderOptions,
+  type UpkitUploaderState,
+} from './upkit-uploader'
+
+export type UpkitUppy = Uppy<Meta, UpkitUploadBody>
+type BucketPolicy = Extract<PublicRoutePolicy, { type: 'bucket' }>
+
+export interface UpkitUppyOptions {
+  readonly api: UploadApi<RouteCall>
+  /** The route and input files added now go to; each file keeps the one it was added with. */
+  readonly call: RouteCall
+  /** The route's policy; fetched with `api.policies()` when left out. */
+  readonly policy?: Omit<BucketPolicy, 'type'> | undefined
+  readonly partConcurrency?: number | undefined
+  readonly retry?: UpkitUploaderOptions['retry'] | undefined
+  /** Called once the server confirmed a file; `fileId` is undefined when the file left Uppy meanwhile. */
+  readonly onUploaded?: ((upload: UploadRecord, fileId: string | undefined) => void) | undefined
+  /** When set, a confirmed file is removed from Uppy (and so from the list) this long after success. */
+  readonly removeDoneAfterMs?: number | undefined
+}
+
+/** One file as the hooks see it: Uppy's file joined with `UpkitUploader`'s state for it. */
+export interface UpkitUppyFile {
+  readonly id: string
+  readonly name: string
+  readonly size: number
+  /** Uppy's error for the file, or null. */
+  readonly error: string | null
+  /** The uploader's state, or null before it has seen the file. */
+  readonly state: UpkitFileState | null
+  readonly bytesUploaded: number
+  readonly percentage: number
+}
+
+export interface UpkitUppyHandle {
+  /** The Uppy instance, for `UppyContextProvider` and `@uppy/react`'s hooks; files added to it are checked too. */
+  readonly uppy: UpkitUppy
+  readonly policy: PolicyState<BucketPolicy>
+  readonly files: readonly UpkitUppyFile[]
+  /** Files added before the policy arrived, added (or refused) as soon as it does. */
+  readonly queued: number
+  /** Why the files last added were not all accepted, or null. */
+  readonly notice: string | null
+  /** Adds one file now; returns its id or why it was refused (never queued). */
+  add(file: File, source: string): { readonly id: string } | { readonly error: string }
+  /** Removes the file; one in flight is cancelled. */
+  remove(fileId: string): void
+  retry(fileId: string): void
+}
+
+interface QueuedFile {
+  readonly data: File | Blob
+  readonly name: string
+  readonly type: string
+  readonly source: string
+  readonly call: RouteCall
+}
+
+const callKey = (call: RouteCall) => JSON.stringify([call.route, call.input])
+let fileCounter = 0
+
+/**
+ * The Uppy instance behind `useUploads` and the comment editor: `UpkitUploader` installed, uploads starting as
+ * soon as files are added, and the route's policy enforced when a file is added (`onBeforeFileAdded`), so a
+ * refused file never enters the list (and never shows a Retry that cannot succeed). Files added before the
+ * policy has arrived (it is fetched once per api object, usually long before anyone picks a file) wait in a
+ * queue and are checked when it does. The instance lives as long as the component; unmounting cancels what is
+ * still in flight.
+ */
+export function useUpkitUppy(pluginId: string, options: UpkitUppyOptions): UpkitUppyHandle {
+  const latest = useRef(options)
+  latest.current = options
+  const { state: policy } = useRoutePolicy(options.api, options.call.route, 'bucket', options.policy)
+  const policyRef = useRef(policy)
+  policyRef.current = policy
+  const queue = useRef<QueuedFile[]>([])
+  const [queued, setQueued] = useState(0)
+  const instanceId = useId()
+
+  const [uppy] = useState(() => {
+    const instance: UpkitUppy = new Uppy<Meta, UpkitUploadBody>({
+      id: `upkit${instanceId}`,
+      autoProceed: true,
+      onBeforeFileAdded: (file, files) => admit(file, files),
+    })
+    // Read through `latest`: a host that re-creates its api object every render keeps its uploads.
+    const api = new Proxy({} as UploadApi<RouteCall>, {
+      get: (_, name) => Reflect.get(latest.current.api, name),
+    })
+    const { partConcurrency, retry } = latest.current
+    instance.use(UpkitUploader, {
+      id: pluginId,
+      api,
+      ...(partConcurrency ? { partConcurrency } : {}),
+      ...(retry ? { retry } : {}),
+    })
+    return instance
+  })
+
+  /** Uppy's `onBeforeFileAdded`: the policy decides; an accepted file gets a unique id and its route call. */
+  function admit(
+    file: UppyFile<Meta, UpkitUploadBody>,
+    files: Record<string, UppyFile<Meta, UpkitUploadBody>>,
+  ): UppyFile<Meta, UpkitUploadBody> | false {
+    const carried = file.meta[UPKIT_CALL_META] as RouteCall | undefined
+    const call = carried ?? latest.current.call
+    const state = policyRef.current
+    if (state.status === 'loading') {
+      queue.current.push({
+        data: file.data as Blob,
+        name: file.name ?? 'file',
+        type: file.type,
+        source: file.source ?? '',
+        call,
+      })
+      setQueued(queue.current.length)
+      return false
+    }
+    if (state.status === 'failed') throw new RestrictionError(state.message, { file })
+    const refusal = checkFileAllowed(state.policy, {
+      fileName: file.name ?? 'file',
+      size: file.size ?? 0,
+      mimeType: normalizeMimeType(file.type),
+    })
+    if (refusal) throw new RestrictionError(refusal.message, { file })
+    const key = callKey(call)
+    const active = Object.values(files).filter((other) => {
+      const otherCall = other.meta[UPKIT_CALL_META] as RouteCall | undefined
+      return otherCall && callKey(otherCall) === key && !other.progress.uploadComplete && !other.error
+    }).length
+    if (active >= state.policy.maxFiles) {
+      throw new RestrictionError(
+        `"${file.name}" was not added: at most ${state.policy.maxFiles} ${state.policy.label} can upload at once.`,
+        { file },
+      )
+    }
+    // Uppy derives ids from name, type, size and date and would refuse a "duplicate": choosing the same file
+    // again after a failure, or pasting one screenshot twice, must still start an upload.
+    fileCounter += 1
+    return { ...file, id: `${file.id}-${fileCounter}`, meta: { ...file.meta, [UPKIT_CALL_META]: call } }
+  }
+
+  // Files that arrived before the policy are admitted (or refused) once it is known.
+  useEffect(() => {
+    if (policy.status === 'loading' || queue.current.length === 0) return
+    const waiting = queue.current
+    queue.current = []
+    setQueued(0)
+    uppy.addFiles(
+      waiting.map((file) => ({
+        name: file.name,
+        type: file.type,
+        data: file.data,
+        source: file.source,
+        meta: { [UPKIT_CALL_META]: file.call },
+      })),
+    )
+  }, [policy, uppy])
+
+  // Refusals of one batch (one `addFiles`) become one notice; a batch with none clears it.
+  const [notice, setNotice] = useState<string | null>(null)
+  const refusals = useRef<string[] | null>(null)
+  const flushSoon = useCallback(() => {
+    if (refusals.current !== null) return
+    refusals.current = []
+    queueMicrotask(() => {
+      const messages = refusals.current ?? []
+      refusals.current = null
+      setNotice(messages.length > 0 ? messages.join(' ') : null)
+    })
+  }, [])
+  useUppyEvent(
+    uppy,
+    'restriction-failed',
+    useCallback(
+      (_file: unknown, error: Error & { isUserFacing?: boolean }) => {
+        // Files waiting for the policy are "refused" silently by Uppy; they are not refused for the person.
+        if (error.isUserFacing === false) return
+        flushSoon()
+        refusals.current?.push(error.message)
+      },
+      [flushSoon],
+    ),
+  )
+  useUppyEvent(uppy, 'files-added', flushSoon)
+
+  const timers = useRef(new Set<ReturnType<typeof setTimeout>>())
+  useUppyEvent(
+    uppy,
+    'upload-success',
+    useCallback(
+      (file: UppyFile<Meta, UpkitUploadBody> | undefined, response: { body?: UpkitUploadBody }) => {
+        const upload = response.body?.upload
+        if (upload) latest.current.onUploaded?.(upload, file?.id)
+        const lingerMs = latest.current.removeDoneAfterMs
+        if (!file || lingerMs === undefined) return
+        const timer = setTimeout(() => {
+          timers.current.delete(timer)
+          if (uppy.getFile(file.id)) uppy.removeFile(file.id)
+        }, lingerMs)
+        timers.current.add(timer)
+      },
+      [uppy],
+    ),
+  )
+
+  // Destroyed a tick after unmount, not in the cleanup itself: StrictMode unmounts and remounts at once, and the
+  // remount cancels the pending destroy, so the same instance (and its uploads) lives on.
+  const destroyTimer = useRef<ReturnType<typeof setTimeout> | null>(null)
+  useEffect(() => {
+    if (destroyTimer.current !== null) clearTimeout(destroyTimer.current)
+    destroyTimer.current = null
+    const pending = timers.current
+    return () => {
+      destroyTimer.current = setTimeout(() => {
+        for (const timer of pending) clearTimeout(timer)
+        uppy.destroy()
+      }, 0)
+    }
+  }, [uppy])
+
+  const uppyFiles = useUppyState(uppy, (state: State<Meta, UpkitUploadBody>) => state.files)
+  const pluginState = useUppyState(
+    uppy,
+    (state: State<Meta, UpkitUploadBody>) =>
+      state.plugins[pluginId] as Partial<UpkitUploaderState> | undefined,
+  )
+  const files = useMemo(() => describeFiles(uppyFiles, pluginState?.files ?? {}), [uppyFiles, pluginState])
+
+  const add = useCallback(
+    (file: File, source: string): { id: string } | { error: string } => {
+      const state = policyRef.current
+      if (state.status === 'loading')
+        return {
+          error: `"${file.name}" was not added: the upload rules are still loading. Try again in a moment.`,
+        }
+      try {
+        return { id: uppy.addFile({ name: file.name, type: file.type, data: file, source }) }
+      } catch (error) {
+        return { error: error instanceof Error ? error.message : String(error) }
+      }
+    },
+    [uppy],
+  )
+  const remove = useCallback((fileId: string) => uppy.removeFile(fileId), [uppy])
+  const retry = useCallback(
+    (fileId: string) => {
+      void uppy.retryUpload(fileId)
+    },
+    [uppy],
+  )
+  return { uppy, policy, files, queued, notice, add, remove, retry }
+}
+
+function describeFiles(
+  files: State<Meta, UpkitUploadBody>['files'],
+  states: Record<string, UpkitFileState>,
+): UpkitUppyFile[] {
+  return Object.values(files).map((file) => ({
+    id: file.id,
+    name: file.name ?? file.meta.name,
+    size: file.size ?? 0,
+    error: file.error ?? null,
+    state: states[file.id] ?? null,
+    bytesUploaded: file.progress.bytesUploaded || 0,
+    percentage: file.progress.percentage ?? 0,
+  }))
+}
