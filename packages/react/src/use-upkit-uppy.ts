@@ -1,14 +1,8 @@
-import {
-  checkFileAllowed,
-  normalizeMimeType,
-  type PublicRoutePolicy,
-  type RouteCall,
-  type UploadApi,
-  type UploadRecord,
-} from '@upkit/core'
+import type { PublicRoutePolicy, RouteCall, UploadApi, UploadRecord } from '@upkit/core'
 import Uppy, { type Meta, RestrictionError, type State, type UppyFile } from '@uppy/core'
 import { useUppyEvent, useUppyState } from '@uppy/react'
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react'
+import { admitFile } from './admission'
 import { type PolicyState, useRoutePolicy } from './route-policies'
 import {
   UPKIT_CALL_META,
@@ -73,9 +67,6 @@ interface QueuedFile {
   readonly call: RouteCall
 }
 
-const callKey = (call: RouteCall) => JSON.stringify([call.route, call.input])
-let fileCounter = 0
-
 /**
  * The Uppy instance behind `useUploads` and the comment editor: `UpkitUploader` installed, uploads starting as
  * soon as files are added, and the route's policy enforced when a file is added (`onBeforeFileAdded`), so a
@@ -114,47 +105,24 @@ export function useUpkitUppy(pluginId: string, options: UpkitUppyOptions): Upkit
     return instance
   })
 
-  /** Uppy's `onBeforeFileAdded`: the policy decides; an accepted file gets a unique id and its route call. */
+  /** Uppy's `onBeforeFileAdded`: `admitFile` decides; a refusal is a user-facing restriction error. */
   function admit(
     file: UppyFile<Meta, UpkitUploadBody>,
     files: Record<string, UppyFile<Meta, UpkitUploadBody>>,
   ): UppyFile<Meta, UpkitUploadBody> | false {
-    const carried = file.meta[UPKIT_CALL_META] as RouteCall | undefined
-    const call = carried ?? latest.current.call
-    const state = policyRef.current
-    if (state.status === 'loading') {
-      queue.current.push({
-        data: file.data as Blob,
-        name: file.name ?? 'file',
-        type: file.type,
-        source: file.source ?? '',
-        call,
-      })
-      setQueued(queue.current.length)
-      return false
-    }
-    if (state.status === 'failed') throw new RestrictionError(state.message, { file })
-    const refusal = checkFileAllowed(state.policy, {
-      fileName: file.name ?? 'file',
-      size: file.size ?? 0,
-      mimeType: normalizeMimeType(file.type),
+    const admission = admitFile(policyRef.current, file, files, latest.current.call)
+    if (admission.action === 'accept') return admission.file
+    if (admission.action === 'refuse') throw new RestrictionError(admission.message, { file })
+    queue.current.push({
+      data: file.data as Blob,
+      name: file.name ?? 'file',
+      type: file.type,
+      source: file.source ?? '',
+      call: admission.call,
     })
-    if (refusal) throw new RestrictionError(refusal.message, { file })
-    const key = callKey(call)
-    const active = Object.values(files).filter((other) => {
-      const otherCall = other.meta[UPKIT_CALL_META] as RouteCall | undefined
-      return otherCall && callKey(otherCall) === key && !other.progress.uploadComplete && !other.error
-    }).length
-    if (active >= state.policy.maxFiles) {
-      throw new RestrictionError(
-        `"${file.name}" was not added: at most ${state.policy.maxFiles} ${state.policy.label} can upload at once.`,
-        { file },
-      )
-    }
-    // Uppy derives ids from name, type, size and date and would refuse a "duplicate": choosing the same file
-    // again after a failure, or pasting one screenshot twice, must still start an upload.
-    fileCounter += 1
-    return { ...file, id: `${file.id}-${fileCounter}`, meta: { ...file.meta, [UPKIT_CALL_META]: call } }
+    setQueued(queue.current.length)
+    // Uppy reports this as a restriction that is not user-facing; the hook does not show it as a refusal.
+    return false
   }
 
   // Files that arrived before the policy are admitted (or refused) once it is known.
