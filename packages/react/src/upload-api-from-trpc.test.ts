@@ -18,9 +18,9 @@ import { type RouteCallsOf, uploadApiFromTRPC } from './upload-api-from-trpc'
  * real ones. The type checks run in `tsc -p packages/react` (this file is in `src`); the runtime test checks
  * what each method calls.
  */
-type AppCall =
-  | { route: 'taskAttachment'; input: { taskId: string } }
-  | { route: 'companyLogo'; input: Record<string, never> }
+type BucketCall = { route: 'taskAttachment'; input: { taskId: string } }
+type InlineCall = { route: 'companyLogo'; input: Record<string, never> }
+type AppCall = BucketCall | InlineCall
 
 const t = initTRPC.create()
 const typed =
@@ -30,7 +30,7 @@ const typed =
 const uploadsRouter = t.router({
   policies: t.procedure.query(() => ({}) as Record<string, PublicRoutePolicy>),
   create: t.procedure
-    .input(typed<AppCall & { fileName: string; size: number; mimeType: string }>())
+    .input(typed<BucketCall & { fileName: string; size: number; mimeType: string }>())
     .mutation(() => ({}) as CreatedUpload),
   sign: t.procedure
     .input(typed<{ uploadId: string; request: SignRequestInput }>())
@@ -45,7 +45,7 @@ const uploadsRouter = t.router({
   delete: t.procedure.input(typed<{ uploadId: string }>()).mutation(() => ({ ok: true })),
   inline: t.router({
     set: t.procedure
-      .input(typed<AppCall & { imageBase64: string }>())
+      .input(typed<InlineCall & { imageBase64: string }>())
       .mutation(() => ({}) as StoredInlineImage),
     remove: t.procedure.input(typed<AppCall>()).mutation(() => ({ ok: true })),
   }),
@@ -54,7 +54,7 @@ const appRouter = t.router({ uploads: uploadsRouter })
 type AppRouter = typeof appRouter
 
 describe('uploadApiFromTRPC', () => {
-  it('infers the route calls from the server router', () => {
+  it('infers the route calls from the server router: bucket routes from create, inline ones from inline.set', () => {
     const client = createTRPCClient<AppRouter>({ links: [] })
     const api = uploadApiFromTRPC(client.uploads)
     expectTypeOf<RouteCallsOf<typeof client.uploads>>().toEqualTypeOf<

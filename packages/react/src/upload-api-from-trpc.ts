@@ -52,14 +52,17 @@ type FileFields = 'fileName' | 'size' | 'mimeType'
 type OmitEach<T, K extends PropertyKey> = T extends unknown
   ? { [P in keyof T as Exclude<P, K>]: T[P] }
   : never
+type InputOf<TProcedure> = TProcedure extends { mutate(input: infer I): unknown } ? I : never
 
 /**
- * The route calls (`{ route, input }` per route) of a client: `create`'s input without the file's fields. A
- * server with routes `taskAttachment` (input `{ taskId }`) and `companyLogo` (input `{}`) gives
+ * The route calls (`{ route, input }` per route) of a client: the bucket routes from `create`'s input (without
+ * the file's fields) and the inline routes from `inline.set`'s (without the image). A server with routes
+ * `taskAttachment` (input `{ taskId }`) and `companyLogo` (input `{}`) gives
  * `{ route: 'taskAttachment'; input: { taskId: string } } | { route: 'companyLogo'; input: {} }`.
  */
 export type RouteCallsOf<TClient extends UploadsClient> = Extract<
-  OmitEach<Parameters<TClient['create']['mutate']>[0], FileFields>,
+  | OmitEach<InputOf<TClient['create']>, FileFields>
+  | OmitEach<InputOf<TClient['inline']['set']>, 'imageBase64'>,
   RouteCall
 >
 

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { type FormEvent, useState } from 'react'
 import { Link } from './link'
-import { logoUrl, type SettingsCompany, SettingsPage } from './settings-page'
+import { type SettingsCompany, SettingsPage } from './settings-page'
 import { TaskPage } from './task-page'
 import { useTRPC } from './trpc'
 import { navigate, useLocationPath } from './use-location'
@@ -48,9 +48,9 @@ function Header({ name, email, company }: { name: string; email: string; company
   return (
     <header className="app-header">
       <Link href="/" className="brand">
-        {company.logoHash ? (
+        {company.logoUrl ? (
           // The URL names the logo's hash, so it is cached forever and changes when the logo does.
-          <img className="brand-logo" alt={`${company.name} logo`} src={logoUrl(company) ?? undefined} />
+          <img className="brand-logo" alt={`${company.name} logo`} src={company.logoUrl} />
         ) : null}
         <span data-testid="company-name">{company.name}</span>
       </Link>

@@ -1,40 +1,27 @@
 import { useQueryClient } from '@tanstack/react-query'
-import { LogoPicker } from '@upkit/react'
+import { InlineImagePicker } from '@upkit/react'
 import { useCallback } from 'react'
 import { Link } from './link'
-import { useTRPC, useTRPCClient } from './trpc'
+import { useTRPC } from './trpc'
+import { useUploadApi } from './upload-api'
 
 export interface SettingsCompany {
   readonly id: string
   readonly name: string
-  readonly logoHash: string | null
-}
-
-export function logoUrl(company: SettingsCompany): string | null {
-  return company.logoHash ? `/logos/${company.id}/${company.logoHash}` : null
+  /** Where the logo is served (under its content hash), or null when the company has none. */
+  readonly logoUrl: string | null
 }
 
 /** Company settings: for now, the logo. */
 export function SettingsPage({ company }: { company: SettingsCompany }) {
   const trpc = useTRPC()
-  const client = useTRPCClient()
   const queryClient = useQueryClient()
-  // The header and this page read the logo hash from `auth.me`; refreshing it swaps every logo on screen.
+  const api = useUploadApi()
+  // The header and this page read the logo URL from `auth.me`; refreshing it swaps every logo on screen.
   const refreshMe = useCallback(
     () => queryClient.invalidateQueries({ queryKey: trpc.auth.me.queryKey() }),
     [queryClient, trpc],
   )
-  const onSave = useCallback(
-    async (imageBase64: string) => {
-      await client.logos.set.mutate({ companyId: company.id, imageBase64 })
-      await refreshMe()
-    },
-    [client, company.id, refreshMe],
-  )
-  const onRemove = useCallback(async () => {
-    await client.logos.remove.mutate({ companyId: company.id })
-    await refreshMe()
-  }, [client, company.id, refreshMe])
 
   return (
     <section className="settings">
@@ -43,11 +30,15 @@ export function SettingsPage({ company }: { company: SettingsCompany }) {
       </p>
       <h1>Company settings</h1>
       <h2>{company.name} logo</h2>
-      <LogoPicker
-        companyId={company.id}
-        currentLogoUrl={logoUrl(company)}
-        onSave={onSave}
-        onRemove={onRemove}
+      {/* The company comes from the session: the logo route takes no input. */}
+      <InlineImagePicker
+        api={api}
+        route="companyLogo"
+        input={{}}
+        currentUrl={company.logoUrl}
+        label="Company logo"
+        noun="logo"
+        onChange={refreshMe}
       />
     </section>
   )

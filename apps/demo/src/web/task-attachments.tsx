@@ -1,32 +1,31 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query'
 import type { UploadRecord } from '@upkit/core'
-import { AttachmentDropzone, AttachmentList } from '@upkit/react'
-import { useCallback } from 'react'
-import { useTRPC, useTRPCClient } from './trpc'
+import { UploadDropzone, UploadList } from '@upkit/react'
+import { useCallback, useMemo } from 'react'
 import { useUploadApi } from './upload-api'
 
 export function TaskAttachments({ taskId }: { taskId: string }) {
-  const trpc = useTRPC()
-  const client = useTRPCClient()
   const queryClient = useQueryClient()
   const api = useUploadApi()
-  const listOptions = trpc.uploads.list.queryOptions({ taskId })
-  const attachments = useQuery(listOptions)
-  const listKey = listOptions.queryKey
+  const listKey = useMemo(() => ['uploads', 'taskAttachment', taskId], [taskId])
+  const attachments = useQuery({
+    queryKey: listKey,
+    queryFn: () => api.list({ route: 'taskAttachment', input: { taskId } }),
+  })
 
   const refresh = useCallback(
     () => queryClient.invalidateQueries({ queryKey: listKey }),
     [queryClient, listKey],
   )
   const getDownloadUrl = useCallback(
-    async (uploadId: string) => (await client.uploads.download.query({ uploadId })).url,
-    [client],
+    async (uploadId: string) => (await api.download({ uploadId })).url,
+    [api],
   )
   // The confirmed record is the server's answer already: show it at once, then refetch in the background so the
   // list also picks up what other people attached meanwhile.
   const onUploaded = useCallback(
     (upload: UploadRecord) => {
-      queryClient.setQueryData(listKey, (current) =>
+      queryClient.setQueryData<UploadRecord[]>(listKey, (current) =>
         current ? [...current.filter((item) => item.id !== upload.id), upload] : [upload],
       )
       void refresh()
@@ -35,10 +34,10 @@ export function TaskAttachments({ taskId }: { taskId: string }) {
   )
   const onDelete = useCallback(
     async (uploadId: string) => {
-      await client.uploads.delete.mutate({ uploadId })
+      await api.delete({ uploadId })
       await refresh()
     },
-    [client, refresh],
+    [api, refresh],
   )
 
   return (
@@ -47,9 +46,15 @@ export function TaskAttachments({ taskId }: { taskId: string }) {
       {attachments.isPending ? <p className="loading">Loading attachments…</p> : null}
       {attachments.isError ? <p role="alert">{attachments.error.message}</p> : null}
       {attachments.data ? (
-        <AttachmentList attachments={attachments.data} getDownloadUrl={getDownloadUrl} onDelete={onDelete} />
+        <UploadList
+          uploads={attachments.data}
+          getDownloadUrl={getDownloadUrl}
+          onDelete={onDelete}
+          label="Attachments"
+          emptyText="No attachments yet."
+        />
       ) : null}
-      <AttachmentDropzone api={api} taskId={taskId} onUploaded={onUploaded} />
+      <UploadDropzone api={api} route="taskAttachment" input={{ taskId }} onUploaded={onUploaded} />
     </section>
   )
 }

@@ -1,6 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query'
 import { CommentEditor, renderSafeMarkdown } from '@upkit/react'
 import { useCallback, useMemo } from 'react'
+import { demoPaths } from '../shared/paths'
 import { useTRPC, useTRPCClient } from './trpc'
 import { useUploadApi } from './upload-api'
 
@@ -42,13 +43,22 @@ export function TaskComments({ taskId }: { taskId: string }) {
           ))}
         </ol>
       ) : null}
-      <CommentEditor api={api} taskId={taskId} onSubmit={onSubmit} />
+      <CommentEditor
+        api={api}
+        route="commentImage"
+        input={{ taskId }}
+        paths={demoPaths}
+        onSubmit={onSubmit}
+      />
     </section>
   )
 }
 
 /** Parsed once per body, not on every render of the list (each keystroke in the editor re-renders it). */
 function CommentBody({ body }: { body: string }) {
-  const rendered = useMemo(() => renderSafeMarkdown(body, { imageClassName: 'comment-image' }), [body])
+  const rendered = useMemo(
+    () => renderSafeMarkdown(body, { imageClassName: 'comment-image', paths: demoPaths }),
+    [body],
+  )
   return <div className="comment-body">{rendered}</div>
 }

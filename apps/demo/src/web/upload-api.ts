@@ -1,18 +1,10 @@
-import type { UploadApi } from '@upkit/core'
+import { uploadApiFromTRPC } from '@upkit/react'
 import { useMemo } from 'react'
 import { useTRPCClient } from './trpc'
 
-/** The tRPC client as upkit's `UploadApi`: one line per procedure. */
-export function useUploadApi(): UploadApi {
+/** upkit's procedures (mounted under `uploads`) as the components' api, typed by the demo's routes. */
+export function useUploadApi() {
   const client = useTRPCClient()
-  return useMemo(
-    () => ({
-      create: (input) => client.uploads.create.mutate(input),
-      sign: (input) => client.uploads.sign.mutate(input),
-      signParts: (input) => client.uploads.signParts.mutate(input),
-      confirm: (input) => client.uploads.confirm.mutate(input),
-      cancel: (input) => client.uploads.cancel.mutate(input),
-    }),
-    [client],
-  )
+  // One object per client: components fetch the route policies once per api object.
+  return useMemo(() => uploadApiFromTRPC(client.uploads), [client])
 }
