@@ -9,7 +9,7 @@ import { z } from 'zod'
 import { createUpkit } from '../create-upkit'
 import { upkitErrorFormatter } from '../errors'
 import type { HealthCheck } from '../health'
-import { uploadRoutes } from '../routes/define-routes'
+import { type BucketHookArgs, uploadRoutes } from '../routes/define-routes'
 import type { UploadStore } from '../store/upload-store'
 import type { UploadServiceOptions } from '../uploads/upload-service'
 
@@ -32,6 +32,13 @@ export function createTestApp(
     context?: (req: IncomingMessage) => TestContext
     paths?: Partial<UpkitPaths>
     healthChecks?: Record<string, HealthCheck>
+    /** Extra work in the attachment route's hooks, e.g. a hook that fails. */
+    hooks?: {
+      onConfirmed?: (
+        args: BucketHookArgs<TestContext, TestTx, z.ZodType, { taskId: string }>,
+      ) => Promise<void>
+      onDeleted?: (args: BucketHookArgs<TestContext, TestTx, z.ZodType, { taskId: string }>) => Promise<void>
+    }
   } = {},
 ) {
   const tasks = new Map<string, string>()
@@ -59,8 +66,12 @@ export function createTestApp(
       policy: { maxSize: '5GB', types: ['*/*'], label: 'attachments' },
       input: z.object({ taskId: z.uuid() }),
       authorize: taskScope,
-      onConfirmed: ({ upload, metadata }) => {
-        confirmedHooks.push({ uploadId: upload.id, taskId: metadata.taskId })
+      onConfirmed: async (args) => {
+        confirmedHooks.push({ uploadId: args.upload.id, taskId: args.metadata.taskId })
+        await hooks?.onConfirmed?.(args)
+      },
+      onDeleted: async (args) => {
+        await hooks?.onDeleted?.(args)
       },
     }),
     commentImage: route.bucket({
@@ -89,7 +100,7 @@ export function createTestApp(
     }),
   }
   const t = initTRPC.context<TestContext>().create({ errorFormatter: upkitErrorFormatter })
-  const { store, ...rest } = options
+  const { store, hooks, ...rest } = options
   const upkit = createUpkit({
     storage: bucket.storage,
     store: store ?? prismaUploadStore(db.prisma),
