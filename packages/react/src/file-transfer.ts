@@ -73,9 +73,16 @@ const GONE_CODES = new Set(['NOT_FOUND', 'UPLOAD_NOT_PENDING', 'UPLOAD_EXPIRED']
 /**
  * Confirm answers about the object (or the row) that no retry of confirm can fix: only a new upload can. Any
  * other failure (the API unreachable for longer than the retry policy, a 5xx) leaves the object in place, so
- * a retry just confirms again.
+ * a retry just confirms again. `HOOK_FAILED`: the app's `onConfirmed` failed, so the server failed the upload and
+ * removed its object; a retry sends the file again as a new upload.
  */
-const RESTART_CODES = new Set(['OBJECT_MISSING', 'OBJECT_SIZE_MISMATCH', 'UPLOAD_NOT_PENDING'])
+const RESTART_CODES = new Set([
+  'OBJECT_MISSING',
+  'OBJECT_SIZE_MISMATCH',
+  'UPLOAD_NOT_PENDING',
+  'UPLOAD_EXPIRED',
+  'HOOK_FAILED',
+])
 
 /** Refusals of the file itself (or of the person): trying the same file again cannot succeed. */
 const FINAL_CODES = new Set([

@@ -1,3 +1,4 @@
+import { upkitCodeOf } from '@upkit/core'
 import type { RetryDecision } from './backoff'
 import { parseS3Error } from './s3-xml'
 
@@ -86,6 +87,11 @@ interface ApiErrorShape {
  */
 export function classifyApiError(error: unknown): RetryDecision {
   if (typeof error !== 'object' || error === null) return { action: 'fail', error: new Error(String(error)) }
+  // An upkit code is the server's considered answer: the same call would get it again (HOOK_FAILED is a 500 whose
+  // upload the server already failed). Only "busy" answers are worth the same call later.
+  const code = upkitCodeOf(error)
+  if (code !== null && code !== 'STORAGE_UNAVAILABLE' && code !== 'TOO_MANY_FILES')
+    return { action: 'fail', error: error as Error }
   const status = (error as ApiErrorShape).data?.httpStatus
   if (typeof status === 'number') {
     if (status >= 500 || status === 429 || status === 408) return { action: 'retry' }

@@ -275,29 +275,35 @@ describe('UpkitUploader', () => {
     expect(events.at(-1)).toBe('success')
   })
 
-  it('when confirm finds the wrong size, a retry cancels that upload and sends the file in a new one', async () => {
-    const fake = fakeApi([
-      () => {
-        throw apiError('OBJECT_SIZE_MISMATCH', 412)
-      },
-    ])
-    const { uppy, id, events } = setup(fake.api)
-    await uppy.upload()
-    expect(events.at(-1)).toBe('error')
-    expect(fake.names()).toEqual(['create', 'confirm'])
+  it.each([
+    ['finds the wrong size', 'OBJECT_SIZE_MISMATCH', 412],
+    ["says the app's onConfirmed failed", 'HOOK_FAILED', 500],
+  ] as const)(
+    'when confirm %s, a retry cancels that upload and sends the file in a new one',
+    async (_, code, status) => {
+      const fake = fakeApi([
+        () => {
+          throw apiError(code, status)
+        },
+      ])
+      const { uppy, id, events } = setup(fake.api)
+      await uppy.upload()
+      expect(events.at(-1)).toBe('error')
+      expect(fake.names()).toEqual(['create', 'confirm'])
 
-    await uppy.retryUpload(id)
-    expect(events.at(-1)).toBe('success')
-    expect(fake.calls.slice(2)).toEqual([
-      { name: 'cancel', input: { uploadId: 'upload-1' } },
-      { name: 'create', input: expect.objectContaining({ fileName: 'notes.txt' }) },
-      { name: 'confirm', input: { uploadId: 'upload-2' } },
-    ])
-    expect(sent.map((request) => request.url)).toEqual([
-      'http://bucket.test/key-upload-1',
-      'http://bucket.test/key-upload-2',
-    ])
-  })
+      await uppy.retryUpload(id)
+      expect(events.at(-1)).toBe('success')
+      expect(fake.calls.slice(2)).toEqual([
+        { name: 'cancel', input: { uploadId: 'upload-1' } },
+        { name: 'create', input: expect.objectContaining({ fileName: 'notes.txt' }) },
+        { name: 'confirm', input: { uploadId: 'upload-2' } },
+      ])
+      expect(sent.map((request) => request.url)).toEqual([
+        'http://bucket.test/key-upload-1',
+        'http://bucket.test/key-upload-2',
+      ])
+    },
+  )
 
   it('retries a PUT that lost its connection, within the same attempt', async () => {
     let failures = 1
