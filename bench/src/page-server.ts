@@ -82,8 +82,7 @@ export async function startPageServer(storage: BucketStorage): Promise<PageServe
   }
   const record = (id: string, fileName: string, size: number, mimeType: string): UploadRecord => ({
     id,
-    taskId: 'bench',
-    kind: 'attachment',
+    route: 'bench',
     status: 'pending',
     fileName,
     mimeType,

@@ -25,13 +25,19 @@ const api: UploadApi = {
   signParts: () => Promise.reject(new Error('the bench page plans single PUTs only')),
   confirm: (input) => post<UploadRecord>('/confirm', input),
   cancel: () => Promise.resolve(null),
+  policies: () => Promise.resolve({}),
+  list: () => Promise.resolve([]),
+  download: () => Promise.reject(new Error('not used by the bench')),
+  delete: () => Promise.reject(new Error('not used by the bench')),
+  setInline: () => Promise.reject(new Error('not used by the bench')),
+  removeInline: () => Promise.reject(new Error('not used by the bench')),
 }
 
 /** Milliseconds from `upload()` to Uppy's result, create/sign/confirm round trips (to the bench) included. */
 async function viaUploader(): Promise<number> {
   const file = pickedFile()
   const uppy = new Uppy<Meta, UpkitUploadBody>({ autoProceed: false })
-  uppy.use(UpkitUploader, { api, taskId: 'bench' })
+  uppy.use(UpkitUploader, { api, call: { route: 'bench', input: {} } })
   uppy.addFile({ name: file.name, type: file.type, data: file, source: 'bench' })
   const started = performance.now()
   const result = await uppy.upload()
