@@ -51,6 +51,13 @@ export interface S3StorageConfig {
   credentials?: S3Credentials
   /** Which provider's quirks apply; only changes how a missing bucket is created. Default: plain S3. */
   provider?: S3Provider
+  /**
+   * Server-side PutObject and UploadPart (`upkit migrate`) as one hand-signed request each instead of through the
+   * AWS SDK. Default `true`, used only where it can be (a path-style `endpoint` with static `credentials`): for
+   * thousands of small files the SDK's per-request work costs more CPU than the copy itself. `false` sends them
+   * through the SDK, which AWS's virtual-hosted addressing and credential chains always use.
+   */
+  directWrites?: boolean
 }
 
 const UNSIGNED_PAYLOAD = Symbol('upkit.unsignedPayload')
@@ -98,7 +105,10 @@ export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
   // Path-style endpoints with static credentials (R2, MinIO, local-s3) send PUTs without the SDK: see
   // direct-upload.ts. AWS, or a credential chain, keeps the SDK for those too.
   const direct =
-    config.endpoint !== undefined && config.forcePathStyle === true && config.credentials !== undefined
+    config.directWrites !== false &&
+    config.endpoint !== undefined &&
+    config.forcePathStyle === true &&
+    config.credentials !== undefined
       ? createDirectUploader({
           endpoint: config.endpoint,
           bucket,
