@@ -2,7 +2,7 @@
 // sizes), migrates it with `migrateUploads` into a fresh local S3 server and, when `rclone` is installed, times
 // `rclone copy` of the same folder to the same server (RCLONE_TRANSFERS: comma-separated runs, default
 // `default,8`: rclone's defaults, then `--transfers 8`). Not run by the tests. Uses DATABASE_URL when set, else a
-// throwaway PGlite folder.
+// throwaway PGlite folder, with upkit's tables (the test schema) and the tests' legacy source (two raw tables).
 import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -11,8 +11,11 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createDatabase } from '@upkit/db'
 import { createS3BucketStorage, s3Presets } from '@upkit/storage'
+import { PrismaClient } from '@upkit/testing/prisma'
 import { writeLegacyFixture } from '../src/fixtures'
 import { migrateUploads } from '../src/migrate-uploads'
+import { prismaMigrationStore } from '../src/prisma-migration-store'
+import { createLegacyTables, legacyRoutes, legacyTableSource } from '../src/test-support/legacy-table-source'
 
 const files = Number(process.argv[2] ?? 10_000)
 const targetBytes = Number(process.argv[3] ?? 1024) * 1024 * 1024
@@ -62,9 +65,11 @@ const server = {
     serverProcess.kill()
   },
 }
-const database = await createDatabase(
-  process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : { dataDir: join(dir, 'db') },
-)
+const database = await createDatabase({
+  ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : { dataDir: join(dir, 'db') }),
+  migrationsDir: fileURLToPath(new URL('../../testing/prisma/migrations', import.meta.url)),
+  createClient: (adapter) => new PrismaClient({ adapter }),
+})
 try {
   const storage = createS3BucketStorage(
     s3Presets.local({ endpoint: server.endpoint, bucket: 'upkit', credentials }),
@@ -80,14 +85,8 @@ try {
   }
 
   let started = Date.now()
-  const fixture = await writeLegacyFixture({
-    dir,
-    prisma: database.prisma,
-    files,
-    sizeOf,
-    bigFiles: false,
-    edgeCases: false,
-  })
+  const fixture = await writeLegacyFixture({ dir, files, sizeOf, bigFiles: false, edgeCases: false })
+  await createLegacyTables(database.prisma, fixture)
   console.log(
     `fixture: ${fixture.expected.migrated} files, ${(fixture.expected.migratedBytes / 2 ** 20).toFixed(0)} MiB in ${Date.now() - started} ms (${database.describe})`,
   )
@@ -95,7 +94,9 @@ try {
   started = Date.now()
   let lastPhase = ''
   const report = await migrateUploads({
-    prisma: database.prisma,
+    source: legacyTableSource(database.prisma),
+    store: prismaMigrationStore(database.prisma),
+    routes: legacyRoutes(database.prisma, fixture.taskCompany),
     storage,
     uploadsDir: fixture.uploadsDir,
     concurrency,

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// The package ships TypeScript source; tsx's loader lets this bin run it without a build step.
-import { tsImport } from 'tsx/esm/api'
+// The package ships TypeScript source, and the app's setup module (--source) is usually TypeScript too: tsx's
+// loader, registered for the whole process, lets this bin run both without a build step.
+import { register } from 'tsx/esm/api'
 
-const { main } = await tsImport('../src/cli.ts', import.meta.url)
+register()
+const { main } = await import('../src/cli.ts')
 process.exitCode = await main(process.argv.slice(2))

@@ -3,7 +3,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 import { type FileHandle, open } from 'node:fs/promises'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { planTransfer, SNIFF_BYTES, type TransferPlan } from '@upkit/core'
+import { partRange, planTransfer, SNIFF_BYTES, type TransferPlan } from '@upkit/core'
 import type { BucketStorage, CompletedPart } from '@upkit/storage'
 import { detectMimeType } from './mime'
 
@@ -192,8 +192,10 @@ async function uploadMultipart(
     const parts: CompletedPart[] = []
     const inFlight = new Set<Promise<void>>()
     for (let partNumber = 1; partNumber <= plan.partCount; partNumber++) {
-      const start = (partNumber - 1) * plan.partSize
-      const length = Math.min(plan.partSize, file.size - start)
+      const range = partRange(plan, partNumber)
+      if (range === null) throw new Error(`part ${partNumber} is outside the plan`)
+      const start = range.start
+      const length = range.end - range.start
       const bytes = Buffer.allocUnsafe(length)
       let read = 0
       while (read < length) {

@@ -1,23 +1,25 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import type { PrismaClient } from '@upkit/db'
-import { UploadKind } from '@upkit/db'
+import type { LegacyReference } from './legacy-source'
 
-// A legacy app's ./uploads folder and the rows that point into it, built the same way every time (ids and bytes
-// come from `seed`), so two fixtures can be migrated differently and their end states compared.
+// A legacy app's ./uploads folder and the references that point into it, built the same way every time (ids and
+// bytes come from `seed`), so two fixtures can be migrated differently and their end states compared. The routes
+// named here are those of `test-support/legacy-table-source.ts`: `attachment` (any type), `commentImage` (images)
+// and `logo` (inline).
 
 export interface LegacyFixtureOptions {
   /** Parent folder; the uploads folder is `<dir>/uploads`. */
   dir: string
-  /** Rows and companies are inserted here when given. */
-  prisma?: PrismaClient
   /** Ordinary task files (attachments and comment images). Default 480. */
   files?: number
-  /** Size in bytes of ordinary file `index`. Default: 0 for every 50th file, else up to ~48 KiB. */
+  /** Size in bytes of ordinary file `index` (at least 1: routes refuse empty files). Default: up to ~48 KiB. */
   sizeOf?: (index: number) => number
   /** Adds the 30 MiB (single PUT, streamed) and 33 MiB (multipart) files. Default true. */
   bigFiles?: boolean
-  /** Adds the awkward cases: symlink, `..` and absolute rows, missing file, orphans, bad logos. Default true. */
+  /**
+   * Adds the awkward cases: symlink, `..` and absolute rows, missing file, orphans, bad logos, files the routes
+   * refuse (empty, HTML as an image). Default true.
+   */
   edgeCases?: boolean
   seed?: number
 }
@@ -26,13 +28,19 @@ export interface LegacyFixture {
   uploadsDir: string
   companyIds: string[]
   taskIds: string[]
+  /** The company of each task. */
+  taskCompany: Map<string, string>
+  /** The legacy rows: task files first, then one logo reference per company that has a logo path. */
+  references: LegacyReference[]
   /** What a full migration must report. */
   expected: {
-    /** Rows (task files + logos) that migrate. */
+    /** References (task files + logos) that migrate. */
     migrated: number
     migratedBytes: number
     logos: number
     taskFiles: number
+    /** Bucket references that reach the copy and fail there (refused by their route's policy). */
+    refusedFiles: number
     missing: string[]
     orphans: string[]
     symlinks: string[]
@@ -107,7 +115,7 @@ function contentFor(name: string, size: number, seed: number): Uint8Array {
 export async function writeLegacyFixture(options: LegacyFixtureOptions): Promise<LegacyFixture> {
   const seed = options.seed ?? 1
   const fileCount = options.files ?? 480
-  const sizeOf = options.sizeOf ?? ((i: number) => (i % 50 === 7 ? 0 : ((i * 7919) % 48) * 1024 + (i % 1000)))
+  const sizeOf = options.sizeOf ?? ((i: number) => ((i * 7919) % 48) * 1024 + (i % 1000) + 64)
   const bigFiles = options.bigFiles ?? true
   const edgeCases = options.edgeCases ?? true
   const uploadsDir = join(options.dir, 'uploads')
@@ -116,49 +124,40 @@ export async function writeLegacyFixture(options: LegacyFixtureOptions): Promise
   // Companies 3 and 4 only carry the refused logos of the edge cases.
   const companyIds = [0, 1, 2, 3, 4].map((n) => fixtureUuid(0xc0, n))
   const taskIds = Array.from({ length: 20 }, (_, n) => fixtureUuid(0x7a, n))
-  const taskCompany = (taskIndex: number) => companyIds[taskIndex % 3] as string
+  const companyOfTask = (taskIndex: number) => companyIds[taskIndex % 3] as string
+  const taskCompany = new Map(taskIds.map((id, n) => [id, companyOfTask(n)]))
   const expected: LegacyFixture['expected'] = {
     migrated: 0,
     migratedBytes: 0,
     logos: 0,
     taskFiles: 0,
+    refusedFiles: 0,
     missing: [],
     orphans: [],
     symlinks: [],
     failures: [],
   }
-  const taskFileRows: {
-    id: string
-    companyId: string
-    taskId: string
-    kind: UploadKind
-    path: string
-    fileName: string
-    createdAt: Date
-  }[] = []
+  const taskFiles: LegacyReference[] = []
   const write = async (path: string, bytes: Uint8Array) => {
     const absolute = join(uploadsDir, path)
     await mkdir(dirname(absolute), { recursive: true })
     await writeFile(absolute, bytes)
   }
   const base = Date.UTC(2024, 0, 1)
-  const addRow = (
-    path: string,
-    fileName: string,
-    taskIndex: number,
-    kind: UploadKind = UploadKind.ATTACHMENT,
-  ) => {
-    const id = fixtureUuid(0xf1, taskFileRows.length)
-    taskFileRows.push({
-      id,
-      companyId: taskCompany(taskIndex),
-      taskId: taskIds[taskIndex] as string,
-      kind,
+  const addRow = (path: string, fileName: string, taskIndex: number, route = 'attachment') => {
+    const source = `task-file:${fixtureUuid(0xf1, taskFiles.length)}`
+    const taskId = taskIds[taskIndex] as string
+    taskFiles.push({
+      source,
       path,
+      route,
+      tenantId: companyOfTask(taskIndex),
+      ownerId: taskId,
+      input: { taskId },
       fileName,
-      createdAt: new Date(base + taskFileRows.length * 1000),
+      createdAt: new Date(base + taskFiles.length * 1000),
     })
-    return `task-file:${id}`
+    return source
   }
   const migrates = (size: number, logo = false) => {
     expected.migrated++
@@ -178,7 +177,7 @@ export async function writeLegacyFixture(options: LegacyFixtureOptions): Promise
     const path = `${taskIds[taskIndex]}/${nested ? 'comments/' : ''}${fileName}`
     const size = sizeOf(i)
     writes.push(write(path, contentFor(name, size, seed * 100_003 + i)))
-    addRow(path, fileName, taskIndex, nested ? UploadKind.COMMENT_IMAGE : UploadKind.ATTACHMENT)
+    addRow(path, fileName, taskIndex, nested && name.endsWith('.png') ? 'commentImage' : 'attachment')
     migrates(size)
     if (writes.length >= 64) await Promise.all(writes.splice(0))
   }
@@ -196,39 +195,46 @@ export async function writeLegacyFixture(options: LegacyFixtureOptions): Promise
     }
   }
 
-  const logoRows: { id: string; legacyLogoPath: string | null }[] = companyIds.map((id) => ({
-    id,
-    legacyLogoPath: null,
-  }))
+  const logoPaths: (string | null)[] = companyIds.map(() => null)
   const acmeLogo = pngBytes(256, 128, 200 + seed)
   await write('logo-acme.png', acmeLogo)
-  ;(logoRows[0] as { legacyLogoPath: string | null }).legacyLogoPath = 'logo-acme.png'
+  logoPaths[0] = 'logo-acme.png'
   migrates(acmeLogo.length, true)
 
   if (edgeCases) {
     // SVG logo: refused (can carry script).
     await write('logo-globex.svg', new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg"/>'))
-    ;(logoRows[1] as { legacyLogoPath: string | null }).legacyLogoPath = 'logo-globex.svg'
+    logoPaths[1] = 'logo-globex.svg'
     expected.failures.push(`logo:${companyIds[1]}`)
     // Logo whose file is gone.
-    ;(logoRows[2] as { legacyLogoPath: string | null }).legacyLogoPath = 'logo-initech.png'
+    logoPaths[2] = 'logo-initech.png'
     expected.missing.push(`logo:${companyIds[2]}`)
     // A pixel bomb (a few bytes claiming 20000x20000) and a PNG over the 1 MiB logo limit: both refused.
     await write('logo-bomb.png', pngBytes(20_000, 20_000))
-    ;(logoRows[3] as { legacyLogoPath: string | null }).legacyLogoPath = 'logo-bomb.png'
+    logoPaths[3] = 'logo-bomb.png'
     expected.failures.push(`logo:${companyIds[3]}`)
     await write('logo-huge.png', pngBytes(800, 600, 2 * MiB))
-    ;(logoRows[4] as { legacyLogoPath: string | null }).legacyLogoPath = 'logo-huge.png'
+    logoPaths[4] = 'logo-huge.png'
     expected.failures.push(`logo:${companyIds[4]}`)
 
     // Two rows sharing one file: each gets its own object.
     const shared = `${taskIds[3]}/shared image.png`
     const sharedBytes = contentFor('x.png', 5000, seed + 7)
     await write(shared, sharedBytes)
-    addRow(shared, 'shared image.png', 3, UploadKind.COMMENT_IMAGE)
-    addRow(shared, 'shared image.png', 3, UploadKind.COMMENT_IMAGE)
+    addRow(shared, 'shared image.png', 3, 'commentImage')
+    addRow(shared, 'shared image.png', 3, 'commentImage')
     migrates(sharedBytes.length)
     migrates(sharedBytes.length)
+
+    // Files the routes refuse, as they would refuse a live upload: an empty file, and HTML named as an image.
+    await write(`${taskIds[2]}/empty.txt`, new Uint8Array(0))
+    expected.failures.push(addRow(`${taskIds[2]}/empty.txt`, 'empty.txt', 2))
+    await write(
+      `${taskIds[2]}/comments/pasted.png`,
+      new TextEncoder().encode('<html><script>alert(1)</script>'),
+    )
+    expected.failures.push(addRow(`${taskIds[2]}/comments/pasted.png`, 'pasted.png', 2, 'commentImage'))
+    expected.refusedFiles += 2
 
     // A symlink pointing out of the folder, with a row: never followed.
     await symlink('/etc/hostname', join(uploadsDir, taskIds[0] as string, 'hostname.txt'))
@@ -253,22 +259,10 @@ export async function writeLegacyFixture(options: LegacyFixtureOptions): Promise
   expected.failures.sort()
   expected.missing.sort()
 
-  if (options.prisma) {
-    const prisma = options.prisma
-    await prisma.company.createMany({
-      data: logoRows.map((row, n) => ({
-        id: row.id,
-        name: `Company ${n}`,
-        slug: `company-${seed}-${n}`,
-        legacyLogoPath: row.legacyLogoPath,
-      })),
-    })
-    await prisma.task.createMany({
-      data: taskIds.map((id, n) => ({ id, companyId: taskCompany(n), title: `Task ${n}` })),
-    })
-    for (let i = 0; i < taskFileRows.length; i += 1000) {
-      await prisma.taskFile.createMany({ data: taskFileRows.slice(i, i + 1000) })
-    }
-  }
-  return { uploadsDir, companyIds, taskIds, expected }
+  const logos = companyIds.flatMap((id, n): LegacyReference[] => {
+    const path = logoPaths[n]
+    if (path === null || path === undefined) return []
+    return [{ source: `logo:${id}`, path, route: 'logo', tenantId: id, ownerId: id, input: {} }]
+  })
+  return { uploadsDir, companyIds, taskIds, taskCompany, references: [...taskFiles, ...logos], expected }
 }

@@ -1,32 +1,35 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import {
-  assertLogoAllowed,
-  buildObjectKey,
-  formatBytes,
-  LOGO_POLICY,
-  planTransfer,
-  sniffImageType,
-} from '@upkit/core'
-import { MigrationItemStatus, type PrismaClient, type UploadKind, UploadStatus } from '@upkit/db'
-import { abortMultipartUploads, type BucketStorage } from '@upkit/storage'
-import {
-  closeLegacyFile,
-  localEtag,
-  type OpenedFile,
-  openLegacyFile,
-  unquoteEtag,
-  uploadFile,
-  verifyUpload,
-} from './copy-file'
-import { baseName, checkLegacyPath } from './legacy-path'
-import { scanFolder, throughSymlink } from './scan'
+import { assertKeyPrefix, DEFAULT_KEY_PREFIX } from '@upkit/core'
+import type { BucketStorage } from '@upkit/storage'
+import { closeLegacyFile, type OpenedFile, openLegacyFile, unquoteEtag } from './copy-file'
+import { copyItem, errorMessage, type Finished } from './copy-item'
+import { baseName } from './legacy-path'
+import type { LegacySource, MigratedReference } from './legacy-source'
+import type { MigrationItem, MigrationStore } from './migration-store'
+import { type MigrationProblem, type MigrationRoutes, planMigration } from './plan'
+import { scanFolder } from './scan'
 
-export interface MigrateUploadsOptions {
-  prisma: PrismaClient
+export interface MigrateUploadsOptions<TTx> {
+  /** The app's legacy rows: what to read, how to write back. */
+  source: LegacySource<TTx>
+  /** Where progress and uploads are recorded (`prismaMigrationStore(prisma)`), sharing `TTx` with the source. */
+  store: MigrationStore<TTx>
   storage: BucketStorage
-  /** The legacy app's uploads folder; rows' paths are relative to it. */
+  /** The app's upload routes (as given to `createUpkit`): their policies and inline `onStored` hooks apply. */
+  routes: MigrationRoutes
+  /**
+   * The key prefix of the app's `createUpkit`. Default `'uploads/'` (upkit's default): migrated files get the same
+   * keys as live uploads, under the prefix the sweeper lists.
+   */
+  keyPrefix?: string
+  /**
+   * What inline routes' `onStored` get as `ctx`: a migration has no request. Default `null`; a hook that needs
+   * the caller's session cannot run here and should store by `ownerId`.
+   */
+  hookContext?: unknown
+  /** The legacy app's uploads folder; references' paths are relative to it. */
   uploadsDir: string
   /** Plan and report only: no database write, no bucket write, no file touched. Default false. */
   dryRun?: boolean
@@ -55,28 +58,21 @@ export interface MigrationProgress {
   failed: number
 }
 
-/** A row that could not be migrated: `source` is `task-file:<id>` or `logo:<companyId>`. */
-export interface MigrationProblem {
-  source: string
-  path: string
-  reason: string
-}
-
 export interface MigrationReport {
   dryRun: boolean
   uploadsDir: string
-  /** What this run set out to copy: one object (or logo) per row, so `files` counts rows, `bytes` their sizes. */
-  planned: { files: number; bytes: number; taskFiles: number; logos: number }
-  /** Rows rewritten by this run. */
+  /** What this run set out to move: one object (or inline image) per reference, so `files` counts references. */
+  planned: { files: number; bytes: number; bucket: number; inline: number }
+  /** References rewritten by this run. */
   migrated: number
   migratedBytes: number
   /** Of `migrated`, objects already in the bucket from a killed run (same size and ETag), so not sent again. */
   reusedObjects: number
-  /** Rows a previous run already migrated. */
+  /** References a previous run already migrated. */
   alreadyDone: number
-  /** Rows whose file is not on disk; left untouched. */
+  /** References whose file is not on disk; left untouched. */
   missing: MigrationProblem[]
-  /** Files in the folder that no row (migrated or not) points to; left untouched. */
+  /** Files in the folder that no reference (migrated or not) points to; left untouched. */
   orphans: string[]
   /** Symbolic links found in the folder, never followed. */
   symlinks: string[]
@@ -85,64 +81,23 @@ export interface MigrationReport {
   durationMs: number
 }
 
-interface TaskFileSource {
-  id: string
-  taskId: string
-  kind: UploadKind
-  fileName: string
-  createdAt: Date
-}
-
-interface WorkItem {
-  source: string
-  path: string
-  size: number
-  /** Task files become objects in the bucket; company logos live only in the database (`Company.logo`). */
-  target: 'upload' | 'logo'
-  companyId: string
-  fileName: string
-  taskFile: TaskFileSource | null
-  uploadId: string | null
-  key: string | null
-  /** An item row existed before this run: the object may already be in the bucket. */
-  resumed: boolean
-}
-
-type Finished =
-  | {
-      ok: true
-      item: WorkItem
-      size: number
-      mimeType: string
-      etag: string | null
-      sha256: string | null
-      partSize: number | null
-      logo: Uint8Array<ArrayBuffer> | null
-      reused: boolean
-    }
-  | { ok: false; item: WorkItem; reason: string }
-
-interface ExistingItem {
-  source: string
-  sourcePath: string
-  status: MigrationItemStatus
-  uploadId: string | null
-  key: string | null
-  md5: string | null
-  sha256: string | null
-}
+type Succeeded = Extract<Finished, { ok: true }>
 
 const FLUSH_INTERVAL_MS = 2000
 
 /**
- * Copies every file the legacy rows point to into the bucket, verifies each copy, then writes Upload rows and
- * rewrites the legacy rows in batches. Safe to re-run, including after a kill: see MigrationItem in the schema.
+ * Copies every file the legacy references point to into the bucket (or through an inline route's `onStored`),
+ * verifies each copy, then records the uploads and has the source rewrite its rows, in batches. Safe to re-run,
+ * including after a kill: each upload's id and key are stored before any byte is sent, and a row's rewrite
+ * commits together with its upload and its item's DONE.
  */
-export async function migrateUploads(options: MigrateUploadsOptions): Promise<MigrationReport> {
+export async function migrateUploads<TTx>(options: MigrateUploadsOptions<TTx>): Promise<MigrationReport> {
   const started = Date.now()
-  const { prisma, storage } = options
+  const { source, store, storage, routes } = options
   const root = resolve(options.uploadsDir)
   const dryRun = options.dryRun ?? false
+  const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX
+  assertKeyPrefix(keyPrefix)
   const concurrency = positiveInteger(options.concurrency ?? 8, 'concurrency')
   const batchSize = positiveInteger(options.batchSize ?? 200, 'batchSize')
   const progress: MigrationProgress = {
@@ -159,143 +114,29 @@ export async function migrateUploads(options: MigrateUploadsOptions): Promise<Mi
   const scanned = scanFolder(root)
   progress.phase = 'planning'
   emit()
-
-  const existingRows = await prisma.migrationItem.findMany({
-    select: {
-      source: true,
-      sourcePath: true,
-      status: true,
-      uploadId: true,
-      key: true,
-      md5: true,
-      sha256: true,
-    },
-  })
-  const existing = new Map<string, ExistingItem>(existingRows.map((row) => [row.source, row]))
-  const [taskFiles, companies] = await Promise.all([
-    prisma.taskFile.findMany({
-      where: { path: { not: null } },
-      select: {
-        id: true,
-        companyId: true,
-        taskId: true,
-        kind: true,
-        path: true,
-        fileName: true,
-        createdAt: true,
-      },
-    }),
-    prisma.company.findMany({
-      where: { legacyLogoPath: { not: null } },
-      select: { id: true, legacyLogoPath: true },
-    }),
-  ])
+  const [existing, references] = await Promise.all([store.items(), source.read()])
+  const plan = planMigration({ references, existing, scanned, routes, keyPrefix })
+  const { work } = plan
 
   const report: MigrationReport = {
     dryRun,
     uploadsDir: root,
-    planned: { files: 0, bytes: 0, taskFiles: 0, logos: 0 },
+    planned: {
+      files: work.length,
+      bytes: work.reduce((sum, item) => sum + item.size, 0),
+      bucket: work.filter((item) => item.route.type === 'bucket').length,
+      inline: work.filter((item) => item.route.type === 'inline').length,
+    },
     migrated: 0,
     migratedBytes: 0,
     reusedObjects: 0,
-    alreadyDone: 0,
-    missing: [],
-    orphans: [],
+    alreadyDone: plan.previouslyDone.length,
+    missing: plan.missing,
+    orphans: plan.orphans,
     symlinks: [...scanned.symlinks].sort(),
-    failures: [],
+    failures: plan.failures,
     deletedSources: 0,
     durationMs: 0,
-  }
-
-  const referenced = new Set<string>()
-  const work: WorkItem[] = []
-  const classify = (
-    source: string,
-    rawPath: string,
-    companyId: string,
-    target: WorkItem['target'],
-    taskFile: TaskFileSource | null,
-  ) => {
-    const prior = existing.get(source)
-    if (prior?.status === 'DONE') {
-      // Cannot normally happen (the row rewrite and DONE commit together); someone restored the legacy path.
-      report.failures.push({
-        source,
-        path: rawPath,
-        reason: 'already migrated, but the row points at the legacy path again',
-      })
-      return
-    }
-    const checked = checkLegacyPath(rawPath)
-    if (!checked.ok) {
-      report.failures.push({ source, path: rawPath, reason: checked.reason })
-      return
-    }
-    const path = checked.path
-    referenced.add(path)
-    if (throughSymlink(path, scanned.symlinks)) {
-      report.failures.push({
-        source,
-        path,
-        reason: 'the path goes through a symbolic link, which is never followed',
-      })
-      return
-    }
-    if (scanned.special.has(path)) {
-      report.failures.push({ source, path, reason: 'not a regular file' })
-      return
-    }
-    const size = scanned.files.get(path)
-    if (size === undefined) {
-      report.missing.push({ source, path, reason: 'the file is not in the uploads folder' })
-      return
-    }
-    let uploadId = prior?.uploadId ?? null
-    let key = prior?.key ?? null
-    if (taskFile === null) {
-      uploadId = null
-      key = null
-    } else if (uploadId === null || key === null) {
-      uploadId = randomUUID()
-      key = buildObjectKey({ companyId, scope: 'tasks', ownerId: taskFile.taskId, uploadId })
-    }
-    work.push({
-      source,
-      path,
-      size,
-      target,
-      companyId,
-      fileName: taskFile?.fileName || baseName(path),
-      taskFile,
-      uploadId,
-      key,
-      resumed: prior !== undefined && prior.key === key && prior.sourcePath === path,
-    })
-  }
-  for (const row of taskFiles) {
-    if (row.path === null) continue
-    classify(`task-file:${row.id}`, row.path, row.companyId, 'upload', {
-      id: row.id,
-      taskId: row.taskId,
-      kind: row.kind,
-      fileName: row.fileName,
-      createdAt: row.createdAt,
-    })
-  }
-  for (const row of companies) {
-    if (row.legacyLogoPath === null) continue
-    classify(`logo:${row.id}`, row.legacyLogoPath, row.id, 'logo', null)
-  }
-  const previouslyDone = existingRows.filter((row) => row.status === 'DONE')
-  report.alreadyDone = previouslyDone.length
-  for (const row of previouslyDone) referenced.add(row.sourcePath)
-  report.orphans = [...scanned.files.keys()].filter((path) => !referenced.has(path)).sort()
-
-  report.planned = {
-    files: work.length,
-    bytes: work.reduce((sum, item) => sum + item.size, 0),
-    taskFiles: work.filter((item) => item.taskFile !== null).length,
-    logos: work.filter((item) => item.taskFile === null).length,
   }
   progress.filesTotal = report.planned.files
   progress.bytesTotal = report.planned.bytes
@@ -308,9 +149,9 @@ export async function migrateUploads(options: MigrateUploadsOptions): Promise<Mi
     return report
   }
 
-  await recordPlan(prisma, work, existing)
+  await store.plan(plan.toRecord)
 
-  // Paths shared by several rows are deleted only once every row using them is committed.
+  // Paths shared by several references are deleted only once every reference using them is committed.
   const remainingRefs = new Map<string, number>()
   for (const item of work) remainingRefs.set(item.path, (remainingRefs.get(item.path) ?? 0) + 1)
   const keepSource = new Set<string>()
@@ -329,13 +170,14 @@ export async function migrateUploads(options: MigrateUploadsOptions): Promise<Mi
     lastFlush = Date.now()
     flushing = flushing.then(async () => {
       if (batch.length === 0 || fatal !== null) return
+      let committed: Finished[]
       try {
-        await commitBatch(prisma, batch)
+        committed = await commitBatch(source, store, options.hookContext ?? null, batch)
       } catch (error) {
         fatal ??= error
         return
       }
-      for (const finished of batch) {
+      for (const finished of committed) {
         if (finished.ok) {
           report.migrated++
           report.migratedBytes += finished.size
@@ -385,7 +227,7 @@ export async function migrateUploads(options: MigrateUploadsOptions): Promise<Mi
     report.deletedSources += await deleteMigratedLeftovers(
       storage,
       root,
-      previouslyDone,
+      plan.previouslyDone,
       scanned.files,
       workPaths,
     )
@@ -402,225 +244,94 @@ function positiveInteger(value: number, name: string): number {
   return value
 }
 
-/** Stores each new item's upload id and key before any byte is sent, so a re-run reuses them. */
-async function recordPlan(prisma: PrismaClient, work: WorkItem[], existing: Map<string, ExistingItem>) {
-  const fresh = work.filter((item) => !existing.has(item.source))
-  const now = new Date()
-  // unnest() sends one array per column: Prisma's createMany spends more CPU compiling a 5,000-parameter query
-  // than the database spends inserting it, and this process's CPU is what the migration runs out of.
-  for (let i = 0; i < fresh.length; i += 5000) {
-    const chunk = fresh.slice(i, i + 5000)
-    await prisma.$executeRaw`
-      INSERT INTO "MigrationItem" ("source", "sourcePath", "uploadId", "key", "size", "updatedAt")
-      SELECT u.source, u.source_path, u.upload_id, u.key, u.size, ${now}
-      FROM unnest(${chunk.map((item) => item.source)}::text[], ${chunk.map((item) => item.path)}::text[],
-                  ${chunk.map((item) => item.uploadId)}::uuid[], ${chunk.map((item) => item.key)}::text[],
-                  ${chunk.map((item) => String(item.size))}::bigint[])
-        AS u(source, source_path, upload_id, key, size)`
-  }
-  // Rows whose path or target changed since the run that planned them: rare, so one update each.
-  for (const item of work) {
-    const prior = existing.get(item.source)
-    if (prior === undefined || (prior.key === item.key && prior.sourcePath === item.path)) continue
-    await prisma.migrationItem.update({
-      where: { source: item.source },
-      data: {
-        sourcePath: item.path,
-        uploadId: item.uploadId,
-        key: item.key,
-        size: BigInt(item.size),
-        status: MigrationItemStatus.PLANNED,
-      },
-    })
-  }
-}
-
-async function copyItem(
-  storage: BucketStorage,
-  root: string,
-  item: WorkItem,
-  onBytes: (bytes: number) => void,
-): Promise<Finished> {
-  const fail = (reason: string): Finished => ({ ok: false, item, reason })
-  let file: OpenedFile
-  try {
-    file = await openLegacyFile(join(root, item.path), item.fileName, item.size)
-  } catch (error) {
-    return fail(`cannot open the file: ${errorMessage(error)}`)
-  }
-  try {
-    if (item.target === 'upload') return await copyTaskFile(storage, item, file, onBytes)
-    return await readLogo(item, file, onBytes)
-  } catch (error) {
-    return fail(errorMessage(error))
-  } finally {
-    await closeLegacyFile(file)
-  }
-}
-
-async function copyTaskFile(
-  storage: BucketStorage,
-  item: WorkItem,
-  file: OpenedFile,
-  onBytes: (bytes: number) => void,
-): Promise<Finished> {
-  const key = item.key as string
-  const plan = planTransfer(file.size)
-  const partSize = plan.type === 'multipart' ? plan.partSize : null
-  const base = {
-    ok: true as const,
-    item,
-    size: file.size,
-    mimeType: file.mimeType,
-    sha256: null,
-    partSize,
-    logo: null,
-  }
-  if (item.resumed) {
-    const head = await storage.head(key)
-    if (head !== null && head.size === file.size) {
-      const etag = await localEtag(file)
-      if (unquoteEtag(head.etag) === etag) {
-        onBytes(file.size)
-        return { ...base, etag, reused: true }
+/**
+ * Inline images first go to their route's `onStored` (the app's own write, outside any transaction: the hook gets
+ * no `tx`), one at a time and never while a batch transaction is open, since on a one-connection database a query
+ * outside the transaction would wait for it. Storing the same bytes twice is harmless, so a kill between the hook
+ * and the commit only repeats the hook. Then one transaction: uploads, the source's rewrite, items DONE/FAILED.
+ * Resolves the batch as committed (a failed hook turns its item into a failure).
+ */
+async function commitBatch<TTx>(
+  source: LegacySource<TTx>,
+  store: MigrationStore<TTx>,
+  hookContext: unknown,
+  batch: Finished[],
+): Promise<Finished[]> {
+  const committed: Finished[] = []
+  for (const finished of batch) {
+    if (finished.ok && finished.item.route.type === 'inline' && finished.image !== null) {
+      const { item } = finished
+      try {
+        await finished.item.route.config.onStored({
+          input: item.input,
+          metadata: item.reference.metadata ?? {},
+          tenantId: item.reference.tenantId,
+          ownerId: item.reference.ownerId as string,
+          ctx: hookContext,
+          image: finished.image,
+        })
+      } catch (error) {
+        committed.push({ ok: false, item, reason: `the route's onStored failed: ${errorMessage(error)}` })
+        continue
       }
     }
-    if (plan.type === 'multipart') await abortMultipartUploads(storage, key)
+    committed.push(finished)
   }
-  const outcome = await uploadFile(storage, file, key, onBytes)
-  const problem = await verifyUpload(storage, key, file.size, outcome)
-  if (problem !== null) {
-    // Nothing points at the key yet; removing the bad copy keeps the bucket free of unreferenced objects.
-    await storage.deleteObject(key).catch(() => {})
-    return { ok: false, item, reason: `verification failed: ${problem}` }
-  }
-  return { ...base, etag: outcome.etag, reused: false }
-}
-
-/** What the operator should do about a logo the app would refuse: the logo picker checks and stores logos. */
-const LOGO_HINT = 'resize it and upload it with the logo picker'
-
-/**
- * Logos live only in the database (the logo picker stores them; `/logos/:companyId/:hash` serves those bytes),
- * so the file is checked as the picker would (`assertLogoAllowed`: size, image type, dimensions) and kept in
- * memory for the batch's transaction. A refused logo is a failure with the reason and what to do about it.
- */
-async function readLogo(
-  item: WorkItem,
-  file: OpenedFile,
-  onBytes: (bytes: number) => void,
-): Promise<Finished> {
-  const refuse = (reason: string): Finished => ({
-    ok: false,
-    item,
-    reason: `invalid logo: ${reason.replace(/\.$/, '')}; ${LOGO_HINT}`,
-  })
-  // Checked before reading, so a huge file named as a logo is never loaded into memory.
-  if (file.size > LOGO_POLICY.maxBytes) {
-    return refuse(
-      `the logo is ${formatBytes(file.size)}; logos can be at most ${formatBytes(LOGO_POLICY.maxBytes)}`,
-    )
-  }
-  const bytes = new Uint8Array(file.size)
-  if (file.bytes !== null) bytes.set(file.bytes)
-  else if (file.size > 0) await file.handle?.read(bytes, 0, file.size, 0)
-  try {
-    assertLogoAllowed(bytes)
-  } catch (error) {
-    return refuse(errorMessage(error))
-  }
-  onBytes(file.size)
-  return {
-    ok: true,
-    item,
-    size: file.size,
-    mimeType: sniffImageType(bytes) ?? 'application/octet-stream',
-    etag: null,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-    partSize: null,
-    logo: bytes,
-    reused: false,
-  }
-}
-
-/** One transaction: Upload rows, the legacy rows pointed at them, logos, and the items marked DONE/FAILED. */
-async function commitBatch(prisma: PrismaClient, batch: Finished[]): Promise<void> {
-  const now = new Date()
-  const uploads = batch.filter((f): f is Extract<Finished, { ok: true }> => f.ok && f.item.taskFile !== null)
-  const logos = batch.filter((f): f is Extract<Finished, { ok: true }> => f.ok && f.item.taskFile === null)
-  const done = batch.filter((f): f is Extract<Finished, { ok: true }> => f.ok)
-  const failed = batch.filter((f): f is Extract<Finished, { ok: false }> => !f.ok)
-  await prisma.$transaction(
-    async (tx) => {
-      if (uploads.length > 0) {
-        const column = <T>(pick: (finished: (typeof uploads)[number], taskFile: TaskFileSource) => T) =>
-          uploads.map((finished) => pick(finished, finished.item.taskFile as TaskFileSource))
-        // One array per column through unnest() rather than createMany: see recordPlan. Confirmed rows never
-        // expire (expiresAt is required for PENDING ones); createdAt is the legacy row's, so the migrated file
-        // keeps its place in lists ordered by creation. Timestamps go as UTC instants, stored as Prisma does.
-        await tx.$executeRaw`
-          INSERT INTO "Upload" ("id", "companyId", "taskId", "kind", "status", "key", "fileName", "mimeType",
-                                "size", "partSize", "legacyPath", "expiresAt", "confirmedAt", "createdAt")
-          SELECT u.id, u.company_id, u.task_id, u.kind::"UploadKind", ${UploadStatus.CONFIRMED}::"UploadStatus",
-                 u.key, u.file_name, u.mime_type, u.size, u.part_size, u.legacy_path, ${now}, ${now},
-                 u.created_at AT TIME ZONE 'UTC'
-          FROM unnest(${column(({ item }) => item.uploadId)}::uuid[], ${column(({ item }) => item.companyId)}::uuid[],
-                      ${column((_, t) => t.taskId)}::uuid[], ${column((_, t) => t.kind)}::text[],
-                      ${column(({ item }) => item.key)}::text[], ${column(({ item }) => item.fileName)}::text[],
-                      ${column(({ mimeType }) => mimeType)}::text[], ${column(({ size }) => String(size))}::bigint[],
-                      ${column(({ partSize }) => partSize)}::int[], ${column(({ item }) => item.path)}::text[],
-                      ${column((_, t) => t.createdAt.toISOString())}::timestamptz[])
-            AS u(id, company_id, task_id, kind, key, file_name, mime_type, size, part_size, legacy_path,
-                 created_at)`
-        const ids = uploads.map(({ item }) => (item.taskFile as TaskFileSource).id)
-        const uploadIds = uploads.map(({ item }) => item.uploadId as string)
-        await tx.$executeRaw`
-          UPDATE "TaskFile" AS t SET "path" = NULL, "uploadId" = u.upload_id
-          FROM unnest(${ids}::uuid[], ${uploadIds}::uuid[]) AS u(id, upload_id)
-          WHERE t.id = u.id`
-      }
-      for (const { item, logo, mimeType, sha256 } of logos) {
-        await tx.company.updateMany({
-          where: { id: item.companyId },
-          data: {
-            logo,
-            logoMimeType: mimeType,
-            logoHash: sha256,
-            logoUpdatedAt: now,
-            legacyLogoPath: null,
+  const succeeded = committed.filter((f): f is Succeeded => f.ok)
+  const migrated: MigratedReference[] = succeeded.map((f) =>
+    f.item.route.type === 'bucket'
+      ? {
+          type: 'bucket',
+          reference: f.item.reference,
+          upload: {
+            id: f.item.uploadId as string,
+            key: f.item.key as string,
+            mimeType: f.mimeType,
+            size: f.size,
           },
-        })
-      }
-      if (done.length > 0) {
-        await tx.$executeRaw`
-          UPDATE "MigrationItem" AS m
-          SET "status" = 'DONE', "md5" = u.md5, "sha256" = u.sha256, "size" = u.size, "error" = NULL,
-              "updatedAt" = ${now}
-          FROM unnest(${done.map((f) => f.item.source)}::text[], ${done.map((f) => f.etag)}::text[],
-                      ${done.map((f) => f.sha256)}::text[], ${done.map((f) => String(f.size))}::bigint[])
-            AS u(source, md5, sha256, size)
-          WHERE m.source = u.source`
-      }
-      if (failed.length > 0) {
-        await tx.$executeRaw`
-          UPDATE "MigrationItem" AS m SET "status" = 'FAILED', "error" = u.error, "updatedAt" = ${now}
-          FROM unnest(${failed.map((f) => f.item.source)}::text[], ${failed.map((f) => f.reason)}::text[])
-            AS u(source, error)
-          WHERE m.source = u.source`
-      }
-    },
-    { timeout: 120_000, maxWait: 60_000 },
+        }
+      : {
+          type: 'inline',
+          reference: f.item.reference,
+          image: { hash: f.sha256 as string, mimeType: f.mimeType, size: f.size },
+        },
   )
+  const now = new Date()
+  await store.commit(
+    {
+      uploads: succeeded
+        .filter((f) => f.item.route.type === 'bucket')
+        .map(({ item, mimeType, size, partSize }) => ({
+          id: item.uploadId as string,
+          route: item.routeName,
+          tenantId: item.reference.tenantId,
+          ownerId: item.reference.ownerId,
+          uploadedBy: item.reference.uploadedBy ?? null,
+          key: item.key as string,
+          fileName: item.fileName,
+          mimeType,
+          size,
+          partSize,
+          input: item.input,
+          metadata: item.reference.metadata ?? {},
+          createdAt: item.reference.createdAt ?? now,
+        })),
+      done: succeeded.map((f) => ({ source: f.item.source, md5: f.etag, sha256: f.sha256, size: f.size })),
+      failed: committed.flatMap((f) => (f.ok ? [] : [{ source: f.item.source, error: f.reason }])),
+    },
+    (tx) => (migrated.length > 0 ? source.writeBack(tx, migrated) : Promise.resolve()),
+  )
+  return committed
 }
 
 /**
- * `--delete-source` after a run killed between a commit and its deletes: files of rows migrated earlier are
- * deleted once their copy checks out again (object size + ETag, or the stored logo's sha256).
+ * `--delete-source` after a run killed between a commit and its deletes: files of references migrated earlier are
+ * deleted once their copy checks out again (object size + ETag, or the stored image's sha256).
  */
 async function deleteMigratedLeftovers(
   storage: BucketStorage,
   root: string,
-  previouslyDone: ExistingItem[],
+  previouslyDone: MigrationItem[],
   files: ReadonlyMap<string, number>,
   /** Paths this run handled itself (deleted or kept on purpose). */
   workPaths: ReadonlySet<string>,
@@ -659,8 +370,4 @@ async function deleteMigratedLeftovers(
     }
   }
   return deleted
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }
