@@ -28,11 +28,11 @@ async function stockUpload(input: HTMLInputElement, taskId: string): Promise<Sto
   if (!file) throw new Error('no file chosen')
   // upkit creates the upload first (server-side key, policy checks, plan); the plugin then asks for signatures.
   const created = await trpc<CreatedUpload>('uploads.create', {
-    taskId,
+    route: 'taskAttachment',
+    input: { taskId },
     fileName: file.name,
     size: file.size,
     mimeType: file.type,
-    kind: 'attachment',
   })
   const plan = created.transfer
   const signed: StockUploadResult['signed'] = []

@@ -98,7 +98,10 @@ test.describe('task attachments', () => {
     expect(await multipartUploads()).toEqual([])
 
     // Eve (Globex) gets nothing for Ada's attachment, whichever procedure she calls.
-    const listed = await trpcQuery(ada.request, demo.url, 'uploads.list', { taskId })
+    const listed = await trpcQuery(ada.request, demo.url, 'uploads.list', {
+      route: 'taskAttachment',
+      input: { taskId },
+    })
     expect(listed.status()).toBe(200)
     const records = (await listed.json()).result.data as { id: string; fileName: string }[]
     expect(records.map((r) => r.fileName).sort()).toEqual(['notes-2mib.bin', 'recording-64mib.bin'])
@@ -109,11 +112,18 @@ test.describe('task attachments', () => {
     const eveDownload = await trpcQuery(eve.request, demo.url, 'uploads.download', { uploadId })
     expect(eveDownload.status()).toBe(404)
     expect(await eveDownload.text()).not.toContain('X-Amz-Signature')
-    expect((await trpcQuery(eve.request, demo.url, 'uploads.list', { taskId })).status()).toBe(404)
+    expect(
+      (
+        await trpcQuery(eve.request, demo.url, 'uploads.list', { route: 'taskAttachment', input: { taskId } })
+      ).status(),
+    ).toBe(404)
     expect((await trpcMutation(eve.request, demo.url, 'uploads.delete', { uploadId })).status()).toBe(404)
     expect((await trpcMutation(eve.request, demo.url, 'uploads.confirm', { uploadId })).status()).toBe(404)
     // ...and Ada still has both.
-    const after = await trpcQuery(ada.request, demo.url, 'uploads.list', { taskId })
+    const after = await trpcQuery(ada.request, demo.url, 'uploads.list', {
+      route: 'taskAttachment',
+      input: { taskId },
+    })
     expect(((await after.json()).result.data as unknown[]).length).toBe(2)
 
     // Delete removes it from the list; the focus it held moves to the attachment left, not to the page.

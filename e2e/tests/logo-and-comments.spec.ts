@@ -37,7 +37,7 @@ test.describe('company logo and comment images', () => {
     await expect(save).toBeDisabled()
     await expect.poll(() => naturalWidth(headerLogo)).toBe(512)
     const src = await headerLogo.getAttribute('src')
-    expect(src).toMatch(new RegExp(`^/logos/${UUID}/[0-9a-f]{64}$`))
+    expect(src).toMatch(new RegExp(`^/logos/companyLogo/${UUID}/[0-9a-f]{64}$`))
 
     // What the database holds is the browser's re-encoding: WebP, small, cached under its hash.
     const served = await ada.request.get(`${demo().url}${src}`)
@@ -66,14 +66,14 @@ test.describe('company logo and comment images', () => {
       mimeType: 'image/svg+xml',
       buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
     })
-    await expect(ada.getByRole('alert')).toContainText('SVG logos are not accepted')
+    await expect(ada.getByRole('alert')).toContainText('SVG images are not accepted')
     await expect(ada.getByRole('button', { name: 'Save logo' })).toBeDisabled()
     await ada.reload()
     await expect(headerLogo).toHaveAttribute('src', src as string)
     await expect.poll(() => naturalWidth(headerLogo)).toBe(512)
 
     // The server checks again and its refusal is shown: bytes swapped in flight for something that is no image.
-    await ada.route('**/trpc/logos.set**', async (route) => {
+    await ada.route('**/trpc/uploads.inline.set**', async (route) => {
       const body = route.request().postDataJSON() as Record<string, { imageBase64: string }>
       for (const call of Object.values(body))
         call.imageBase64 = Buffer.from('GIF00 not really').toString('base64')
@@ -84,7 +84,7 @@ test.describe('company logo and comment images', () => {
     await expect(ada.getByRole('alert')).toHaveText(
       'The logo must be a PNG, JPEG, WebP or GIF image (SVG is not accepted).',
     )
-    await ada.unroute('**/trpc/logos.set**')
+    await ada.unroute('**/trpc/uploads.inline.set**')
     await ada.reload()
     await expect(headerLogo).toHaveAttribute('src', src as string)
 

@@ -27,6 +27,7 @@ export type { InlineImagePolicy, ResolvedInlineImagePolicy } from './logo'
 export {
   assertInlineImageAllowed,
   base64LengthOf,
+  imageTypeNames,
   resolveInlineImagePolicy,
 } from './logo'
 export type { UpkitPaths } from './paths'

@@ -46,6 +46,19 @@ export function resolveInlineImagePolicy(policy: InlineImagePolicy = {}): Resolv
   }
 }
 
+const IMAGE_TYPE_NAMES: Record<string, string> = {
+  'image/png': 'PNG',
+  'image/jpeg': 'JPEG',
+  'image/webp': 'WebP',
+  'image/gif': 'GIF',
+}
+
+/** "PNG, JPEG, WebP or GIF": how people name the types of a policy. */
+export function imageTypeNames(types: readonly string[]): string {
+  const names = types.map((type) => IMAGE_TYPE_NAMES[type] ?? type)
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : (names[0] ?? '')
+}
+
 /** Base64 length of `maxBytes` (4 characters per 3 bytes), the cap on the encoded input. */
 export function base64LengthOf(maxBytes: number): number {
   return Math.ceil(maxBytes / 3) * 4
@@ -54,7 +67,6 @@ export function base64LengthOf(maxBytes: number): number {
 /** Checks decoded image bytes: size, magic bytes (the policy's types only) and header dimensions. */
 export function assertInlineImageAllowed(policy: ResolvedInlineImagePolicy, bytes: Uint8Array): ImageInfo {
   const label = policy.label
-  const Label = label.charAt(0).toUpperCase() + label.slice(1)
   if (bytes.length === 0) throw new UpkitError('FILE_EMPTY', `The ${label} is empty.`)
   if (bytes.length > policy.maxBytes) {
     throw new UpkitError(
@@ -66,7 +78,7 @@ export function assertInlineImageAllowed(policy: ResolvedInlineImagePolicy, byte
   if (!info || !policy.types.includes(info.type)) {
     throw new UpkitError(
       'FILE_TYPE_NOT_ALLOWED',
-      `${Label} must be one of: ${policy.types.join(', ')} (SVG is not accepted).`,
+      `The ${label} must be a ${imageTypeNames(policy.types)} image (SVG is not accepted).`,
     )
   }
   if (info.width > policy.maxDimension || info.height > policy.maxDimension) {

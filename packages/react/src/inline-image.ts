@@ -1,4 +1,4 @@
-import { KiB, MiB, type ResolvedInlineImagePolicy, readImageInfo } from '@upkit/core'
+import { imageTypeNames, KiB, MiB, type ResolvedInlineImagePolicy, readImageInfo } from '@upkit/core'
 
 /**
  * The encoded image the browser aims for (at most the policy's `maxBytes`). Far below the default 1 MiB cap on
@@ -19,18 +19,8 @@ export const SOURCE_MAX_BYTES = 25 * MiB
  */
 export const SOURCE_MAX_PIXELS = 50_000_000
 
-const TYPE_NAMES: Record<string, string> = {
-  'image/png': 'PNG',
-  'image/jpeg': 'JPEG',
-  'image/webp': 'WebP',
-  'image/gif': 'GIF',
-}
-
 /** "PNG, JPEG, WebP or GIF", from the policy, so messages never drift from what the server takes. */
-export function typeNames(types: readonly string[]): string {
-  const names = types.map((type) => TYPE_NAMES[type] ?? type)
-  return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : (names[0] ?? '')
-}
+export const typeNames = imageTypeNames
 
 export const notAnImageMessage = (types: readonly string[]) =>
   `That file is not an image: choose a ${typeNames(types)}.`
