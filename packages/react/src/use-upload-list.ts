@@ -1,0 +1,65 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query'
+import type { RouteCall, RouteCallOf, UploadApi, UploadRecord } from '@upkit/core'
+import { useCallback, useMemo } from 'react'
+
+export interface UseUploadListOptions<TCall extends RouteCall, TRoute extends TCall['route']> {
+  readonly api: UploadApi<TCall>
+  /** A bucket route of the server (`'taskAttachment'`). */
+  readonly route: TRoute
+  /** The route's input (`{ taskId }`); the list is the route's `authorize` answer for it. */
+  readonly input: RouteCallOf<TCall, TRoute>['input']
+}
+
+export interface UploadListState {
+  /** The confirmed files, oldest first; `undefined` until the first answer. */
+  readonly uploads: readonly UploadRecord[] | undefined
+  readonly isPending: boolean
+  readonly error: Error | null
+  /** Shows a just-confirmed file at once (the server's answer already), then refetches in the background. */
+  added(upload: UploadRecord): void
+  /** Deletes a file and refreshes the list. */
+  remove(uploadId: string): Promise<void>
+  /** A short-lived signed URL for a file, asked for when it is needed (never stored). */
+  downloadUrl(uploadId: string): Promise<string>
+}
+
+/** The query key of a route's list, for hosts that invalidate it themselves. */
+export function uploadListKey(route: string, input: unknown): readonly unknown[] {
+  return ['upkit', 'uploads', route, input]
+}
+
+/**
+ * The confirmed files of one route and input, kept in the host's TanStack Query cache (so every component showing
+ * the same list shares one request), with the add/delete/download wiring every app otherwise writes again.
+ */
+export function useUploadList<TCall extends RouteCall, TRoute extends TCall['route']>(
+  options: UseUploadListOptions<TCall, TRoute>,
+): UploadListState {
+  const { api, route, input } = options
+  const queryClient = useQueryClient()
+  // The input is usually a fresh object literal each render: its JSON is the stable identity.
+  const inputJson = JSON.stringify(input)
+  const queryKey = useMemo(() => uploadListKey(route, JSON.parse(inputJson)), [route, inputJson])
+  const call = useMemo(() => ({ route, input: JSON.parse(inputJson) }) as unknown as TCall, [route, inputJson])
+  const query = useQuery({ queryKey, queryFn: () => api.list(call) })
+  const refresh = useCallback(() => queryClient.invalidateQueries({ queryKey }), [queryClient, queryKey])
+  const added = useCallback(
+    (upload: UploadRecord) => {
+      queryClient.setQueryData<UploadRecord[]>(queryKey, (current) =>
+        current ? [...current.filter((item) => item.id !== upload.id), upload] : [upload],
+      )
+      // Others may have added files meanwhile: the background refetch brings them too.
+      void refresh()
+    },
+    [queryClient, queryKey, refresh],
+  )
+  const remove = useCallback(
+    async (uploadId: string) => {
+      await api.delete({ uploadId })
+      await refresh()
+    },
+    [api, refresh],
+  )
+  const downloadUrl = useCallback(async (uploadId: string) => (await api.download({ uploadId })).url, [api])
+  return { uploads: query.data, isPending: query.isPending, error: query.error, added, remove, downloadUrl }
+}
