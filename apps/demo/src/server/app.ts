@@ -5,7 +5,10 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createHTTPHandler } from '@trpc/server/adapters/standalone'
 import { type LocalS3Server, startLocalS3 } from '@upkit/local-s3'
+import { createUpkit } from '@upkit/server'
 import { type BucketStorage, browserUploadCors, createS3BucketStorage, s3Presets } from '@upkit/storage'
+import { prismaUploadStore } from '@upkit/store-prisma'
+import { demoPaths } from '../shared/paths'
 import type { DemoConfig } from './config'
 import { type DemoDatabase, openDemoDatabase } from './database'
 import { createAppRouter } from './router'
@@ -13,8 +16,8 @@ import { loadOrCreateSecret } from './secrets'
 import { seedDemoData } from './seed'
 import { readCookie, SESSION_COOKIE, SessionCodec } from './session'
 import { createStaticHandler } from './static-files'
-import type { DemoContext, DemoUser } from './trpc'
-import { createDemoUpkit } from './upkit'
+import { authedProcedure, type DemoContext, type DemoUser } from './trpc'
+import { createUploadRoutes } from './upload-routes'
 
 const WEB_ROOT = fileURLToPath(new URL('../../dist', import.meta.url))
 const LOCAL_BUCKET = 'upkit'
@@ -77,14 +80,16 @@ export async function startDemoServer(config: DemoConfig): Promise<DemoServer> {
         'set-cookie',
         userId ? sessions.cookie(userId, secureCookies) : sessions.clearCookie(secureCookies),
       )
-    const upkit = createDemoUpkit({
-      prisma: database.prisma,
+    const upkit = createUpkit({
       storage,
-      describeDatabase: database.describe,
+      store: prismaUploadStore(database.prisma, { describe: database.describe }),
+      routes: createUploadRoutes(database.prisma),
+      paths: demoPaths,
       // Plain requests (/files/:id) carry no response to set a cookie on; they never sign anyone in.
       context: async (req) => ({ user: await resolveUser(req), setSessionCookie: () => {} }),
     })
-    const appRouter = createAppRouter({ prisma: database.prisma, upkit })
+    // upkit's procedures on the demo's own signed-in procedure: its middleware and error formatter apply.
+    const appRouter = createAppRouter({ prisma: database.prisma, uploads: upkit.router(authedProcedure) })
 
     const trpcHandler = createHTTPHandler({
       router: appRouter,

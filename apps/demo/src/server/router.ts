@@ -1,10 +1,11 @@
 import { TRPCError } from '@trpc/server'
 import { inlineImageUrl, resolvePaths } from '@upkit/core'
+import type { UpkitProcedures } from '@upkit/server'
 import { z } from 'zod'
 import { demoPaths } from '../shared/paths'
 import type { Prisma, PrismaClient } from './database'
-import { authedProcedure, companyProcedure, publicProcedure, router } from './trpc'
-import type { DemoUpkit } from './upkit'
+import { companyProcedure, publicProcedure, router } from './trpc'
+import type { DemoRoutes } from './upload-routes'
 
 const signInInputSchema = z.object({ email: z.email().max(320) })
 
@@ -34,10 +35,15 @@ async function me(prisma: PrismaClient, userId: string) {
   return { ...user, company: { ...company, logoUrl } }
 }
 
-export function createAppRouter({ prisma, upkit }: { prisma: PrismaClient; upkit: DemoUpkit }) {
+export function createAppRouter({
+  prisma,
+  uploads,
+}: {
+  prisma: PrismaClient
+  uploads: UpkitProcedures<DemoRoutes>
+}) {
   return router({
-    // upkit's procedures on the demo's own signed-in procedure: its middleware and error formatter apply.
-    uploads: upkit.router(authedProcedure),
+    uploads,
     auth: router({
       /** Demo sign-in: by email, no password. A real app plugs its own auth into the context instead. */
       signIn: publicProcedure.input(signInInputSchema).mutation(async ({ ctx, input }) => {

@@ -88,3 +88,5 @@ export function createUploadRoutes(prisma: PrismaClient) {
     }),
   }
 }
+
+export type DemoRoutes = ReturnType<typeof createUploadRoutes>
