@@ -40,7 +40,10 @@ export function useUploadList<TCall extends RouteCall, TRoute extends TCall['rou
   // The input is usually a fresh object literal each render: its JSON is the stable identity.
   const inputJson = JSON.stringify(input)
   const queryKey = useMemo(() => uploadListKey(route, JSON.parse(inputJson)), [route, inputJson])
-  const call = useMemo(() => ({ route, input: JSON.parse(inputJson) }) as unknown as TCall, [route, inputJson])
+  const call = useMemo(
+    () => ({ route, input: JSON.parse(inputJson) }) as unknown as TCall,
+    [route, inputJson],
+  )
   const query = useQuery({ queryKey, queryFn: () => api.list(call) })
   const refresh = useCallback(() => queryClient.invalidateQueries({ queryKey }), [queryClient, queryKey])
   const added = useCallback(
