@@ -80,14 +80,6 @@ export interface MultipartUploadInfo {
  * One browser-driven S3 call to sign, as the server's handler for `@uppy/aws-s3`'s `signRequest`
  * hook sees it once it has mapped the hook's method/uploadId/partNumber to an operation.
  */
-export type PresignRequest =
-  | ({ operation: 'putObject' } & PresignPutInput)
-  | ({ operation: 'createMultipartUpload' } & PresignCreateMultipartUploadInput)
-  | ({ operation: 'uploadPart' } & PresignUploadPartInput)
-  | ({ operation: 'completeMultipartUpload' } & PresignMultipartInput)
-  | ({ operation: 'listParts' } & PresignMultipartInput)
-  | ({ operation: 'abortMultipartUpload' } & PresignMultipartInput)
-
 export interface PresignGetInput {
   key: string
   expiresInSeconds: number
@@ -155,8 +147,6 @@ export interface BucketStorage {
   /** Signs the first page only (up to 1000 parts), as a signed URL cannot carry a later marker. */
   presignListParts(input: PresignMultipartInput): Promise<PresignedRequest>
   presignAbortMultipartUpload(input: PresignMultipartInput): Promise<PresignedRequest>
-  /** Dispatches to the presign method matching `request.operation`. */
-  presign(request: PresignRequest): Promise<PresignedRequest>
 
   createMultipartUpload(input: CreateMultipartUploadInput): Promise<{ uploadId: string }>
   /**

@@ -15,7 +15,6 @@ export type {
   PresignGetInput,
   PresignMultipartInput,
   PresignPutInput,
-  PresignRequest,
   PresignUploadPartInput,
   PutObjectInput,
   UploadedPart,

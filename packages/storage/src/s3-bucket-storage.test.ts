@@ -181,8 +181,7 @@ describe('multipart', () => {
     const parts = [bytes(5 * MiB, 7), bytes(1234, 8)]
     const whole = new Uint8Array(Buffer.concat(parts))
 
-    const create = await storage.presign({
-      operation: 'createMultipartUpload',
+    const create = await storage.presignCreateMultipartUpload({
       key,
       contentType: 'video/mp4',
       expiresInSeconds: 60,
@@ -195,8 +194,7 @@ describe('multipart', () => {
 
     const etags: string[] = []
     for (const [index, part] of parts.entries()) {
-      const request = await storage.presign({
-        operation: 'uploadPart',
+      const request = await storage.presignUploadPart({
         key,
         uploadId,
         partNumber: index + 1,
@@ -221,7 +219,11 @@ describe('multipart', () => {
     })
     expect((await send(tooBig, bytes(11))).status).toBe(403)
 
-    const listRequest = await storage.presign({ operation: 'listParts', key, uploadId, expiresInSeconds: 60 })
+    const listRequest = await storage.presignListParts({
+      key,
+      uploadId,
+      expiresInSeconds: 60,
+    })
     expect(listRequest.method).toBe('GET')
     const listed = await send(listRequest)
     expect(listed.status).toBe(200)
@@ -233,8 +235,7 @@ describe('multipart', () => {
       { partNumber: 2, etag: etags[1], size: 1234 },
     ])
 
-    const complete = await storage.presign({
-      operation: 'completeMultipartUpload',
+    const complete = await storage.presignCompleteMultipartUpload({
       key,
       uploadId,
       expiresInSeconds: 60,
@@ -283,8 +284,7 @@ describe('multipart', () => {
     const before = await storage.listMultipartUploads({ prefix: 'abort/' })
     expect(before.map((upload) => upload.uploadId).sort()).toEqual([first.uploadId, second.uploadId].sort())
 
-    const abort = await storage.presign({
-      operation: 'abortMultipartUpload',
+    const abort = await storage.presignAbortMultipartUpload({
       key: 'abort/one.bin',
       uploadId: first.uploadId,
       expiresInSeconds: 60,

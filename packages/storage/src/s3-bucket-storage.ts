@@ -199,27 +199,6 @@ export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
       return sign((options) => getSignedUrl(client, command, options), 'DELETE', expiresInSeconds)
     },
 
-    async presign(request) {
-      switch (request.operation) {
-        case 'putObject':
-          return storage.presignPut(request)
-        case 'createMultipartUpload':
-          return storage.presignCreateMultipartUpload(request)
-        case 'uploadPart':
-          return storage.presignUploadPart(request)
-        case 'completeMultipartUpload':
-          return storage.presignCompleteMultipartUpload(request)
-        case 'listParts':
-          return storage.presignListParts(request)
-        case 'abortMultipartUpload':
-          return storage.presignAbortMultipartUpload(request)
-        default: {
-          const unknown: never = request
-          throw new TypeError(`Unknown presign operation ${JSON.stringify(unknown)}`)
-        }
-      }
-    },
-
     async createMultipartUpload({ key, contentType, metadata }) {
       const output = await client.send(
         new CreateMultipartUploadCommand({
