@@ -122,6 +122,30 @@ describe('composition with the host tRPC', () => {
   })
 })
 
+describe('tenancy without an input to check', () => {
+  it("a route that trusts the session alone still never serves another tenant's upload", async () => {
+    const t = initTRPC.context<TestContext>().create({
+      errorFormatter: ({ shape, error }) => ({ ...shape, data: { ...shape.data, ...upkitErrorData(error) } }),
+    })
+    const upkit = createUpkit({ storage: bucket.storage, store: prismaUploadStore(db.prisma), routes })
+    const caller = (u: TestContext['user']) =>
+      t.createCallerFactory(t.router({ uploads: upkit.router(t.procedure) }))({ user: u }).uploads
+    const created = await caller(user).create({ route: 'anyFile', input: {}, ...file })
+    // `anyFile`'s authorize admits every signed-in user, in their own tenant: the row's tenant must match.
+    const other = caller({ id: 'u2', companyId: 'c2' })
+    for (const call of [
+      () => other.download({ uploadId: created.upload.id }),
+      () => other.confirm({ uploadId: created.upload.id }),
+      () => other.cancel({ uploadId: created.upload.id }),
+      () => other.sign({ uploadId: created.upload.id, request: { method: 'PUT', key: created.key } }),
+    ]) {
+      const error = await call().catch((e: unknown) => e)
+      expect(upkitErrorData(error as TRPCError)).toEqual({ upkitCode: 'NOT_FOUND' })
+    }
+    expect(await caller(user).cancel({ uploadId: created.upload.id })).toEqual({ ok: true })
+  })
+})
+
 describe('types flow from the routes to the caller', () => {
   it('types route names, inputs and answers; a typo or a wrong input does not compile', () => {
     const t = initTRPC.context<TestContext>().create({

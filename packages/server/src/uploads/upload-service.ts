@@ -157,6 +157,20 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
     await store.markFailed(row.id, reason)
   }
 
+  /** What the route's hooks get: the stored input and metadata (what `authorize` said at create), never the key. */
+  function hookArgs(row: UploadRow, ctx: unknown, tx: unknown) {
+    const { input, tenantId, ownerId } = row
+    return {
+      upload: toUploadRecord(row),
+      input,
+      metadata: row.metadata as Metadata,
+      tenantId,
+      ownerId,
+      ctx,
+      tx,
+    }
+  }
+
   /** Checks the object against the row: present, declared size and type, first bytes matching the type. */
   async function checkObject(row: UploadRow, route: AnyBucketRoute): Promise<void> {
     // Both reads at once: confirm sits between the last byte and the file showing up, so one round trip less
@@ -381,15 +395,7 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
         // Conditional on an unexpired PENDING row, so two concurrent confirms cannot both flip it, and a row that a
         // cancel or the sweeper is removing (they delete the row before the object) is never confirmed.
         confirmed = await store.confirm(row.id, now(), async (tx, flipped) => {
-          await onConfirmed?.({
-            upload: toUploadRecord(flipped),
-            input: row.input,
-            metadata: row.metadata as Metadata,
-            tenantId: row.tenantId,
-            ownerId: row.ownerId,
-            ctx,
-            tx,
-          })
+          await onConfirmed?.(hookArgs(flipped, ctx, tx))
         })
       } catch (error) {
         const reason = `The app could not take "${row.fileName}".`
@@ -467,15 +473,7 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
       const onDeleted = route.config.onDeleted
       await store.delete(row.id, async (tx, deleted) => {
         if (deleted.status !== 'CONFIRMED') return
-        await onDeleted?.({
-          upload: toUploadRecord(deleted),
-          input: row.input,
-          metadata: row.metadata as Metadata,
-          tenantId: row.tenantId,
-          ownerId: row.ownerId,
-          ctx,
-          tx,
-        })
+        await onDeleted?.(hookArgs(deleted, ctx, tx))
       })
       await abortMultipartUploads(storage, row.key)
       // If this fails the object is an orphan, which the sweeper removes.
