@@ -50,6 +50,21 @@ describe('route policies', () => {
     expect(checkFileAllowed(resolvePolicy({ maxSize: 10, types: ['image/svg+xml'] }), svg)).toBeNull()
   })
 
+  it('names the accepted types in the message while the list is short', () => {
+    const many = resolvePolicy({
+      maxSize: 10,
+      types: ['image/*', 'text/plain', 'text/csv', 'video/mp4', 'application/zip', 'application/pdf'],
+      label: 'attachments',
+    })
+    const html = { fileName: 'page.html', size: 5, mimeType: 'text/html' }
+    expect(checkFileAllowed(many, html)?.message).toBe(
+      '"page.html" is text/html, which attachments do not accept.',
+    )
+    expect(checkFileAllowed(pdfs, html)?.message).toBe(
+      '"page.html" is text/html; files must be one of: application/pdf.',
+    )
+  })
+
   it('refuses a type outside the policy', () => {
     expect(() =>
       assertFileAllowed(images, { fileName: 'x.pdf', size: 5, mimeType: 'application/pdf' }),

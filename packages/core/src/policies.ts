@@ -38,6 +38,9 @@ export interface ResolvedPolicy {
   readonly label: string
 }
 
+/** Type lists longer than this are left out of refusal messages. */
+const MAX_LISTED_TYPES = 5
+
 /** Default of `UploadPolicy.maxFiles`. */
 export const DEFAULT_MAX_FILES = 20
 
@@ -115,7 +118,10 @@ export function assertFileAllowed(policy: ResolvedPolicy, file: FileDescription)
   if (!typeAllowed(policy.types, type)) {
     throw new UpkitError(
       'FILE_TYPE_NOT_ALLOWED',
-      `"${file.fileName}" is ${type}; ${policy.label} must be one of: ${policy.types.join(', ')}.`,
+      // A long list helps nobody read an alert: past a handful, say what is wrong and leave the list out.
+      policy.types.length <= MAX_LISTED_TYPES
+        ? `"${file.fileName}" is ${type}; ${policy.label} must be one of: ${policy.types.join(', ')}.`
+        : `"${file.fileName}" is ${type}, which ${policy.label} do not accept.`,
     )
   }
 }
