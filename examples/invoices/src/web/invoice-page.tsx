@@ -19,7 +19,7 @@ export function InvoicePage({ invoiceId }: { invoiceId: string }) {
       <h1>Invoice {number}</h1>
       <p>
         {vendor.name}: {formatAmount(amountCents, currency)} ·{' '}
-        <span data-testid="receipt-count">{receiptCount}</span> receipts
+        <span data-testid="receipt-count">{receiptCount}</span> {receiptCount === 1 ? 'receipt' : 'receipts'}
       </p>
       <Receipts invoiceId={invoiceId} />
     </article>
