@@ -2,7 +2,7 @@
 // browser bundle (esbuild, ESM, minified; gzip level 9 and brotli quality 11), its peers external and its own
 // dependencies (`@upkit/core`, zod) included, next to what a user would compare it with. Fails if upkit's bundle
 // pulls in a Node built-in or a server-side package (AWS SDK, Prisma, pg, PGlite, upkit's server packages).
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { builtinModules } from 'node:module'
 import { join, relative, resolve } from 'node:path'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
@@ -176,10 +176,25 @@ const entries: Entry[] = [
     upkit: true,
   },
 ]
-const builtEntry = join(reactDir, 'dist/index.mjs')
-if (existsSync(builtEntry))
+/**
+ * The built entry a packed `@upkit/react` resolves to, when it has been built: `publishConfig.exports['.']`, else
+ * `dist/index.mjs` or `dist/index.js`.
+ */
+function builtReactEntry(): string | undefined {
+  const manifest = JSON.parse(readFileSync(join(reactDir, 'package.json'), 'utf8')) as {
+    publishConfig?: { exports?: Record<string, string | { default?: string; import?: string }> }
+  }
+  const published = manifest.publishConfig?.exports?.['.']
+  const target = typeof published === 'string' ? published : (published?.import ?? published?.default)
+  return [target, './dist/index.mjs', './dist/index.js']
+    .filter((path): path is string => path !== undefined)
+    .map((path) => join(reactDir, path))
+    .find((path) => existsSync(path))
+}
+const builtEntry = builtReactEntry()
+if (builtEntry)
   entries.push({
-    label: '@upkit/react, all exports (packages/react/dist/index.mjs)',
+    label: `@upkit/react, all exports (${relative(repoRoot, builtEntry)})`,
     source: `export * from ${JSON.stringify(builtEntry)}`,
     resolveDir: reactDir,
     external: UPKIT_PEERS,
