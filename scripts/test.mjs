@@ -33,6 +33,7 @@ if (missing.length > 0) {
 const steps = [
   ['typecheck', ['pnpm', 'typecheck']],
   ['lint', ['pnpm', 'lint']],
+  ['packages (build, pack, publint, attw)', ['pnpm', 'check:packages']],
   ['unit + integration (vitest, real PostgreSQL and local S3)', ['pnpm', 'test:unit']],
   ['e2e (Playwright, Chromium)', ['pnpm', 'test:e2e']],
 ]

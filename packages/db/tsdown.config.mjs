@@ -1,0 +1,3 @@
+import { libraryConfig } from '../../tooling/tsdown-library.mjs'
+
+export default libraryConfig()

@@ -1,0 +1,3 @@
+import { libraryConfig } from '../../tooling/tsdown-library.mjs'
+
+export default libraryConfig({ entry: { index: 'src/index.ts', bin: 'src/bin.ts' } })
