@@ -35,6 +35,14 @@ const steps = [
   ['lint', ['pnpm', 'lint']],
   ['packages (build, pack, publint, attw)', ['pnpm', 'check:packages']],
   ['unit + integration (vitest, real PostgreSQL and local S3)', ['pnpm', 'test:unit']],
+  [
+    'unit + integration on Node 24 (pinned binary from the npm registry)',
+    ['node', 'scripts/node-binary.mjs', '24', '--', 'node', 'node_modules/vitest/vitest.mjs', 'run'],
+  ],
+  [
+    'demo starts on Node 24 (pnpm start, /healthz)',
+    ['node', 'scripts/node-binary.mjs', '24', '--', 'node', 'scripts/demo-smoke.mjs'],
+  ],
   ['e2e (Playwright, Chromium)', ['pnpm', 'test:e2e']],
 ]
 
