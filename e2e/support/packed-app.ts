@@ -10,7 +10,7 @@ import {
   writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { basename, join, relative, resolve } from 'node:path'
+import { basename, dirname, join, relative, resolve } from 'node:path'
 import { test } from '@playwright/test'
 import { startPostgres, type TestPostgres } from '@upkit/testing/postgres'
 import { freePort } from './demo-process'
@@ -53,26 +53,39 @@ export interface PackedApp {
   readonly dir: string
   /** Scratch space for the test's own files, removed with the app. */
   readonly scratch: string
+  /** The Node binary the app was installed, built and started with. */
+  readonly node: string
   output(): string
 }
 
-/** The environment without the variables pnpm and npm put there when they run us, so npm behaves as for a user. */
+/**
+ * The app's Node: the pinned Node 24 of scripts/node-binary.mjs, the line upkit's `engines` asks for (the runner's
+ * Node may be 20). First on PATH, so npm and every `#!/usr/bin/env node` bin run on it too.
+ */
+let appNode: string | undefined
+
+/**
+ * The environment without the variables pnpm and npm put there when they run us (npm_config_*, NODE_OPTIONS), so
+ * npm and the app behave as for a user, with the app's Node first on PATH.
+ */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [key, value] of Object.entries(process.env)) {
     if (/^(npm_|pnpm_|NODE_OPTIONS$|NODE_PATH$|INIT_CWD$)/i.test(key)) continue
     env[key] = value
   }
+  if (appNode) env.PATH = `${dirname(appNode)}:${env.PATH ?? ''}`
   return { ...env, ...extra }
 }
 
+/** Runs a command to completion; resolves its stdout, rejects with both streams. */
 function run(command: string, args: string[], cwd: string, env = cleanEnv()): Promise<string> {
   return new Promise((resolveRun, reject) => {
     execFile(command, args, { cwd, env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error) {
         reject(new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${stdout}\n${stderr}`))
       } else {
-        resolveRun(`${stdout}${stderr}`)
+        resolveRun(stdout)
       }
     })
   })
@@ -125,9 +138,9 @@ function writeManifest(appDir: string, packed: { name: string; tarball: string }
 }
 
 /** Where Node resolves `specifier` from inside the app, as the app's own code would. */
-export function resolveFromApp(appDir: string, specifier: string): Promise<string> {
+export function resolveFromApp(app: PackedApp, specifier: string): Promise<string> {
   const script = `process.stdout.write(import.meta.resolve(${JSON.stringify(specifier)}))`
-  return run(process.execPath, ['--input-type=module', '-e', script], appDir).then((out) => out.trim())
+  return run(app.node, ['--input-type=module', '-e', script], app.dir).then((out) => out.trim())
 }
 
 /** Every installed copy of `name` under the app's node_modules (nested ones included), by folder. */
@@ -156,7 +169,10 @@ export function installedCopies(appDir: string, name: string): { dir: string; ve
 
 /** `npm explain`, for a failure message that says who pulled a duplicate in. */
 export function explain(appDir: string, name: string): Promise<string> {
-  return run('npm', ['explain', name], appDir).catch((error: unknown) => String(error))
+  return run('npm', ['explain', name], appDir).then(
+    (out) => out.slice(0, 3000),
+    (error: unknown) => String(error),
+  )
 }
 
 /**
@@ -181,6 +197,9 @@ export function packedAppPerDescribe(): () => PackedApp {
       const appDir = join(root, 'app')
       const scratch = join(root, 'scratch')
       mkdirSync(scratch)
+      const node = (await run(process.execPath, ['scripts/node-binary.mjs', '24'], repoRoot)).trim()
+      appNode = node
+      console.log(`packed app on Node ${(await run(node, ['--version'], repoRoot)).trim()} (${node})`)
       const packed = await timer.time('pack (build, pack, lint)', () =>
         packTarballs(join(root as string, 'packs')),
       )
@@ -222,7 +241,7 @@ export function packedAppPerDescribe(): () => PackedApp {
       const url = `http://127.0.0.1:${port}`
       let output = ''
       await timer.time('start app (node, healthz)', async () => {
-        const server = spawn(process.execPath, ['build/server/main.mjs'], {
+        const server = spawn(node, ['build/server/main.mjs'], {
           cwd: appDir,
           env: cleanEnv({ PORT: String(port), DATABASE_URL: databaseUrl, S3_DIR: join(scratch, 's3') }),
           stdio: ['ignore', 'pipe', 'pipe'],
@@ -246,7 +265,7 @@ export function packedAppPerDescribe(): () => PackedApp {
           await new Promise((r) => setTimeout(r, 200))
         }
       })
-      app = { url, dir: appDir, scratch, output: () => output }
+      app = { url, dir: appDir, scratch, node, output: () => output }
     } finally {
       console.log(
         `packed app phases (${((Date.now() - started) / 1000).toFixed(1)} s in all):\n${timer.report()}`,

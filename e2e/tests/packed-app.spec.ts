@@ -19,17 +19,16 @@ test.describe('an app outside the workspace on the packed tarballs', () => {
   const app = packedAppPerDescribe()
 
   test('every upkit package resolves to its built JavaScript, never to TypeScript source', async () => {
-    const { dir } = app()
     const wrong: string[] = []
     for (const name of UPKIT_PACKAGES) {
-      const resolved = await resolveFromApp(dir, name)
+      const resolved = await resolveFromApp(app(), name)
       const expected = new RegExp(`/app/node_modules/${name}/dist/[^/]+\\.mjs$`)
       if (!expected.test(resolved) || /\/src\/|\.(ts|tsx|mts|cts)$/.test(resolved)) {
         wrong.push(`${name} -> ${resolved}`)
       }
     }
     // The schema file store-prisma exports for the app's schema folder.
-    const schema = await resolveFromApp(dir, '@upkit/store-prisma/upkit.prisma')
+    const schema = await resolveFromApp(app(), '@upkit/store-prisma/upkit.prisma')
     if (!schema.endsWith('/app/node_modules/@upkit/store-prisma/prisma/upkit.prisma')) {
       wrong.push(`@upkit/store-prisma/upkit.prisma -> ${schema}`)
     }
