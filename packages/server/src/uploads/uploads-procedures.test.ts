@@ -189,12 +189,17 @@ describe('expired signatures', () => {
     const expired = await put(created.signedPut as NonNullable<typeof created.signedPut>, PNG)
     expect(expired.status).toBe(403)
     expect(await expired.text()).toContain('expired')
-    const fresh = await shortLived.sign({
+    // Signed again by an instance with the default lifetime: a 1 s URL may itself expire before a busy machine
+    // sends it (SigV4 counts whole seconds), which is not what this test is about.
+    app.tasks.set(acme.taskId, acme.companyId)
+    const regular = app.caller(acme.user)
+    const fresh = await regular.sign({
       uploadId: created.upload.id,
       request: { method: 'PUT', key: created.key },
     })
+    expect(new URL(fresh.url).searchParams.get('X-Amz-Expires')).toBe('300')
     expect((await put(fresh, PNG)).status).toBe(200)
-    expect((await shortLived.confirm({ uploadId: created.upload.id })).status).toBe('confirmed')
+    expect((await regular.confirm({ uploadId: created.upload.id })).status).toBe('confirmed')
   })
 })
 
