@@ -3,8 +3,9 @@ import type { inferProcedureBuilderResolverOptions } from '@trpc/server'
 import { assertKeyPrefix, DEFAULT_KEY_PREFIX, resolvePaths, type UpkitPaths } from '@upkit/core'
 import type { BucketStorage } from '@upkit/storage'
 import type { HealthCheck } from './health'
-import { createHttpHandler, type UpkitHttpHandler } from './http'
+import { createHttpHandler, isLocalProbe, type UpkitHttpHandler } from './http'
 import { createInlineService } from './inline/inline-service'
+import { type OriginCheckOptions, originCheck } from './origin-check'
 import { type AnyProcedureBuilder, buildProcedures, type UpkitProcedures } from './procedures'
 import { type AnyRoutes, publicPolicies } from './routes/define-routes'
 import type { UploadStore } from './store/upload-store'
@@ -40,6 +41,16 @@ export interface CreateUpkitOptions<TRoutes extends AnyRoutes, TTx> extends Uplo
   readonly healthPath?: string | null
   /** More dependencies the health report pings, by name. Default none. */
   readonly healthChecks?: Record<string, HealthCheck>
+  /**
+   * Who may see what each health check uses (the database path, the internal bucket address); everyone else gets
+   * up/down per check only. Default: a probe from this machine by a loopback name (`isLocalProbe`).
+   */
+  readonly healthDetails?: (req: IncomingMessage) => boolean | Promise<boolean>
+  /**
+   * The origins browsers reach the app at. When set, `/files/` and inline images answer 403 to a request naming
+   * another host (DNS rebinding). Use the same list with `originCheck` in front of your tRPC handler.
+   */
+  readonly origins?: OriginCheckOptions['origins']
 }
 
 export interface Upkit<TRoutes extends AnyRoutes> {
@@ -93,6 +104,8 @@ export function createUpkit<TRoutes extends AnyRoutes, TTx>(
       paths,
       context: options.context,
       healthPath: options.healthPath === undefined ? '/healthz' : options.healthPath,
+      healthDetails: options.healthDetails ?? isLocalProbe,
+      originGuard: options.origins ? originCheck({ origins: options.origins }) : undefined,
       health: {
         database: { describe: store.describe, ping: () => store.ping() },
         bucket: { describe: storage.describe, ping: () => storage.checkBucket() },

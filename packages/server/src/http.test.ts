@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http'
+import { createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { startTestBucket, startTestDatabase, type TestBucket, type TestDatabase } from '@upkit/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -23,6 +23,7 @@ beforeAll(async () => {
   const app = createTestApp(db, bucket, {
     context: (req) => ({ user: users[String(req.headers['x-test-user'])] ?? null }),
     healthChecks: { queue: { describe: 'test queue', ping: async () => {} } },
+    origins: () => ['https://tasks.example.com', baseUrl],
   })
   const acme = app.tenant()
   users.ada = acme.user
@@ -62,7 +63,24 @@ afterAll(async () => {
 })
 
 const get = (path: string, user?: string) =>
-  fetch(`${baseUrl}${path}`, { redirect: 'manual', headers: user ? { 'x-test-user': user } : {} })
+  fetch(`${baseUrl}${path}`, {
+    redirect: 'manual',
+    headers: user ? { 'x-test-user': user } : {},
+  })
+
+/** node:http, because fetch will not send a Host of our choosing. */
+const raw = (path: string, headers: Record<string, string>) =>
+  new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request(`${baseUrl}${path}`, { headers }, (res) => {
+      let body = ''
+      res.on('data', (chunk: Buffer) => {
+        body += chunk.toString()
+      })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
 
 describe('GET /files/:id', () => {
   it('redirects a member to a short-lived signed GET that serves the bytes inline', async () => {
@@ -87,8 +105,8 @@ describe('GET /files/:id', () => {
 })
 
 describe('GET /healthz', () => {
-  it('answers 200 with what each check uses: the store, the bucket and the host’s own', async () => {
-    const response = await get('/healthz')
+  it('answers 200 with what each check uses to a probe from this machine: the store, the bucket, the host’s own', async () => {
+    const response = await fetch(`${baseUrl}/healthz`)
     expect(response.status).toBe(200)
     const report = (await response.json()) as {
       ok: boolean
@@ -98,6 +116,34 @@ describe('GET /healthz', () => {
     expect(Object.keys(report.checks).sort()).toEqual(['bucket', 'database', 'queue'])
     expect(report.checks.bucket?.uses).toBe(`s3 ${bucket.endpoint}/${bucket.bucket}`)
     expect(report.checks.queue).toEqual({ ok: true, uses: 'test queue' })
+  })
+
+  it('tells anyone else up or down per check only: no database path, no internal bucket address', async () => {
+    const publicBody = {
+      ok: true,
+      checks: { database: { ok: true }, bucket: { ok: true }, queue: { ok: true } },
+    }
+    for (const headers of [
+      { host: 'tasks.example.com' },
+      { host: '127.0.0.1', 'x-forwarded-for': '203.0.113.9' },
+      { host: '127.0.0.1', 'sec-fetch-site': 'cross-site' },
+      { host: 'rebound.evil.test' },
+    ]) {
+      const response = await raw('/healthz', headers)
+      expect(response.status).toBe(200)
+      expect(JSON.parse(response.body)).toEqual(publicBody)
+    }
+  })
+})
+
+describe('origins', () => {
+  it('refuses files and inline images to a request naming another host (DNS rebinding)', async () => {
+    const rebound = await raw(`/files/${confirmedId}`, { host: 'rebound.evil.test', 'x-test-user': 'ada' })
+    expect(rebound.status).toBe(403)
+    expect((await raw('/inline/companyLogo/x/y', { host: 'rebound.evil.test' })).status).toBe(403)
+    expect(
+      (await raw(`/files/${confirmedId}`, { host: 'tasks.example.com', 'x-test-user': 'ada' })).status,
+    ).toBe(302)
   })
 })
 

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isUpkitError, isUuid, type UpkitPaths } from '@upkit/core'
-import { type HealthCheck, runHealthChecks } from './health'
+import { type HealthCheck, type HealthReport, runHealthChecks } from './health'
 import type { InlineService } from './inline/inline-service'
+import type { OriginGuard } from './origin-check'
 import type { UploadService } from './uploads/upload-service'
 
 /** A plain Node handler for upkit's non-tRPC routes; resolves `false` when the request is not one of them. */
@@ -16,6 +17,10 @@ export interface HttpDeps<TCtx> {
   /** Path of the health report, or `null` for none. */
   readonly healthPath: string | null
   readonly health: Record<string, HealthCheck>
+  /** Whether this caller may see what each check uses (database path, internal bucket address). */
+  readonly healthDetails: (req: IncomingMessage) => boolean | Promise<boolean>
+  /** Refuses `/files/` and inline images to requests naming another host; none when the host gave no origins. */
+  readonly originGuard: OriginGuard | undefined
 }
 
 /**
@@ -29,10 +34,13 @@ export function createHttpHandler<TCtx>(deps: HttpDeps<TCtx>): UpkitHttpHandler 
     if (req.method !== 'GET' && req.method !== 'HEAD') return false
     const { pathname } = new URL(req.url ?? '/', 'http://localhost')
     if (deps.healthPath !== null && pathname === deps.healthPath) {
+      // No origin guard here: load balancers probe by the instance's own address, not the public name.
       const report = await runHealthChecks(deps.health)
-      sendJson(res, report.ok ? 200 : 503, report)
+      sendJson(res, report.ok ? 200 : 503, (await deps.healthDetails(req)) ? report : publicReport(report))
       return true
     }
+    const ours = pathname.startsWith(paths.inline) || pathname.startsWith(paths.files)
+    if (ours && deps.originGuard?.(req, res)) return true
     if (pathname.startsWith(paths.inline)) {
       const [route, ownerId, hash, ...rest] = pathname.slice(paths.inline.length).split('/')
       const image =
@@ -81,6 +89,32 @@ async function signedFileUrl(uploads: UploadService, ctx: unknown, uploadId: str
     if (error instanceof Error && 'code' in error && error.code === 'UNAUTHORIZED') return null
     throw error
   }
+}
+
+/** Up or down per check, nothing about where: the paths and addresses help an attacker map the inside. */
+function publicReport(report: HealthReport): { ok: boolean; checks: Record<string, { ok: boolean }> } {
+  const checks = Object.fromEntries(Object.entries(report.checks).map(([name, { ok }]) => [name, { ok }]))
+  return { ok: report.ok, checks }
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+/**
+ * A probe from this machine: a loopback peer that also names a loopback host (a DNS-rebinding page reaches the
+ * loopback socket under its own name; a reverse proxy on the same machine keeps the public name or adds a
+ * forwarding header) and is not a browser page (which sends Sec-Fetch-Site).
+ */
+export function isLocalProbe(req: IncomingMessage): boolean {
+  const peer = req.socket.remoteAddress ?? ''
+  const loopbackPeer = peer === '::1' || peer.startsWith('127.') || peer.startsWith('::ffff:127.')
+  const host = req.headers.host
+  let hostname = ''
+  try {
+    hostname = host ? new URL(`http://${host}`).hostname : ''
+  } catch {}
+  const forwarded = req.headers.forwarded !== undefined || req.headers['x-forwarded-for'] !== undefined
+  const browser = req.headers['sec-fetch-site'] !== undefined || req.headers.origin !== undefined
+  return loopbackPeer && LOOPBACK_HOSTS.has(hostname) && !forwarded && !browser
 }
 
 function matchesEtag(header: string | undefined, etag: string): boolean {

@@ -3,6 +3,9 @@ export { createUpkit } from './create-upkit'
 export { upkitErrorData, upkitErrorFormatter } from './errors'
 export type { HealthCheck, HealthReport } from './health'
 export type { UpkitHttpHandler } from './http'
+export { isLocalProbe } from './http'
+export type { OriginCheckOptions, OriginGuard } from './origin-check'
+export { originCheck } from './origin-check'
 export type { UpkitProcedures } from './procedures'
 export type {
   Authorized,

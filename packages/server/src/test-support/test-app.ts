@@ -32,6 +32,7 @@ export function createTestApp(
     context?: (req: IncomingMessage) => TestContext
     paths?: Partial<UpkitPaths>
     healthChecks?: Record<string, HealthCheck>
+    origins?: readonly string[] | (() => readonly string[])
     /** Extra work in the attachment route's hooks, e.g. a hook that fails. */
     hooks?: {
       onConfirmed?: (
