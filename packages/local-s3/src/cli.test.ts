@@ -34,6 +34,16 @@ test('flags win over env, env fills the rest, --cors-origin gives every bucket a
   expect(() => parseCli([], {})).toThrow(/access-key-id/)
 })
 
+test('--conditional-writes picks the lenient mode (env LOCAL_S3_CONDITIONAL_WRITES), anything else is refused', () => {
+  const env = { LOCAL_S3_ACCESS_KEY_ID: 'k', LOCAL_S3_SECRET_ACCESS_KEY: 's' }
+  expect(parseCli([], env)).not.toHaveProperty('conditionalWrites')
+  expect(parseCli(['--conditional-writes', 'ignore'], env)).toMatchObject({ conditionalWrites: 'ignore' })
+  expect(parseCli([], { ...env, LOCAL_S3_CONDITIONAL_WRITES: 'ignore' })).toMatchObject({
+    conditionalWrites: 'ignore',
+  })
+  expect(() => parseCli(['--conditional-writes', 'maybe'], env)).toThrow(/conditional-writes/)
+})
+
 test('the bin starts a server and prints its endpoint', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'local-s3-cli-'))
   const bin = fileURLToPath(new URL('../bin/upkit-local-s3.mjs', import.meta.url))

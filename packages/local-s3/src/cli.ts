@@ -12,6 +12,9 @@ const USAGE = `Usage: upkit-local-s3 [options]
   --region REGION            (env LOCAL_S3_REGION, default us-east-1)
   --bucket NAME              bucket to create, repeatable (env LOCAL_S3_BUCKETS, comma-separated)
   --cors-origin ORIGIN       browser origin allowed on those buckets, repeatable (env LOCAL_S3_CORS_ORIGINS)
+  --conditional-writes MODE  enforce (default, like AWS S3/R2/MinIO: If-None-Match: * gets 412 on an existing key)
+                             or ignore (overwrite, like a provider without conditional writes)
+                             (env LOCAL_S3_CONDITIONAL_WRITES)
 
 Prints the endpoint on stdout once listening.`
 
@@ -35,6 +38,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): LocalS3Options
       region: { type: 'string' },
       bucket: { type: 'string', multiple: true },
       'cors-origin': { type: 'string', multiple: true },
+      'conditional-writes': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -68,6 +72,12 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): LocalS3Options
     accessKeyId,
     secretAccessKey,
     buckets: (values.bucket ?? list(env.LOCAL_S3_BUCKETS)).map((name) => (cors ? { name, cors } : { name })),
+  }
+  const conditionalWrites = values['conditional-writes'] ?? env.LOCAL_S3_CONDITIONAL_WRITES
+  if (conditionalWrites !== undefined && conditionalWrites !== '') {
+    if (conditionalWrites !== 'enforce' && conditionalWrites !== 'ignore')
+      throw new Error(`invalid --conditional-writes: ${conditionalWrites} (enforce or ignore)`)
+    options.conditionalWrites = conditionalWrites
   }
   const host = values.host ?? env.LOCAL_S3_HOST
   if (host) options.host = host

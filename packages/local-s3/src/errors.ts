@@ -42,6 +42,11 @@ export const notImplemented = (
   message = 'A header or query you provided implies functionality that is not implemented.',
 ) => new S3Error('NotImplemented', 501, message)
 
+export const preconditionFailed = (condition: string) =>
+  new S3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold', {
+    Condition: condition,
+  })
+
 export const malformedXml = () =>
   new S3Error(
     'MalformedXML',

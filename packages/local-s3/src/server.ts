@@ -43,6 +43,12 @@ export interface LocalS3Options {
    * stored ones), so the options stay the source of truth across restarts; without `cors` stored rules are kept.
    */
   buckets?: { name: string; cors?: CorsRule[] }[]
+  /**
+   * Conditional writes (`If-None-Match: *` on PutObject and CompleteMultipartUpload). Default `'enforce'`, as AWS
+   * S3, R2 and MinIO do: 412 PreconditionFailed when the key exists. `'ignore'` accepts and overwrites like a
+   * provider without conditional writes, so an app can be tested against what it gets there.
+   */
+  conditionalWrites?: 'enforce' | 'ignore'
 }
 
 export interface LocalS3Server {
@@ -165,6 +171,14 @@ function storedHeadersFrom(req: IncomingMessage): StoredHeaders {
 
 export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Server> {
   const host = options.host ?? '127.0.0.1'
+  const enforceConditionalWrites = (options.conditionalWrites ?? 'enforce') === 'enforce'
+  /** Whether a write must fail when the key exists. AWS implements only `*` for writes and refuses other values. */
+  const ifNoneMatchOf = (req: IncomingMessage): boolean => {
+    const value = header(req, 'if-none-match')
+    if (value === undefined || !enforceConditionalWrites) return false
+    if (value.trim() !== '*') throw notImplemented('If-None-Match on a write supports only "*".')
+    return true
+  }
   const credentials = {
     accessKeyId: options.accessKeyId,
     secretAccessKey: options.secretAccessKey,
@@ -743,17 +757,24 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
     }
     store.getBucket(ctx.bucket)
     const stored = storedHeadersFrom(ctx.req)
+    const ifNoneMatch = ifNoneMatchOf(ctx.req)
     requireContentLength(ctx)
     if ((expectedBodyLength(ctx) ?? Number.POSITIVE_INFINITY) <= IN_MEMORY_BODY_MAX) {
       // Small bodies (most objects) skip the temp file: kept in memory, then written once where they belong.
       const result: BodyResult = { size: 0, md5: '' }
       const chunks: Buffer[] = []
       for await (const chunk of verifiedBody(ctx, result, IN_MEMORY_BODY_MAX)) chunks.push(chunk)
-      const meta = await store.commitObject(ctx.bucket, ctx.key, [{ chunks, size: result.size }], {
-        ...stored,
-        size: result.size,
-        etag: `"${result.md5}"`,
-      })
+      const meta = await store.commitObject(
+        ctx.bucket,
+        ctx.key,
+        [{ chunks, size: result.size }],
+        {
+          ...stored,
+          size: result.size,
+          etag: `"${result.md5}"`,
+        },
+        ifNoneMatch,
+      )
       send(ctx, 200, undefined, { ETag: meta.etag })
       return
     }
@@ -769,6 +790,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
           size: result.size,
           etag: `"${result.md5}"`,
         },
+        ifNoneMatch,
       )
     } catch (error) {
       await rm(tmpFile, { force: true })
@@ -880,6 +902,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
 
   async function completeMultipartUpload(ctx: Context) {
     const upload = store.getUpload(ctx.bucket, ctx.key, uploadIdParam(ctx))
+    const ifNoneMatch = ifNoneMatchOf(ctx.req)
     const root = parseXml((await readSmallBody(ctx, MAX_XML_BODY)).toString('utf8'))
     if (root.name !== 'CompleteMultipartUpload') throw malformedXml()
     const requested = childrenNamed(root, 'Part').map((part) => {
@@ -888,7 +911,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
       if (!/^\d{1,5}$/.test(number) || etag === undefined) throw malformedXml()
       return { partNumber: Number(number), etag }
     })
-    const meta = await store.completeUpload(upload, requested)
+    const meta = await store.completeUpload(upload, requested, ifNoneMatch)
     const location = `${endpoint}/${encodeRfc3986(ctx.bucket)}/${ctx.key.split('/').map(encodeRfc3986).join('/')}`
     sendXml(
       ctx,

@@ -13,7 +13,7 @@ import {
 } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { CorsRule } from './cors'
-import { noSuchBucket, noSuchKey, noSuchUpload, S3Error } from './errors'
+import { noSuchBucket, noSuchKey, noSuchUpload, preconditionFailed, S3Error } from './errors'
 
 /** Big file-stream buffers: the default 64 KiB costs a syscall per chunk on 1 GiB uploads. */
 export const STREAM_HIGH_WATER_MARK = 1024 * 1024
@@ -368,9 +368,12 @@ export class Store {
     key: string,
     sources: ObjectSource[],
     fields: StoredHeaders & { size: number; etag: string },
+    /** `If-None-Match: *`: refuse (412) when the key exists, checked under the key's lock so two writers never both win. */
+    ifNoneMatch = false,
   ): Promise<ObjectMeta> {
     return this.withLock(`object\n${bucketName}\n${key}`, async () => {
       const bucket = this.getBucket(bucketName)
+      if (ifNoneMatch && bucket.objects.has(key)) throw preconditionFailed('If-None-Match')
       const hash = keyHash(key)
       const version = uniqueSuffix()
       const dir = this.objectsDir(bucketName)
@@ -473,6 +476,7 @@ export class Store {
   async completeUpload(
     upload: UploadState,
     requested: { partNumber: number; etag: string }[],
+    ifNoneMatch = false,
   ): Promise<ObjectMeta> {
     return this.withLock(`upload\n${upload.uploadId}`, async () => {
       if (this.uploads.get(upload.uploadId) !== upload) throw noSuchUpload(upload.uploadId)
@@ -490,6 +494,7 @@ export class Store {
           size: parts.reduce((total, p) => total + p.size, 0),
           etag: multipartEtag(parts),
         },
+        ifNoneMatch,
       )
       this.uploads.delete(upload.uploadId)
       await rm(dir, { recursive: true, force: true })

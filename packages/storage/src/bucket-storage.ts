@@ -87,6 +87,11 @@ export interface PresignGetInput {
   responseContentDisposition?: string
   /** Overrides the stored Content-Type. */
   responseContentType?: string
+  /**
+   * Overrides the stored Cache-Control, which the uploader could have set on its PUT: e.g. `private, no-store`, so
+   * no shared cache keeps a file its owner may delete or lose access to.
+   */
+  responseCacheControl?: string
 }
 
 export interface ObjectHead {
@@ -94,6 +99,9 @@ export interface ObjectHead {
   contentType: string | undefined
   etag: string | undefined
   lastModified: Date | undefined
+  /** As stored from the upload's request headers (S3 keeps and serves them); undefined when none was sent. */
+  cacheControl: string | undefined
+  contentEncoding: string | undefined
 }
 
 export interface ListedObject {
@@ -138,11 +146,15 @@ export interface EnsureBucketInput {
 export interface BucketStorage {
   /** What and where the bucket is, without credentials (`s3 http://127.0.0.1:9000/uploads`), for health reports. */
   readonly describe: string
-  /** Single-request upload. Content-Type and Content-Length are signed. */
+  /**
+   * Single-request upload. Content-Type and Content-Length are signed, and so is `If-None-Match: *`: the bucket
+   * refuses (412) a PUT to a key that already exists, so a replayed URL cannot replace an object once it is there.
+   * Providers without conditional writes ignore it (see the README's security section).
+   */
   presignPut(input: PresignPutInput): Promise<PresignedRequest>
   presignCreateMultipartUpload(input: PresignCreateMultipartUploadInput): Promise<PresignedRequest>
   presignUploadPart(input: PresignUploadPartInput): Promise<PresignedRequest>
-  /** The client sends the usual `<CompleteMultipartUpload>` XML body. */
+  /** The client sends the usual `<CompleteMultipartUpload>` XML body; signed with `If-None-Match: *` like a PUT. */
   presignCompleteMultipartUpload(input: PresignMultipartInput): Promise<PresignedRequest>
   /** Signs the first page only (up to 1000 parts), as a signed URL cannot carry a later marker. */
   presignListParts(input: PresignMultipartInput): Promise<PresignedRequest>

@@ -33,9 +33,20 @@ describe('contentDispositionAttachment', () => {
   it('never lets quotes, backslashes or line breaks escape the quoted fallback', () => {
     const header = contentDispositionAttachment('a"b\\c\r\nSet-Cookie: x=1.txt')
     const { fallback, encoded } = parse(header)
-    expect(fallback).toBe('a_b_c__Set-Cookie: x=1.txt')
+    expect(fallback).toBe('a_b_c Set-Cookie: x=1.txt')
     expect(header).not.toMatch(/[\r\n]/)
-    expect(decodeURIComponent(encoded)).toBe('a"b_c__Set-Cookie: x=1.txt')
+    expect(decodeURIComponent(encoded)).toBe('a"b_c Set-Cookie: x=1.txt')
+  })
+
+  it('drops bidi overrides and invisible format characters from both names', () => {
+    const { fallback, encoded } = parse(contentDispositionAttachment('invoice\u202Etxt\u200B\u2066.exe'))
+    expect(fallback).toBe('invoicetxt.exe')
+    expect(decodeURIComponent(encoded)).toBe('invoicetxt.exe')
+    expect(parse(contentDispositionAttachment('\u202E\u200F')).fallback).toBe('download')
+  })
+
+  it('writes the composed (NFC) form of a name', () => {
+    expect(parse(contentDispositionAttachment('re\u0301sume\u0301.pdf')).encoded).toBe('r%C3%A9sum%C3%A9.pdf')
   })
 
   it('replaces path separators so the name cannot be read as a path', () => {

@@ -1,7 +1,7 @@
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
-// Control characters could split or end the header; slashes would make some clients treat the
-// name as a path.
-const UNSAFE = /[\p{Cc}/\\]/gu
+import { cleanFileName } from '@upkit/core'
+
+// Slashes would make some clients treat the name as a path.
+const UNSAFE = /[/\\]/g
 
 /**
  * `<type>; filename="<ascii fallback>"; filename*=UTF-8''<RFC 5987>` for a download's
@@ -12,7 +12,9 @@ const UNSAFE = /[\p{Cc}/\\]/gu
  * HTTP header (and S3's `response-content-disposition`) reliably carries.
  */
 export function contentDisposition(type: 'attachment' | 'inline', fileName: string): string {
-  const cleaned = fileName.replace(LONE_SURROGATE, '\uFFFD').replace(UNSAFE, '_').trim() || 'download'
+  // The same cleaning as stored names get, again here: rows stored before it, and names from other sources
+  // (`presignGet` callers), must not carry a bidi override or a line break into the header either.
+  const cleaned = cleanFileName(fileName).replace(UNSAFE, '_') || 'download'
   const fallback = cleaned
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')

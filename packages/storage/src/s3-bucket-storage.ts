@@ -150,10 +150,12 @@ export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
         Key: key,
         ContentType: contentType,
         ContentLength: contentLength,
+        IfNoneMatch: '*',
         ...metadataInput(metadata),
       })
       return sign((options) => getSignedUrl(client, command, options), 'PUT', expiresInSeconds, {
         'content-type': contentType,
+        'if-none-match': '*',
         ...metadataHeaders(metadata),
       })
     },
@@ -185,8 +187,15 @@ export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
     },
 
     async presignCompleteMultipartUpload({ key, uploadId, expiresInSeconds }) {
-      const command = new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })
-      return sign((options) => getSignedUrl(client, command, options), 'POST', expiresInSeconds)
+      const command = new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: uploadId,
+        IfNoneMatch: '*',
+      })
+      return sign((options) => getSignedUrl(client, command, options), 'POST', expiresInSeconds, {
+        'if-none-match': '*',
+      })
     },
 
     async presignListParts({ key, uploadId, expiresInSeconds }) {
@@ -303,10 +312,17 @@ export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
       return uploads
     },
 
-    async presignGet({ key, expiresInSeconds, responseContentDisposition, responseContentType }) {
+    async presignGet({
+      key,
+      expiresInSeconds,
+      responseContentDisposition,
+      responseContentType,
+      responseCacheControl,
+    }) {
       const command = new GetObjectCommand({
         Bucket: bucket,
         Key: key,
+        ...(responseCacheControl === undefined ? {} : { ResponseCacheControl: responseCacheControl }),
         ...(responseContentDisposition === undefined
           ? {}
           : { ResponseContentDisposition: responseContentDisposition }),
@@ -323,6 +339,8 @@ export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
           contentType: output.ContentType,
           etag: output.ETag,
           lastModified: output.LastModified,
+          cacheControl: output.CacheControl,
+          contentEncoding: output.ContentEncoding,
         }
       } catch (error) {
         if (statusOf(error) === 404) return null
