@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { buildObjectKey, isKeySegment } from '@upkit/core'
+import { buildObjectKey, fileNameSchema, isKeySegment } from '@upkit/core'
 import type { BucketRoute, InlineRoute, JsonValue } from '@upkit/server'
 import { baseName, checkLegacyPath } from './legacy-path'
 import type { LegacyReference } from './legacy-source'
@@ -131,6 +131,12 @@ export function planMigration(args: {
       fail(`inline route "${reference.route}" needs a key-safe ownerId`)
       continue
     }
+    // The same cleaning as `create`: a legacy name comes from a file system that allowed any character.
+    const fileName = fileNameSchema.safeParse(reference.fileName || baseName(path))
+    if (!fileName.success) {
+      fail(`the file name cannot be used: ${fileName.error.issues[0]?.message ?? 'invalid'}`)
+      continue
+    }
     const unchanged = prior !== undefined && prior.key === key && prior.sourcePath === path
     if (!unchanged) plan.toRecord.push({ source, sourcePath: path, uploadId, key, size })
     plan.work.push({
@@ -141,7 +147,7 @@ export function planMigration(args: {
       routeName: reference.route,
       route,
       input: parsed.data as JsonValue,
-      fileName: reference.fileName || baseName(path),
+      fileName: fileName.data,
       uploadId,
       key,
       resumed: unchanged && key !== null,

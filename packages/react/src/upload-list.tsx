@@ -1,4 +1,4 @@
-import { formatBytes, IMAGE_TYPES } from '@upkit/core'
+import { cleanFileName, formatBytes, IMAGE_TYPES } from '@upkit/core'
 import { useEffect, useRef, useState } from 'react'
 
 /** What the list needs of each file (an `UploadRecord` fits). */
@@ -115,13 +115,18 @@ function UploadRow({
       setBusy(null)
     }
   }
-  const { id, fileName } = attachment
+  const { id } = attachment
+  // Rows stored before the server cleaned names, or by another writer, can still carry a bidi override.
+  const fileName = cleanFileName(attachment.fileName)
   return (
     <li className="upkit-attachment">
       {isImage(attachment.mimeType) ? (
         <Thumbnail id={id} fileName={fileName} getDownloadUrl={getDownloadUrl} />
       ) : null}
-      <span className="upkit-name">{fileName}</span>{' '}
+      {/* dir="auto" isolates the name, so a right-to-left name cannot reorder the size and buttons after it. */}
+      <span className="upkit-name" dir="auto">
+        {fileName}
+      </span>{' '}
       <span className="upkit-size">{formatBytes(attachment.size)}</span>
       <button
         type="button"
