@@ -12,6 +12,7 @@ export type {
 } from './api-types'
 export type { UpkitErrorCode, UpkitTransportCode } from './errors'
 export { isUpkitError, isUpkitErrorCode, UPKIT_ERROR_CODES, UpkitError, upkitCodeOf } from './errors'
+export { cleanFileName } from './file-name'
 export type { ImageInfo } from './image-info'
 export { readImageInfo } from './image-info'
 export type { ObjectKeyParts } from './keys'
