@@ -27,6 +27,7 @@ const api: UploadApi = {
   cancel: () => Promise.resolve(null),
   policies: () => Promise.resolve({}),
   list: () => Promise.resolve([]),
+  usage: () => Promise.reject(new Error('not used by the bench')),
   download: () => Promise.reject(new Error('not used by the bench')),
   delete: () => Promise.reject(new Error('not used by the bench')),
   setInline: () => Promise.reject(new Error('not used by the bench')),

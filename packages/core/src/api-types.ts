@@ -84,6 +84,24 @@ export type PublicRoutePolicy =
   | ({ readonly type: 'bucket' } & ResolvedPolicy)
   | ({ readonly type: 'inline' } & ResolvedInlineImagePolicy)
 
+/** Bytes and files, as a quota counts them. */
+export interface UsageAmount {
+  readonly bytes: number
+  readonly files: number
+}
+
+/** What `uploads.usage` answers: the quota a route call falls under (if any) and how full it is. */
+export interface UploadUsage {
+  /** The app's name for whose quota it is ("Acme"); "This workspace" when the app gave none. */
+  readonly label: string
+  /** CONFIRMED uploads. */
+  readonly used: UsageAmount
+  /** PENDING, unexpired uploads: reserved at `create` for their declared size. */
+  readonly reserved: UsageAmount
+  /** The quota; `null` for no quota at all, a `null` field for no limit on that measure. */
+  readonly limit: { readonly bytes: number | null; readonly files: number | null } | null
+}
+
 /** What `uploads.inline.set` answers. */
 export interface StoredInlineImage {
   /** Where the image is served, under its content hash (so it can be cached forever). */
@@ -109,6 +127,8 @@ export interface UploadApi<TCall extends RouteCall = RouteCall> {
   cancel(input: { uploadId: string }): Promise<unknown>
   /** Confirmed uploads of a route and input, oldest first. */
   list(input: TCall): Promise<UploadRecord[]>
+  /** The quota the route and input fall under, and how much of it is used and reserved. */
+  usage(input: TCall): Promise<UploadUsage>
   /** A short-lived signed GET; `attachment` always downloads. */
   download(input: { uploadId: string }): Promise<{ url: string }>
   delete(input: { uploadId: string }): Promise<unknown>

@@ -21,6 +21,10 @@ export const UPKIT_ERROR_CODES = {
   /** The app's `onConfirmed` hook failed: the upload is not confirmed and its object is removed. */
   HOOK_FAILED: 'INTERNAL_SERVER_ERROR',
   STORAGE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  /** The tenant's storage quota (bytes or files) would be exceeded: final until something is deleted. */
+  QUOTA_EXCEEDED: 'FORBIDDEN',
+  /** Too many calls in the current window; `retryAfterSeconds` says when the next one is allowed. */
+  RATE_LIMITED: 'TOO_MANY_REQUESTS',
 } as const
 
 export type UpkitErrorCode = keyof typeof UPKIT_ERROR_CODES
@@ -32,10 +36,17 @@ export type UpkitTransportCode = (typeof UPKIT_ERROR_CODES)[UpkitErrorCode]
 export class UpkitError extends Error {
   override readonly name = 'UpkitError'
   readonly code: UpkitErrorCode
+  /** `RATE_LIMITED`: whole seconds until the call may be made again (becomes `data.retryAfter`). */
+  readonly retryAfterSeconds: number | undefined
 
-  constructor(code: UpkitErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: UpkitErrorCode,
+    message: string,
+    options?: { cause?: unknown; retryAfterSeconds?: number },
+  ) {
     super(message, options)
     this.code = code
+    this.retryAfterSeconds = options?.retryAfterSeconds
   }
 
   get transportCode(): UpkitTransportCode {

@@ -9,6 +9,8 @@ export type {
   StoredInlineImage,
   UploadApi,
   UploadRecord,
+  UploadUsage,
+  UsageAmount,
 } from './api-types'
 export type { UpkitErrorCode, UpkitTransportCode } from './errors'
 export { isUpkitError, isUpkitErrorCode, UPKIT_ERROR_CODES, UpkitError, upkitCodeOf } from './errors'

@@ -22,6 +22,25 @@ describe('withRetry', () => {
     vi.useRealTimers()
   })
 
+  it('waits at least the server’s retry-after before trying again', async () => {
+    const attempts: number[] = []
+    const start = Date.now()
+    const result = withRetry(
+      async () => {
+        attempts.push(Date.now() - start)
+        if (attempts.length === 1) throw new Error('rate limited')
+        return 'done'
+      },
+      () => ({ action: 'retry', afterMs: 30_000 }),
+      { policy: DEFAULT_RETRY_POLICY, random: () => 0.999 },
+    )
+    await vi.advanceTimersByTimeAsync(29_999)
+    expect(attempts).toEqual([0])
+    await vi.advanceTimersByTimeAsync(1)
+    await expect(result).resolves.toBe('done')
+    expect(attempts).toEqual([0, 30_000])
+  })
+
   it('outlasts a 10 s outage', async () => {
     const outageEndsAt = Date.now() + 10_000
     let attempts = 0

@@ -32,7 +32,8 @@ export function backoffDelay(
 
 /** What to do after a failed attempt. */
 export type RetryDecision =
-  | { readonly action: 'retry' }
+  /** `afterMs`: the server said when (a rate limit's Retry-After); the wait is never shorter. */
+  | { readonly action: 'retry'; readonly afterMs?: number }
   /** The signed URL expired: sign again and retry at once. */
   | { readonly action: 'resign' }
   | { readonly action: 'fail'; readonly error: Error }
@@ -99,7 +100,10 @@ export async function withRetry<T>(
         continue
       }
       resign = decision.action === 'resign'
-      const delayMs = backoffDelay(failures, context.policy, context.random)
+      const delayMs = Math.max(
+        backoffDelay(failures, context.policy, context.random),
+        decision.action === 'retry' ? (decision.afterMs ?? 0) : 0,
+      )
       failures++
       if (now() + delayMs - firstFailureAt > context.policy.maxElapsedMs) throw asError(error)
       context.onRetry?.({ attempt: failures, delayMs, error })

@@ -92,6 +92,8 @@ const FINAL_CODES = new Set([
   'OBJECT_TYPE_MISMATCH',
   'INVALID_INPUT',
   'FORBIDDEN',
+  // Until the person (or an admin) deletes files: the server's message says how much is left.
+  'QUOTA_EXCEEDED',
 ])
 
 /** Whether a failed upload is worth a Retry. */

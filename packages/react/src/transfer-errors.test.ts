@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { isRetryable } from './file-transfer'
 import {
   BucketHttpError,
   classifyApiError,
@@ -78,6 +79,21 @@ describe('classifyApiError', () => {
     expect(classifyApiError(new TypeError('Failed to fetch')).action).toBe('retry')
     expect(classifyApiError(trpcError(503)).action).toBe('retry')
     expect(classifyApiError(trpcError(429)).action).toBe('retry')
+  })
+
+  it('retries a rate limit no sooner than the server’s retryAfter', () => {
+    const limited = Object.assign(trpcError(429), {
+      data: { httpStatus: 429, upkitCode: 'RATE_LIMITED', retryAfter: 12 },
+    })
+    expect(classifyApiError(limited)).toEqual({ action: 'retry', afterMs: 12_000 })
+  })
+
+  it('fails on a quota refusal, and a Retry is not offered', () => {
+    const quota = Object.assign(trpcError(403, 'Acme has 3.2 GiB of its 5 GiB left.'), {
+      data: { httpStatus: 403, upkitCode: 'QUOTA_EXCEEDED' },
+    })
+    expect(classifyApiError(quota)).toEqual({ action: 'fail', error: quota })
+    expect(isRetryable(quota)).toBe(false)
   })
 
   it('fails on the server’s refusals, keeping its message', () => {

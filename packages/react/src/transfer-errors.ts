@@ -78,7 +78,13 @@ export function classifyBucketError(
 
 interface ApiErrorShape {
   readonly message?: unknown
-  readonly data?: { readonly httpStatus?: unknown } | null
+  readonly data?: { readonly httpStatus?: unknown; readonly retryAfter?: unknown } | null
+}
+
+/** The server's `data.retryAfter` (seconds) in ms; 1 s when it sent none, so a limit is never hammered. */
+function retryAfterMs(error: object): number {
+  const seconds = (error as ApiErrorShape).data?.retryAfter
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1000
 }
 
 /**
@@ -90,6 +96,8 @@ export function classifyApiError(error: unknown): RetryDecision {
   // An upkit code is the server's considered answer: the same call would get it again (HOOK_FAILED is a 500 whose
   // upload the server already failed). Only "busy" answers are worth the same call later.
   const code = upkitCodeOf(error)
+  // A rate limit says when the next call is allowed: retrying sooner would only be refused again.
+  if (code === 'RATE_LIMITED') return { action: 'retry', afterMs: retryAfterMs(error) }
   if (code !== null && code !== 'STORAGE_UNAVAILABLE' && code !== 'TOO_MANY_FILES')
     return { action: 'fail', error: error as Error }
   const status = (error as ApiErrorShape).data?.httpStatus

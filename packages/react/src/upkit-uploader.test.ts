@@ -191,6 +191,7 @@ function fakeApi(confirmAnswers: (() => never)[] = [], multipart?: MultipartOpti
     },
     policies: unused,
     list: unused,
+    usage: unused,
     download: unused,
     delete: unused,
     setInline: unused,

@@ -9,6 +9,7 @@ import type {
   StoredInlineImage,
   UploadApi,
   UploadRecord,
+  UploadUsage,
 } from '@upkit/core'
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import { type RouteCallsOf, uploadApiFromTRPC } from './upload-api-from-trpc'
@@ -41,6 +42,7 @@ const uploadsRouter = t.router({
   confirm: t.procedure.input(typed<{ uploadId: string }>()).mutation(() => ({}) as UploadRecord),
   cancel: t.procedure.input(typed<{ uploadId: string }>()).mutation(() => ({ ok: true })),
   list: t.procedure.input(typed<AppCall>()).query(() => [] as UploadRecord[]),
+  usage: t.procedure.input(typed<BucketCall>()).query(() => ({}) as UploadUsage),
   download: t.procedure.input(typed<{ uploadId: string }>()).query(() => ({ url: '' })),
   delete: t.procedure.input(typed<{ uploadId: string }>()).mutation(() => ({ ok: true })),
   inline: t.router({
@@ -110,6 +112,7 @@ describe('uploadApiFromTRPC', () => {
       confirm: mutation('confirm'),
       cancel: mutation('cancel'),
       list: query('list'),
+      usage: query('usage'),
       download: query('download'),
       delete: mutation('delete'),
       inline: { set: mutation('inline.set'), remove: mutation('inline.remove') },
@@ -117,6 +120,7 @@ describe('uploadApiFromTRPC', () => {
     const call = { route: 'companyLogo', input: {} }
     await api.policies()
     await api.list(call)
+    await api.usage(call)
     await api.download({ uploadId: 'u' })
     await api.delete({ uploadId: 'u' })
     await api.setInline({ ...call, imageBase64: 'AA==' })
@@ -124,6 +128,7 @@ describe('uploadApiFromTRPC', () => {
     expect(calls).toEqual([
       ['policies', undefined],
       ['list', call],
+      ['usage', call],
       ['download', { uploadId: 'u' }],
       ['delete', { uploadId: 'u' }],
       ['inline.set', { ...call, imageBase64: 'AA==' }],

@@ -8,6 +8,7 @@ import type {
   StoredInlineImage,
   UploadApi,
   UploadRecord,
+  UploadUsage,
 } from '@upkit/core'
 
 /* A tRPC client's procedures as `createTRPCClient` types them: `.query(input, opts?)` / `.mutate(input, opts?)`.
@@ -37,6 +38,8 @@ export interface UploadsClient {
   readonly cancel: Mutation<{ uploadId: string }, unknown>
   // biome-ignore lint/suspicious/noExplicitAny: same route calls as `create`
   readonly list: Query<any, UploadRecord[]>
+  // biome-ignore lint/suspicious/noExplicitAny: same route calls as `create`
+  readonly usage: Query<any, UploadUsage>
   readonly download: Query<{ uploadId: string }, { url: string }>
   readonly delete: Mutation<{ uploadId: string }, unknown>
   readonly inline: {
@@ -83,6 +86,7 @@ export function uploadApiFromTRPC<TClient extends UploadsClient>(
     confirm: (input) => client.confirm.mutate(input),
     cancel: (input) => client.cancel.mutate(input),
     list: (input) => client.list.query(input),
+    usage: (input) => client.usage.query(input),
     download: (input) => client.download.query(input),
     delete: (input) => client.delete.mutate(input),
     setInline: (input) => client.inline.set.mutate(input),

@@ -5,6 +5,8 @@ import type { BucketStorage } from '@upkit/storage'
 import type { HealthCheck } from './health'
 import { createHttpHandler, isLocalProbe, type UpkitHttpHandler } from './http'
 import { createInlineService } from './inline/inline-service'
+import type { QuotaFunction } from './limits/quota'
+import { createUploadLimits, type RateLimitsOptions } from './limits/upload-limits'
 import { type OriginCheckOptions, originCheck } from './origin-check'
 import { type AnyProcedureBuilder, buildProcedures, type UpkitProcedures } from './procedures'
 import { type AnyRoutes, publicPolicies } from './routes/define-routes'
@@ -41,6 +43,18 @@ export interface CreateUpkitOptions<TRoutes extends AnyRoutes, TTx> extends Uplo
   readonly healthPath?: string | null
   /** More dependencies the health report pings, by name. Default none. */
   readonly healthChecks?: Record<string, HealthCheck>
+  /**
+   * Per-tenant quotas: `({ tenantId, route, uploadedBy, ctx }) => ({ bytes: '5GB', files: 10_000, label })` or
+   * `null`. Exact under concurrency: `create` reserves the declared size in the store transaction that checks
+   * the quota; confirm turns it into usage, cancel, expiry and delete release it. Default: none, since only the
+   * app knows what each tenant is entitled to.
+   */
+  readonly quotas?: QuotaFunction<ContextOf<TRoutes>>
+  /**
+   * Rate limits on `create` and `signParts` per person, counted in the store (shared by every instance).
+   * Default 300 calls a minute each, on the store's own limiter; see `RateLimitsOptions`.
+   */
+  readonly rateLimits?: RateLimitsOptions
   /**
    * Who may see what each health check uses (the database path, the internal bucket address); everyone else gets
    * up/down per check only. Default: a probe from this machine by a loopback name (`isLocalProbe`).
@@ -91,13 +105,21 @@ export function createUpkit<TRoutes extends AnyRoutes, TTx>(
   if (keyPrefix === '')
     throw new TypeError('keyPrefix cannot be empty: the sweeper deletes objects no upload names under it.')
   const paths = resolvePaths(options.paths)
-  const uploads = createUploadService({ storage, store, routes }, { ...options, keyPrefix })
+  const now = options.now ?? (() => new Date())
+  const limits = createUploadLimits(
+    { store, routes, now },
+    { quotas: options.quotas as QuotaFunction<unknown> | undefined, rateLimits: options.rateLimits },
+  )
+  const uploads = createUploadService({ storage, store, routes, limits }, { ...options, keyPrefix })
   const inline = createInlineService(routes, paths)
   const policies = publicPolicies(routes)
-  const now = options.now ?? (() => new Date())
-  const sweep = () => sweepUploads({ store, storage, keyPrefix, now: now() })
+  const sweep = async (): Promise<SweepReport> => {
+    const at = now()
+    const report = await sweepUploads({ store, storage, keyPrefix, now: at })
+    return { ...report, rateLimitWindows: await limits.sweep(at) }
+  }
   return {
-    router: (base) => buildProcedures<TRoutes>(base, { uploads, inline, policies }),
+    router: (base) => buildProcedures<TRoutes>(base, { uploads, inline, policies, limits }),
     http: createHttpHandler({
       uploads,
       inline,

@@ -17,8 +17,25 @@ export function toTRPCError(error: unknown): TRPCError {
  * What upkit adds to an error's `data`: `{ upkitCode }`, the domain code the browser uploader branches on
  * (restart, resume, give up). For hosts with their own formatter: `data: { ...shape.data, ...upkitErrorData(error) }`.
  */
-export function upkitErrorData(error: TRPCError): { upkitCode: UpkitErrorCode | null } {
-  return { upkitCode: isUpkitError(error.cause) ? error.cause.code : null }
+export function upkitErrorData(error: TRPCError): { upkitCode: UpkitErrorCode | null; retryAfter?: number } {
+  const cause = isUpkitError(error.cause) ? error.cause : null
+  // `retryAfter` (seconds) only on RATE_LIMITED: the browser uploader waits at least that long before retrying.
+  const retryAfter = cause?.retryAfterSeconds
+  return { upkitCode: cause?.code ?? null, ...(retryAfter === undefined ? {} : { retryAfter }) }
+}
+
+/**
+ * The largest `Retry-After` (seconds) among a response's errors, or `null`: for the HTTP header, which tRPC's
+ * adapters do not set by themselves. In the host's handler:
+ * `responseMeta: ({ errors }) => { const s = retryAfterOf(errors); return s === null ? {} : { headers: { 'retry-after': String(s) } } }`.
+ */
+export function retryAfterOf(errors: readonly TRPCError[]): number | null {
+  let seconds: number | null = null
+  for (const error of errors) {
+    const after = isUpkitError(error.cause) ? error.cause.retryAfterSeconds : undefined
+    if (after !== undefined) seconds = Math.max(seconds ?? 0, after)
+  }
+  return seconds
 }
 
 /**

@@ -8,11 +8,13 @@ import {
   type SignedRequest,
   type StoredInlineImage,
   type UploadRecord,
+  type UploadUsage,
   uploadIdSchema,
 } from '@upkit/core'
 import { z } from 'zod'
 import { assertFormatterKeepsUpkitCode, toTRPCError } from './errors'
 import type { InlineService } from './inline/inline-service'
+import type { UploadLimitsService } from './limits/upload-limits'
 import type { AnyRoutes, BucketRouteCall, InlineRouteCall } from './routes/define-routes'
 import type { UploadService } from './uploads/upload-service'
 
@@ -32,6 +34,7 @@ export type UpkitProcedures<TRoutes extends AnyRoutes> = {
   confirm: Mutation<{ uploadId: string }, UploadRecord>
   cancel: Mutation<{ uploadId: string }, { ok: true }>
   list: Query<BucketRouteCall<TRoutes>, UploadRecord[]>
+  usage: Query<BucketRouteCall<TRoutes>, UploadUsage>
   download: Query<{ uploadId: string }, { url: string }>
   delete: Mutation<{ uploadId: string }, { ok: true }>
   inline: {
@@ -62,10 +65,15 @@ const routeCall = z.object({ route: z.string().min(1).max(128), input: z.unknown
 
 export function buildProcedures<TRoutes extends AnyRoutes>(
   base: AnyProcedureBuilder,
-  services: { uploads: UploadService; inline: InlineService; policies: Record<string, PublicRoutePolicy> },
+  services: {
+    uploads: UploadService
+    inline: InlineService
+    policies: Record<string, PublicRoutePolicy>
+    limits: UploadLimitsService
+  },
 ): UpkitProcedures<TRoutes> {
   assertFormatterKeepsUpkitCode(base._def.config as never)
-  const { uploads, inline, policies } = services
+  const { uploads, inline, policies, limits } = services
   // Domain errors become tRPC errors once, here, with the original as `cause` (the formatter reads it). Host
   // middleware on `base` runs outside this, so it sees the final tRPC error.
   const procedure = base.use(async ({ next }) => {
@@ -100,6 +108,7 @@ export function buildProcedures<TRoutes extends AnyRoutes>(
       return { ok: true as const }
     }),
     list: procedure.input(routeCall).query(({ ctx, input }) => uploads.list(ctx, input)),
+    usage: procedure.input(routeCall).query(({ ctx, input }) => limits.usage(ctx, input)),
     download: procedure.input(uploadIdSchema).query(async ({ ctx, input }) => ({
       url: await uploads.downloadUrl(ctx, input.uploadId),
     })),

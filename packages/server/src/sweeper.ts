@@ -20,6 +20,8 @@ export interface SweepReport {
   readonly expiredRows: number
   readonly orphanObjects: number
   readonly abortedMultipartUploads: number
+  /** Rate-limit windows removed (by `upkit.sweep`, which owns the limiter). */
+  readonly rateLimitWindows?: number
 }
 
 /** Rows handled per store round trip: bounded memory whatever the backlog. */

@@ -6,6 +6,7 @@ import type {
   UploadStatus,
   UploadStore,
 } from '@upkit/server'
+import { insertWithinLimits, type PrismaRawClient, prismaRateLimiter, usageOf } from './prisma-limits'
 
 // The delegate's methods are typed by the app's generated client; upkit states its own `select` and maps the
 // answer, so it only needs their names. `any` here is what lets any generated client (any output path, any
@@ -93,9 +94,15 @@ export function prismaUploadStore<TClient extends PrismaClientWithUpkit>(
   return {
     describe: options.describe ?? 'PostgreSQL (Prisma)',
 
-    async insert(row: NewUploadRow) {
-      return toRow(await uploads.create({ data: { ...row, size: BigInt(row.size) }, select: uploadSelect }))
+    async insert(row: NewUploadRow, limits) {
+      const data = { ...row, size: BigInt(row.size) }
+      if (limits) return toRow(await insertWithinLimits(prisma as never, data, uploadSelect, limits))
+      return toRow(await uploads.create({ data, select: uploadSelect }))
     },
+
+    usage: (scope, now) => usageOf(prisma as never, scope, now),
+
+    rateLimiter: prismaRateLimiter(prisma as unknown as PrismaRawClient),
 
     async find(id) {
       const row = await uploads.findUnique({ where: { id }, select: uploadSelect })

@@ -1,3 +1,6 @@
+import type { StoredUsage, UploadLimits, UsageScope } from '../limits/quota'
+import type { RateLimiter } from '../limits/rate-limit'
+
 /**
  * Where upkit keeps its records of uploads: one row per object, in upkit's own table, never the app's. The
  * Prisma implementation ships in `@upkit/store-prisma`; anything that can do these few conditional writes
@@ -7,7 +10,16 @@
  * file to its own rows in the same transaction that confirms or deletes the upload.
  */
 export interface UploadStore<TTx = unknown> {
-  insert(row: NewUploadRow): Promise<UploadRow>
+  /**
+   * Writes a new PENDING row. With `limits`, atomically with the write (concurrent inserts of the same tenant must
+   * not both fit in the last slot): if the scope's used + reserved plus this row would exceed them, writes nothing
+   * and rejects with `limits.refuse(usage)`.
+   */
+  insert(row: NewUploadRow, limits?: UploadLimits): Promise<UploadRow>
+  /** What a quota counts for `scope` at `now`: CONFIRMED rows (used) and unexpired PENDING rows (reserved). */
+  usage(scope: UsageScope, now: Date): Promise<StoredUsage>
+  /** The store's own rate-limit counters, used unless `createUpkit` is given a `rateLimits.limiter`. */
+  readonly rateLimiter?: RateLimiter
   find(id: string): Promise<UploadRow | null>
   /** Records the multipart upload a PENDING row uses now (a client may start its own). */
   setMultipartUploadId(id: string, multipartUploadId: string): Promise<void>

@@ -9,6 +9,8 @@ import { z } from 'zod'
 import { createUpkit } from '../create-upkit'
 import { upkitErrorFormatter } from '../errors'
 import type { HealthCheck } from '../health'
+import type { QuotaFunction } from '../limits/quota'
+import type { RateLimitsOptions } from '../limits/upload-limits'
 import { type BucketHookArgs, uploadRoutes } from '../routes/define-routes'
 import type { UploadStore } from '../store/upload-store'
 import type { UploadServiceOptions } from '../uploads/upload-service'
@@ -32,6 +34,8 @@ export function createTestApp(
     context?: (req: IncomingMessage) => TestContext
     paths?: Partial<UpkitPaths>
     healthChecks?: Record<string, HealthCheck>
+    quotas?: QuotaFunction<TestContext>
+    rateLimits?: RateLimitsOptions
     origins?: readonly string[] | (() => readonly string[])
     /** Extra work in the attachment route's hooks, e.g. a hook that fails. */
     hooks?: {

@@ -21,6 +21,7 @@ import {
 } from '@upkit/core'
 import { abortMultipartUploads, type BucketStorage, contentDisposition } from '@upkit/storage'
 import type { AnyBucketRoute, AnyRoutes, Metadata } from '../routes/define-routes'
+import type { UploadLimitsService } from '../limits/upload-limits'
 import type { JsonValue, UploadRow, UploadStore } from '../store/upload-store'
 import { authorizeCall, bucketRoute, findOwnUpload, parseInput, toUploadRecord } from './upload-access'
 
@@ -51,6 +52,8 @@ export interface UploadServiceDeps {
   readonly storage: BucketStorage
   readonly store: UploadStore<unknown>
   readonly routes: AnyRoutes
+  /** Quotas and rate limits (`createUpkit` builds them); none when absent. */
+  readonly limits?: UploadLimitsService
 }
 
 /** A route call as `uploads.create` receives it. */
@@ -212,6 +215,10 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
       const input = parseInput(route, call.input)
       const auth = await authorizeCall(route, ctx, input)
       const scope = { route: call.route, tenantId: auth.tenantId, ownerId: auth.ownerId }
+      const quota = await deps.limits?.beforeCreate(
+        { tenantId: auth.tenantId, route: call.route, uploadedBy: auth.uploadedBy, ctx },
+        { fileName: call.fileName, size: call.size },
+      )
       const pending = await store.countPending({ ...scope, uploadedBy: auth.uploadedBy }, now())
       if (pending >= route.policy.maxFiles) {
         throw new UpkitError(
@@ -237,20 +244,23 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
         transfer.type === 'multipart'
           ? (await storage.createMultipartUpload({ key, contentType: mimeType })).uploadId
           : null
-      const writeRow = store.insert({
-        id,
-        ...scope,
-        uploadedBy: auth.uploadedBy,
-        key,
-        fileName: call.fileName,
-        mimeType,
-        size: call.size,
-        partSize: transfer.type === 'multipart' ? transfer.partSize : null,
-        multipartUploadId: s3UploadId,
-        input: input as JsonValue,
-        metadata: auth.metadata as JsonValue,
-        expiresAt,
-      })
+      const writeRow = store.insert(
+        {
+          id,
+          ...scope,
+          uploadedBy: auth.uploadedBy,
+          key,
+          fileName: call.fileName,
+          mimeType,
+          size: call.size,
+          partSize: transfer.type === 'multipart' ? transfer.partSize : null,
+          multipartUploadId: s3UploadId,
+          input: input as JsonValue,
+          metadata: auth.metadata as JsonValue,
+          expiresAt,
+        },
+        quota,
+      )
       // The first requests are signed with the answer so the browser's first byte needs no `sign` call.
       const signFirst = async (): Promise<Pick<CreatedUpload, 'signedPut' | 'signedParts'>> => {
         if (transfer.type === 'single') {
@@ -361,6 +371,7 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
       partNumbers: readonly number[],
     ): Promise<SignedPart[]> {
       const row = await findSignable(ctx, uploadId)
+      await deps.limits?.beforeSignParts(row)
       const plan = planOf(row)
       if (plan.type !== 'multipart') throw wrongTransferError(row, plan)
       // Out-of-range part numbers are refused before the row records anything.
