@@ -4,7 +4,8 @@ import { defineConfig } from 'vite'
 export default defineConfig({
   root: 'src/web',
   plugins: [react()],
-  build: { outDir: '../../dist', emptyOutDir: true, sourcemap: true },
+  // No source maps: they would publish the app's source next to it (the static server 404s *.map regardless).
+  build: { outDir: '../../dist', emptyOutDir: true, sourcemap: false },
   server: {
     // `pnpm dev` serves the web app from Vite and proxies the API to the demo server.
     proxy: {

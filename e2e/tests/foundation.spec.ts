@@ -8,13 +8,25 @@ const GLOBEX_TASKS = ['Globex launch plan', 'Globex hiring']
 test.describe('embedded defaults', () => {
   const demo = demoPerDescribe()
 
-  test('health says which database and bucket answer', async ({ request }) => {
+  test('health says which database and bucket answer to a local probe, only up or down to anyone else', async ({
+    request,
+  }) => {
     const response = await request.get(`${demo().url}/healthz`)
     expect(response.status()).toBe(200)
     const body = await response.json()
     expect(body.ok).toBe(true)
     expect(body.checks.database.uses).toMatch(/^PGlite at /)
     expect(body.checks.bucket.uses).toMatch(/^s3 http:\/\/127\.0\.0\.1:\d+\/upkit$/)
+
+    // Through a proxy (or from a browser page) the data folder and the internal bucket address stay private.
+    for (const headers of [{ 'x-forwarded-for': '203.0.113.9' }, { 'sec-fetch-site': 'cross-site' }]) {
+      const outside = await request.get(`${demo().url}/healthz`, { headers })
+      expect(outside.status()).toBe(200)
+      expect(await outside.json()).toEqual({
+        ok: true,
+        checks: { database: { ok: true }, bucket: { ok: true } },
+      })
+    }
   })
 
   test('ada sees Acme tasks and never Globex ones; eve the reverse', async ({ browser }) => {

@@ -39,6 +39,10 @@ async function bundle(): Promise<string> {
 }
 
 test.describe('the stock @uppy/aws-s3 plugin through uploads.sign', () => {
+  // The plugin's bundle is added to the page as an inline script, which the demo's CSP forbids (as it should: an
+  // app would ship the plugin in its own bundle). Its network calls are what this journey checks.
+  test.use({ bypassCSP: true })
+
   let data: ReturnType<typeof makeDataDir>
   let demo: DemoProcess
   let s3: S3Client

@@ -5,18 +5,19 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createHTTPHandler } from '@trpc/server/adapters/standalone'
 import { type LocalS3Server, startLocalS3 } from '@upkit/local-s3'
-import { createUpkit } from '@upkit/server'
+import { createUpkit, originCheck } from '@upkit/server'
 import { type BucketStorage, browserUploadCors, createS3BucketStorage, s3Presets } from '@upkit/storage'
 import { prismaUploadStore } from '@upkit/store-prisma'
 import { demoPaths } from '../shared/paths'
+import { TRPC_MAX_BATCH_SIZE } from '../shared/trpc-limits'
 import type { DemoConfig } from './config'
 import { type DemoDatabase, openDemoDatabase } from './database'
 import { createAppRouter } from './router'
 import { loadOrCreateSecret } from './secrets'
 import { seedDemoData } from './seed'
-import { readCookie, SESSION_COOKIE, SessionCodec } from './session'
+import { readCookie, SESSION_COOKIE, SESSION_MAX_AGE_SECONDS, SessionCodec } from './session'
 import { createStaticHandler } from './static-files'
-import { authedProcedure, type DemoContext, type DemoUser } from './trpc'
+import { authedProcedure, type DemoContext } from './trpc'
 import { createUploadRoutes } from './upload-routes'
 
 const WEB_ROOT = fileURLToPath(new URL('../../dist', import.meta.url))
@@ -69,46 +70,80 @@ export async function startDemoServer(config: DemoConfig): Promise<DemoServer> {
       config.sessionSecret ?? loadOrCreateSecret(join(config.dataDir, 'session-secret')),
     )
     const secureCookies = config.publicUrl.startsWith('https:')
-    const resolveUser = async (req: IncomingMessage): Promise<DemoUser | null> => {
-      const userId = sessions.decode(readCookie(req.headers.cookie, SESSION_COOKIE))
-      if (!userId) return null
-      return database.prisma.user.findUnique({ where: { id: userId }, select: { id: true, companyId: true } })
+    const { prisma } = database
+    const findSession = async (req: IncomingMessage) => {
+      const sessionId = sessions.decode(readCookie(req.headers.cookie, SESSION_COOKIE))
+      if (!sessionId) return null
+      return prisma.session.findFirst({
+        where: { id: sessionId, expiresAt: { gt: new Date() } },
+        select: { id: true, user: { select: { id: true, companyId: true } } },
+      })
+    }
+    /** `res` is null for upkit's plain requests (/files/:id): they read the session and never change it. */
+    const createContext = async (req: IncomingMessage, res: ServerResponse | null): Promise<DemoContext> => {
+      const session = await findSession(req)
+      return {
+        user: session?.user ?? null,
+        clientAddress: req.socket.remoteAddress ?? 'unknown',
+        startSession: async (userId) => {
+          if (!res) throw new Error('A session starts on a tRPC request only.')
+          const now = Date.now()
+          // A new id at every sign-in, and the old row gone: a session id planted before sign-in never signs in.
+          await prisma.session.deleteMany({
+            where: { OR: [{ expiresAt: { lte: new Date(now) } }, ...(session ? [{ id: session.id }] : [])] },
+          })
+          const created = await prisma.session.create({
+            data: { userId, expiresAt: new Date(now + SESSION_MAX_AGE_SECONDS * 1000) },
+            select: { id: true },
+          })
+          res.setHeader('set-cookie', sessions.cookie(created.id, secureCookies))
+        },
+        endSession: async () => {
+          if (session) await prisma.session.deleteMany({ where: { id: session.id } })
+          res?.setHeader('set-cookie', sessions.clearCookie(secureCookies))
+        },
+        setHeader: (name, value) => res?.setHeader(name, value),
+      }
     }
 
-    const setSessionCookie = (res: ServerResponse) => (userId: string | null) =>
-      res.setHeader(
-        'set-cookie',
-        userId ? sessions.cookie(userId, secureCookies) : sessions.clearCookie(secureCookies),
-      )
+    // Known once the server listens (PORT=0 picks a free port): the public URL, and the listening address in dev.
+    let origins: readonly string[] = [config.publicUrl]
+    const guard = originCheck({ origins: () => origins })
     const upkit = createUpkit({
       storage,
-      store: prismaUploadStore(database.prisma, { describe: database.describe }),
-      routes: createUploadRoutes(database.prisma),
+      store: prismaUploadStore(prisma, { describe: database.describe }),
+      routes: createUploadRoutes(prisma),
       paths: demoPaths,
-      // Plain requests (/files/:id) carry no response to set a cookie on; they never sign anyone in.
-      context: async (req) => ({ user: await resolveUser(req), setSessionCookie: () => {} }),
+      context: (req) => createContext(req, null),
+      origins: () => origins,
     })
     // upkit's procedures on the demo's own signed-in procedure: its middleware and error formatter apply.
-    const appRouter = createAppRouter({ prisma: database.prisma, uploads: upkit.router(authedProcedure) })
+    const appRouter = createAppRouter({ prisma, uploads: upkit.router(authedProcedure) })
 
     const trpcHandler = createHTTPHandler({
       router: appRouter,
       basePath: '/trpc/',
       maxBodySize: MAX_TRPC_BODY_BYTES,
-      createContext: async ({ req, res }): Promise<DemoContext> => ({
-        user: await resolveUser(req),
-        setSessionCookie: setSessionCookie(res),
-      }),
+      maxBatchSize: TRPC_MAX_BATCH_SIZE,
+      createContext: ({ req, res }) => createContext(req, res),
+      // Answers name tenants' tasks, files and people: no shared cache (proxy, CDN, back/forward) may keep them.
+      responseMeta: () => ({ headers: { 'cache-control': 'no-store' } }),
       onError: ({ error, path }) => {
         if (error.code === 'INTERNAL_SERVER_ERROR')
           console.error(`tRPC ${path ?? '?'} failed:`, error.cause ?? error)
       },
     })
+    // Thumbnails (/files/:id redirects) and direct PUTs go to the bucket: the only other origin the page may use.
+    const bucketOrigin = new URL(await storage.presignGet({ key: 'csp-probe', expiresInSeconds: 60 })).origin
+    const pageHeaders = securityHeaders(bucketOrigin)
     const serveStatic = createStaticHandler(WEB_ROOT)
 
     const server: Server = createServer((req, res) => {
       const handle = async () => {
+        for (const [name, value] of Object.entries(pageHeaders)) res.setHeader(name, value)
+        // /healthz answers any Host (load balancers probe by address); upkit guards its file routes itself.
         if (await upkit.http(req, res)) return
+        if (guard(req, res)) return
         if (req.url?.startsWith('/trpc/')) return trpcHandler(req, res)
         if (req.method === 'GET' || req.method === 'HEAD') return serveStatic(req, res)
         res.writeHead(405).end()
@@ -133,13 +168,13 @@ export async function startDemoServer(config: DemoConfig): Promise<DemoServer> {
     const { port } = server.address() as AddressInfo
     const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`
 
+    origins = [
+      ...new Set([config.port === 0 ? url : config.publicUrl, url, url.replace('127.0.0.1', 'localhost')]),
+    ]
     if (localS3) {
       // Browsers PUT straight to the bucket, so the bucket must allow the app's origin (and expose ETag,
       // which multipart uploads need to complete).
-      const origins = [
-        ...new Set([config.port === 0 ? url : config.publicUrl, url, url.replace('127.0.0.1', 'localhost')]),
-      ]
-      await storage.ensureBucket({ cors: browserUploadCors(origins) })
+      await storage.ensureBucket({ cors: browserUploadCors([...origins]) })
     }
     // Abandoned uploads (PENDING past their expiry, FAILED) and objects without a row are removed in the
     // background; a sweep that fails is logged and retried at the next tick.
@@ -149,5 +184,31 @@ export async function startDemoServer(config: DemoConfig): Promise<DemoServer> {
   } catch (error) {
     await close()
     throw error
+  }
+}
+
+/**
+ * Headers on every answer of the app. The CSP allows the app's own scripts and styles only (no inline script: an
+ * injected one does not run), the bucket for thumbnails and direct PUTs, blob:/data: for local previews, and no
+ * framing (clickjacking).
+ */
+function securityHeaders(bucketOrigin: string): Record<string, string> {
+  const csp = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    `img-src 'self' blob: data: ${bucketOrigin}`,
+    `media-src 'self' blob: ${bucketOrigin}`,
+    `connect-src 'self' ${bucketOrigin}`,
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ')
+  return {
+    'content-security-policy': csp,
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'same-origin',
+    'x-content-type-options': 'nosniff',
   }
 }

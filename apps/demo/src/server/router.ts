@@ -4,6 +4,7 @@ import type { UpkitProcedures } from '@upkit/server'
 import { z } from 'zod'
 import { demoPaths } from '../shared/paths'
 import type { Prisma, PrismaClient } from './database'
+import { throttleSignIn } from './sign-in-throttle'
 import { companyProcedure, publicProcedure, router } from './trpc'
 import type { DemoRoutes } from './upload-routes'
 
@@ -47,18 +48,20 @@ export function createAppRouter({
     auth: router({
       /** Demo sign-in: by email, no password. A real app plugs its own auth into the context instead. */
       signIn: publicProcedure.input(signInInputSchema).mutation(async ({ ctx, input }) => {
+        const email = input.email.toLowerCase()
+        await throttleSignIn(prisma, { email, clientAddress: ctx.clientAddress, setHeader: ctx.setHeader })
         const found = await prisma.user.findUnique({
-          where: { email: input.email.toLowerCase() },
+          where: { email },
           select: { id: true },
         })
         const user = found ? await me(prisma, found.id) : null
         if (!user)
           throw new TRPCError({ code: 'NOT_FOUND', message: `No demo user has the email ${input.email}.` })
-        ctx.setSessionCookie(user.id)
+        await ctx.startSession(user.id)
         return user
       }),
-      signOut: publicProcedure.mutation(({ ctx }) => {
-        ctx.setSessionCookie(null)
+      signOut: publicProcedure.mutation(async ({ ctx }) => {
+        await ctx.endSession()
         return { ok: true }
       }),
       me: publicProcedure.query(async ({ ctx }) => {

@@ -2,34 +2,32 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 
 export const SESSION_COOKIE = 'upkit_session'
 /** A week: long enough for a demo, short enough that a leaked cookie does not live forever. */
-const SESSION_MAX_AGE_SECONDS = 7 * 24 * 60 * 60
+export const SESSION_MAX_AGE_SECONDS = 7 * 24 * 60 * 60
 
 /**
- * Stateless sessions: the cookie carries `<userId>.<expiry>.<hmac>`. The demo signs in by email only, so the
- * session is the only thing standing between a browser and a tenant's data: it must be unforgeable.
+ * The cookie carries `<sessionId>.<hmac>`; the session row says whose it is and until when. The signature lets a
+ * forged or guessed cookie be refused without a query; the row is what sign-out deletes, so a copied cookie dies
+ * with it.
  */
 export class SessionCodec {
   constructor(private readonly secret: string) {}
 
-  encode(userId: string, now = Date.now()): string {
-    const expires = Math.floor(now / 1000) + SESSION_MAX_AGE_SECONDS
-    const payload = `${userId}.${expires}`
-    return `${payload}.${this.sign(payload)}`
+  encode(sessionId: string): string {
+    return `${sessionId}.${this.sign(sessionId)}`
   }
 
-  decode(token: string | undefined, now = Date.now()): string | null {
+  decode(token: string | undefined): string | null {
     if (!token) return null
-    const [userId, expires, signature] = token.split('.')
-    if (!userId || !expires || !signature) return null
-    const expected = Buffer.from(this.sign(`${userId}.${expires}`))
+    const [sessionId, signature, ...rest] = token.split('.')
+    if (!sessionId || !signature || rest.length > 0) return null
+    const expected = Buffer.from(this.sign(sessionId))
     const actual = Buffer.from(signature)
     if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return null
-    if (Number(expires) * 1000 < now) return null
-    return userId
+    return sessionId
   }
 
-  cookie(userId: string, secure: boolean): string {
-    return serializeCookie(this.encode(userId), SESSION_MAX_AGE_SECONDS, secure)
+  cookie(sessionId: string, secure: boolean): string {
+    return serializeCookie(this.encode(sessionId), SESSION_MAX_AGE_SECONDS, secure)
   }
 
   clearCookie(secure: boolean): string {
@@ -41,6 +39,8 @@ export class SessionCodec {
   }
 }
 
+// SameSite=Lax: a cross-site form POST or fetch does not carry the cookie at all (the origin check is the second
+// line, for browsers that treat Lax loosely and for same-site attackers).
 function serializeCookie(value: string, maxAge: number, secure: boolean): string {
   return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure ? '; Secure' : ''}`
 }

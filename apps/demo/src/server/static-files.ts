@@ -29,6 +29,14 @@ export function createStaticHandler(root: string) {
     }
     const candidate = normalize(join(root, pathname))
     const inside = candidate === root || candidate.startsWith(root + sep)
+    // Source maps would publish the app's source; a missing asset is a 404, not index.html under a .js name.
+    if (
+      pathname.endsWith('.map') ||
+      (pathname.startsWith('/assets/') && !(inside && (await isFile(candidate))))
+    ) {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found')
+      return
+    }
     let file = inside ? candidate : join(root, 'index.html')
     let info = await stat(file).catch(() => null)
     if (!info?.isFile()) {
@@ -53,4 +61,8 @@ export function createStaticHandler(root: string) {
     }
     createReadStream(file).pipe(res)
   }
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => null))?.isFile() ?? false
 }

@@ -7,10 +7,15 @@ export interface DemoUser {
   readonly companyId: string
 }
 
-/** The demo's context: who is signed in, and how demo sign-in sets its cookie. */
+/** The demo's context: who is signed in, from where, and how demo sign-in starts and ends sessions. */
 export interface DemoContext {
   readonly user: DemoUser | null
-  setSessionCookie(userId: string | null): void
+  /** The socket's address: the demo trusts no forwarding header, so a client cannot pick its own. */
+  readonly clientAddress: string
+  startSession(userId: string): Promise<void>
+  endSession(): Promise<void>
+  /** Sets a response header (Retry-After on a throttled sign-in). */
+  setHeader(name: string, value: string): void
 }
 
 const t = initTRPC.context<DemoContext>().create({ errorFormatter: upkitErrorFormatter })

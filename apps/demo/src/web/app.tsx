@@ -38,10 +38,13 @@ function Header({ name, email, company }: { name: string; email: string; company
   const queryClient = useQueryClient()
   const signOut = useMutation(
     trpc.auth.signOut.mutationOptions({
-      onSuccess: async () => {
-        queryClient.clear()
+      onSuccess: () => {
+        // Signed out first (the sign-in form replaces every signed-in view), then nothing of the user stays cached.
+        // clear() alone left the mounted views showing the old user: their observers keep the last result.
+        const meKey = JSON.stringify(trpc.auth.me.queryKey())
+        queryClient.setQueryData(trpc.auth.me.queryKey(), null)
+        queryClient.removeQueries({ predicate: (query) => JSON.stringify(query.queryKey) !== meKey })
         navigate('/')
-        await queryClient.invalidateQueries()
       },
     }),
   )

@@ -3,6 +3,7 @@ import { createTRPCClient, httpBatchLink } from '@trpc/client'
 import { StrictMode, useState } from 'react'
 import { createRoot } from 'react-dom/client'
 import type { AppRouter } from '../server/router'
+import { TRPC_MAX_BATCH_SIZE } from '../shared/trpc-limits'
 import { App } from './app'
 import './styles.css'
 import { TRPCProvider } from './trpc'
@@ -12,7 +13,7 @@ function Root() {
     () => new QueryClient({ defaultOptions: { queries: { staleTime: 5_000, retry: 1 } } }),
   )
   const [trpcClient] = useState(() =>
-    createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: '/trpc' })] }),
+    createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: '/trpc', maxItems: TRPC_MAX_BATCH_SIZE })] }),
   )
   return (
     <QueryClientProvider client={queryClient}>
