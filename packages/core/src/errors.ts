@@ -18,6 +18,8 @@ export const UPKIT_ERROR_CODES = {
   OBJECT_SIZE_MISMATCH: 'PRECONDITION_FAILED',
   OBJECT_TYPE_MISMATCH: 'UNSUPPORTED_MEDIA_TYPE',
   IMAGE_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** An inline image whose header is fine but whose data is cut off or damaged (checked by the server). */
+  IMAGE_CORRUPT: 'UNPROCESSABLE_CONTENT',
   /** The app's `onConfirmed` hook failed: the upload is not confirmed and its object is removed. */
   HOOK_FAILED: 'INTERNAL_SERVER_ERROR',
   STORAGE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',

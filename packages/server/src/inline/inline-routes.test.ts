@@ -4,13 +4,15 @@ import type { AddressInfo } from 'node:net'
 import { createHTTPHandler } from '@trpc/server/adapters/standalone'
 import { startTestBucket, startTestDatabase, type TestBucket, type TestDatabase } from '@upkit/testing'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { JPEG_1X1 as JPEG_1X1_BYTES } from '../test-support/chromium-images'
 import { createTestApp, expectRefusal, type TestContext } from '../test-support/test-app'
 
 const PNG_1X1 =
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=='
 const WEBP_1X1 = 'UklGRiIAAABXRUJQVlA4IBYAAAAwAQCdASoBAAEADsD+JaQAA3AAAAAA'
-const JPEG_1X1 =
-  '/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAP//////////////////////////////////////////////////////////////////////////////////////wgALCAABAAEBAREA/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAgBAQABPxA='
+// Chromium's canvas encoding: the former fixture here was a JPEG header with no scan data, which the full check
+// now refuses.
+const JPEG_1X1 = JPEG_1X1_BYTES.toString('base64')
 
 /** A PNG header claiming 20000x20000 pixels: a few bytes that would decode to 1.6 GB. */
 function pngBomb(): string {
@@ -143,6 +145,23 @@ describe('inline image routes (a company logo)', () => {
       ada().set({ ...logo(acme.id), imageBase64: 'not base64!' }),
       'BAD_REQUEST',
       'INVALID_INPUT',
+    )
+    // Signature + IHDR only: the header reads as a 1x1 PNG, the image data and IEND are missing.
+    const truncated = Buffer.from(PNG_1X1, 'base64').subarray(0, 33).toString('base64')
+    const corrupt = await expectRefusal(
+      ada().set({ ...logo(acme.id), imageBase64: truncated }),
+      'UNPROCESSABLE_CONTENT',
+      'IMAGE_CORRUPT',
+    )
+    expect(corrupt.message).toBe(
+      'The logo is damaged or incomplete (the IEND chunk is missing: the file is cut off); save it again and choose the new file.',
+    )
+    const flipped = Buffer.from(PNG_1X1, 'base64')
+    flipped[45] = (flipped[45] as number) ^ 0xff
+    await expectRefusal(
+      ada().set({ ...logo(acme.id), imageBase64: flipped.toString('base64') }),
+      'UNPROCESSABLE_CONTENT',
+      'IMAGE_CORRUPT',
     )
     await expectRefusal(eve().set({ ...logo(acme.id), imageBase64: WEBP_1X1 }), 'FORBIDDEN', 'FORBIDDEN')
     await expectRefusal(eve().remove(logo(acme.id)), 'FORBIDDEN', 'FORBIDDEN')

@@ -11,6 +11,7 @@ import {
 } from '@upkit/core'
 import type { AnyInlineRoute, AnyRoutes } from '../routes/define-routes'
 import { authorizeCall, parseInput } from '../uploads/upload-access'
+import { verifyImage } from './verify-image'
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 const HASH = /^[0-9a-f]{64}$/
@@ -55,8 +56,8 @@ export function createInlineService(routes: AnyRoutes, paths: UpkitPaths) {
 
   return {
     /**
-     * Validates without trusting the browser (size, magic bytes, header dimensions) and only then hands the image
-     * to the app's `onStored`: a refused image leaves the stored one untouched.
+     * Validates without trusting the browser (size, magic bytes, header dimensions, then the whole file) and only
+     * then hands the image to the app's `onStored`: a refused image leaves the stored one untouched.
      */
     async set(
       ctx: unknown,
@@ -65,6 +66,9 @@ export function createInlineService(routes: AnyRoutes, paths: UpkitPaths) {
       const { route, args } = await authorize(ctx, call)
       const bytes = decodeBase64(route, call.imageBase64)
       const info = assertInlineImageAllowed(route.policy, bytes)
+      // The header alone let a truncated file through (signature + IHDR is 33 bytes); browsers show such a file
+      // broken or half drawn, and whatever parses it next may not be as forgiving.
+      await verifyImage(bytes, info, route.policy.label)
       const hash = createHash('sha256').update(bytes).digest('hex')
       await route.config.onStored({ ...args, image: { bytes, mimeType: info.type, hash, ...info } })
       return {
