@@ -10,7 +10,8 @@ export interface UploadRecord {
   readonly id: string
   /** The app's route the file was uploaded to (`taskAttachment`). */
   readonly route: string
-  readonly status: 'pending' | 'confirmed' | 'failed'
+  /** `cancelled`: stopped by its uploader; kept until every URL signed for it has expired, never confirmed. */
+  readonly status: 'pending' | 'confirmed' | 'failed' | 'cancelled'
   readonly fileName: string
   readonly mimeType: string
   /** Bytes; a JSON number (exact up to 8 PiB, far above any policy). */

@@ -23,6 +23,11 @@ export const UPKIT_ERROR_CODES = {
   /** The app's `onConfirmed` hook failed: the upload is not confirmed and its object is removed. */
   HOOK_FAILED: 'INTERNAL_SERVER_ERROR',
   STORAGE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  /**
+   * The object in the bucket is no longer the one confirm checked (its ETag changed: a provider without conditional
+   * writes let a replayed upload URL overwrite it). It is never served again; delete the upload.
+   */
+  OBJECT_CHANGED: 'CONFLICT',
   /** The tenant's storage quota (bytes or files) would be exceeded: final until something is deleted. */
   QUOTA_EXCEEDED: 'FORBIDDEN',
   /** Too many calls in the current window; `retryAfterSeconds` says when the next one is allowed. */

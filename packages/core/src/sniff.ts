@@ -41,7 +41,8 @@ const MATCHERS: Readonly<Record<string, Matcher>> = {
   'video/mp4': isMp4,
   'text/plain': isPlainText,
   'text/csv': isPlainText,
-  // Opaque bytes: only ever served as a download with nosniff, so any content is acceptable.
+  // Opaque bytes: only ever served as an `application/octet-stream` attachment (the signed GET overrides the
+  // stored type and disposition; a bucket cannot be made to send nosniff), so any content is acceptable.
   'application/octet-stream': () => true,
 }
 

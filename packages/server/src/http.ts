@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { isUpkitError, isUuid, type UpkitPaths } from '@upkit/core'
+import { isUpkitError, isUuid, UpkitError, type UpkitPaths } from '@upkit/core'
 import { type HealthCheck, type HealthReport, runHealthChecks } from './health'
 import type { InlineService } from './inline/inline-service'
 import type { OriginGuard } from './origin-check'
@@ -68,6 +68,16 @@ export function createHttpHandler<TCtx>(deps: HttpDeps<TCtx>): UpkitHttpHandler 
       const url = await signedFileUrl(uploads, await deps.context(req), uploadId)
       // Same answer for "missing", "not yours" and "not signed in": a 403 would confirm the file exists.
       if (!url) return sendNotFound(res)
+      // Only someone the route admits gets here, so saying why the file is withheld reveals nothing.
+      if (url instanceof UpkitError) {
+        res.writeHead(409, {
+          'content-type': 'text/plain; charset=utf-8',
+          'x-content-type-options': 'nosniff',
+          'cache-control': 'private, no-store',
+        })
+        res.end(url.message)
+        return true
+      }
       res.writeHead(302, {
         location: url,
         'cache-control': 'private, no-store',
@@ -80,12 +90,20 @@ export function createHttpHandler<TCtx>(deps: HttpDeps<TCtx>): UpkitHttpHandler 
   }
 }
 
-/** The signed GET for the caller's confirmed file; `null` when it is missing or not theirs. Other errors throw. */
-async function signedFileUrl(uploads: UploadService, ctx: unknown, uploadId: string): Promise<string | null> {
+/**
+ * The signed GET for the caller's confirmed file; `null` when it is missing or not theirs, the error when it is
+ * quarantined (OBJECT_CHANGED). Other errors throw.
+ */
+async function signedFileUrl(
+  uploads: UploadService,
+  ctx: unknown,
+  uploadId: string,
+): Promise<string | null | UpkitError> {
   try {
     return await uploads.downloadUrl(ctx, uploadId, 'view')
   } catch (error) {
     if (isUpkitError(error) && (error.code === 'NOT_FOUND' || error.code === 'UNAUTHENTICATED')) return null
+    if (isUpkitError(error) && error.code === 'OBJECT_CHANGED') return error
     if (error instanceof Error && 'code' in error && error.code === 'UNAUTHORIZED') return null
     throw error
   }

@@ -56,6 +56,7 @@ const uploadSelect = {
   failureReason: true,
   expiresAt: true,
   confirmedAt: true,
+  etag: true,
   createdAt: true,
 } as const
 
@@ -113,11 +114,11 @@ export function prismaUploadStore<TClient extends PrismaClientWithUpkit>(
       await uploads.updateMany({ where: { id, status: 'PENDING' }, data: { multipartUploadId } })
     },
 
-    confirm(id, now, hook) {
+    confirm(id, now, hook, etag = null) {
       return prisma.$transaction(async (tx: TClient) => {
         const flipped = await tx.upkitUpload.updateMany({
           where: { id, status: 'PENDING', expiresAt: { gt: now } },
-          data: { status: 'CONFIRMED', confirmedAt: now, multipartUploadId: null },
+          data: { status: 'CONFIRMED', confirmedAt: now, multipartUploadId: null, etag },
         })
         if (flipped.count === 0) return null
         const row = toRow(await tx.upkitUpload.findUnique({ where: { id }, select: uploadSelect }))
@@ -131,6 +132,14 @@ export function prismaUploadStore<TClient extends PrismaClientWithUpkit>(
         where: { id, status: 'PENDING' },
         data: { status: 'FAILED', failureReason: reason },
       })
+    },
+
+    async markCancelled(id, until) {
+      const { count } = await uploads.updateMany({
+        where: { id, status: { in: ['PENDING', 'FAILED', 'CANCELLED'] } },
+        data: { status: 'CANCELLED', expiresAt: until, multipartUploadId: null },
+      })
+      return count > 0
     },
 
     async deleteUnconfirmed(id) {
@@ -171,7 +180,9 @@ export function prismaUploadStore<TClient extends PrismaClientWithUpkit>(
 
     async listAbandoned(now, limit) {
       const rows = (await uploads.findMany({
-        where: { OR: [{ status: 'PENDING', expiresAt: { lt: now } }, { status: 'FAILED' }] },
+        where: {
+          OR: [{ status: { in: ['PENDING', 'CANCELLED'] }, expiresAt: { lt: now } }, { status: 'FAILED' }],
+        },
         select: { id: true, key: true },
         take: limit,
       })) as { id: string; key: string }[]

@@ -40,11 +40,21 @@ export interface TestBucket {
 }
 
 /** A real local S3 server (SigV4-checking) in a temp folder on a free port, with one private bucket. */
-export async function startTestBucket(options: { corsOrigins?: string[] } = {}): Promise<TestBucket> {
+export async function startTestBucket(
+  options: {
+    corsOrigins?: string[]
+    /** `'ignore'`: like a provider without conditional writes (a replayed signed PUT overwrites). */
+    conditionalWrites?: 'enforce' | 'ignore'
+  } = {},
+): Promise<TestBucket> {
   const dir = await mkdtemp(join(tmpdir(), 'upkit-s3-'))
   const credentials = { accessKeyId: 'test-key', secretAccessKey: randomBytes(24).toString('base64url') }
   const bucket = 'test-bucket'
-  const server = await startLocalS3({ dir, ...credentials })
+  const server = await startLocalS3({
+    dir,
+    ...credentials,
+    ...(options.conditionalWrites === undefined ? {} : { conditionalWrites: options.conditionalWrites }),
+  })
   const storage = createS3BucketStorage(s3Presets.local({ endpoint: server.endpoint, bucket, credentials }))
   await storage.ensureBucket(options.corsOrigins ? { cors: browserUploadCors(options.corsOrigins) } : {})
   return {

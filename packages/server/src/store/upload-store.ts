@@ -28,9 +28,20 @@ export interface UploadStore<TTx = unknown> {
    * or `null` when the row was not PENDING-and-unexpired (nothing written). A hook that throws rolls the flip back
    * and the error propagates.
    */
-  confirm(id: string, now: Date, hook: (tx: TTx, row: UploadRow) => Promise<void>): Promise<UploadRow | null>
+  confirm(
+    id: string,
+    now: Date,
+    hook: (tx: TTx, row: UploadRow) => Promise<void>,
+    /** The bucket's ETag of the object confirm checked, stored as the row's `etag`; null if the bucket gave none. */
+    etag?: string | null,
+  ): Promise<UploadRow | null>
   /** PENDING -> FAILED with a reason; a no-op for any other status. */
   markFailed(id: string, reason: string): Promise<void>
+  /**
+   * PENDING or FAILED -> CANCELLED with `expiresAt = until` (when the last URL signed for it has expired); resolves
+   * whether it did (false for a CONFIRMED or missing row). The row is kept until then, so its key stays taken.
+   */
+  markCancelled(id: string, until: Date): Promise<boolean>
   /** Deletes the row if it is not CONFIRMED; resolves whether it did. */
   deleteUnconfirmed(id: string): Promise<boolean>
   /** Deletes the row (any status) and runs `hook` in the same transaction; resolves whether a row was deleted. */
@@ -39,7 +50,7 @@ export interface UploadStore<TTx = unknown> {
   listConfirmed(scope: UploadScope): Promise<UploadRow[]>
   /** PENDING rows of one route, tenant, owner and uploader that are not expired at `now`. */
   countPending(scope: UploadScope & { uploadedBy: string | null }, now: Date): Promise<number>
-  /** PENDING rows past their expiry and FAILED rows: what the sweeper removes, at most `limit`. */
+  /** PENDING and CANCELLED rows past their expiry and FAILED rows: what the sweeper removes, at most `limit`. */
   listAbandoned(now: Date, limit: number): Promise<{ id: string; key: string }[]>
   /** Of `keys`, those some row names (any status). */
   knownKeys(keys: readonly string[]): Promise<Set<string>>
@@ -51,7 +62,7 @@ export interface UploadStore<TTx = unknown> {
   readonly describe: string
 }
 
-export type UploadStatus = 'PENDING' | 'CONFIRMED' | 'FAILED'
+export type UploadStatus = 'PENDING' | 'CONFIRMED' | 'FAILED' | 'CANCELLED'
 
 /** JSON as stored in `input`/`metadata`. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
@@ -80,5 +91,7 @@ export interface UploadRow extends NewUploadRow {
   readonly status: UploadStatus
   readonly failureReason: string | null
   readonly confirmedAt: Date | null
+  /** The bucket's ETag of the object `confirm` checked (quoted, as the bucket sends it); null before confirm. */
+  readonly etag: string | null
   readonly createdAt: Date
 }

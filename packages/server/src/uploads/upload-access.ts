@@ -10,7 +10,9 @@ export function toUploadRecord(row: UploadRow): UploadRecord {
   return {
     id: row.id,
     route: row.route,
-    status: row.status === 'PENDING' ? 'pending' : row.status === 'CONFIRMED' ? 'confirmed' : 'failed',
+    status: (
+      { PENDING: 'pending', CONFIRMED: 'confirmed', FAILED: 'failed', CANCELLED: 'cancelled' } as const
+    )[row.status],
     fileName: row.fileName,
     mimeType: row.mimeType,
     size: row.size,

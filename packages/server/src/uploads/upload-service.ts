@@ -19,9 +19,14 @@ import {
   UpkitError,
   type UploadRecord,
 } from '@upkit/core'
-import { abortMultipartUploads, type BucketStorage, contentDisposition } from '@upkit/storage'
-import type { AnyBucketRoute, AnyRoutes, Metadata } from '../routes/define-routes'
+import {
+  abortMultipartUploads,
+  type BucketStorage,
+  contentDisposition,
+  type ObjectHead,
+} from '@upkit/storage'
 import type { UploadLimitsService } from '../limits/upload-limits'
+import type { AnyBucketRoute, AnyRoutes, Metadata } from '../routes/define-routes'
 import type { JsonValue, UploadRow, UploadStore } from '../store/upload-store'
 import { authorizeCall, bucketRoute, findOwnUpload, parseInput, toUploadRecord } from './upload-access'
 
@@ -154,6 +159,25 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
     )
   }
 
+  /**
+   * The row first and only while not CONFIRMED: a confirm racing this either wins (and the file stays) or finds a
+   * CANCELLED row it cannot confirm. Resolves false when the row was confirmed (or is gone).
+   */
+  async function cancelRow(row: UploadRow): Promise<boolean> {
+    const lastSignedUrlExpiry = new Date(now().getTime() + signedUrlTtlSeconds * 1000)
+    if (!(await store.markCancelled(row.id, lastSignedUrlExpiry))) return false
+    // If these fail, the sweeper aborts what no PENDING row names and deletes the row's object with it.
+    await abortMultipartUploads(storage, row.key)
+    // Unconditional, so it replaces whatever a PUT stored before; a conditional PUT arriving later gets 412.
+    await storage.putObject({
+      key: row.key,
+      body: new Uint8Array(0),
+      contentType: 'application/octet-stream',
+      contentLength: 0,
+    })
+    return true
+  }
+
   async function markFailed(row: UploadRow, reason: string): Promise<void> {
     // The object goes first: a FAILED row without an object is harmless, an object nobody points at is not.
     await storage.deleteObject(row.key)
@@ -174,8 +198,11 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
     }
   }
 
-  /** Checks the object against the row: present, declared size and type, first bytes matching the type. */
-  async function checkObject(row: UploadRow, route: AnyBucketRoute): Promise<void> {
+  /**
+   * Checks the object against the row: present, declared size and type, no Content-Encoding, first bytes matching
+   * the type. Resolves the HEAD it checked, whose ETag confirm records.
+   */
+  async function checkObject(row: UploadRow, route: AnyBucketRoute): Promise<ObjectHead> {
     // Both reads at once: confirm sits between the last byte and the file showing up, so one round trip less
     // is felt on every upload. A read that raced an object still being completed is simply made again.
     const reading = route.policy.contentCheck ? storage.readRange(row.key, 0, SNIFF_BYTES - 1) : null
@@ -197,6 +224,13 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
       await markFailed(row, reason)
       throw new UpkitError('OBJECT_TYPE_MISMATCH', reason)
     }
+    // S3 stores a Content-Encoding sent along an upload (the signature does not cover it) and serves it with every
+    // download: `gzip` would make browsers decode bytes nobody checked in that form. No uploader needs one.
+    if (head.contentEncoding !== undefined && head.contentEncoding.trim() !== '') {
+      const reason = `"${row.fileName}" arrived with Content-Encoding ${head.contentEncoding}; send it without one.`
+      await markFailed(row, reason)
+      throw new UpkitError('OBJECT_TYPE_MISMATCH', reason)
+    }
     if (reading) {
       const firstBytes = await reading.catch(() => storage.readRange(row.key, 0, SNIFF_BYTES - 1))
       if (!bytesMatchType(row.mimeType, firstBytes)) {
@@ -205,6 +239,7 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
         throw new UpkitError('OBJECT_TYPE_MISMATCH', reason)
       }
     }
+    return head
   }
 
   return {
@@ -395,19 +430,28 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
           `The upload of "${row.fileName}" failed: ${row.failureReason ?? 'unknown reason'}`,
         )
       }
+      // Checked before the object: a mismatch would delete it, and its placeholder is what keeps the key taken.
+      if (row.status === 'CANCELLED') {
+        throw new UpkitError('UPLOAD_NOT_PENDING', `The upload of "${row.fileName}" was cancelled.`)
+      }
       // An expired row belongs to the sweeper, which may be deleting its object right now.
       if (row.expiresAt.getTime() <= now().getTime()) {
         throw new UpkitError('UPLOAD_EXPIRED', `The upload of "${row.fileName}" expired; start it again.`)
       }
-      await checkObject(row, route)
+      const head = await checkObject(row, route)
       const onConfirmed = route.config.onConfirmed
       let confirmed: UploadRow | null
       try {
         // Conditional on an unexpired PENDING row, so two concurrent confirms cannot both flip it, and a row that a
         // cancel or the sweeper is removing (they delete the row before the object) is never confirmed.
-        confirmed = await store.confirm(row.id, now(), async (tx, flipped) => {
-          await onConfirmed?.(hookArgs(flipped, ctx, tx))
-        })
+        confirmed = await store.confirm(
+          row.id,
+          now(),
+          async (tx, flipped) => {
+            await onConfirmed?.(hookArgs(flipped, ctx, tx))
+          },
+          head.etag ?? null,
+        )
       } catch (error) {
         const reason = `The app could not take "${row.fileName}".`
         await markFailed(row, reason)
@@ -425,18 +469,18 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
       return toUploadRecord(current)
     },
 
-    /** Stops a PENDING upload: aborts its multipart upload, deletes any object, removes the row. */
+    /**
+     * Stops a PENDING upload: the row becomes CANCELLED, its multipart uploads are aborted and an empty placeholder
+     * replaces any object. URLs signed before the cancel stay valid for `signedUrlTtlSeconds`; every one carries
+     * `If-None-Match: *`, so the placeholder makes the bucket refuse them (412) rather than store an object only the
+     * sweeper would find. The sweeper removes the row and placeholder once those URLs have expired.
+     */
     async cancel(ctx: unknown, uploadId: string): Promise<void> {
       const { row } = await findOwnUpload(store, routes, ctx, uploadId)
       const alreadyUploaded = () =>
         new UpkitError('UPLOAD_NOT_PENDING', `"${row.fileName}" is already uploaded; delete it instead.`)
       if (row.status === 'CONFIRMED') throw alreadyUploaded()
-      // The row goes first and only while not CONFIRMED: a confirm racing this cancel either wins (and the file
-      // stays) or finds no row; it can never confirm a row whose object is being deleted.
-      if (!(await store.deleteUnconfirmed(row.id))) throw alreadyUploaded()
-      // If these fail, the sweeper aborts and deletes what no row names.
-      await abortMultipartUploads(storage, row.key)
-      await storage.deleteObject(row.key)
+      if (!(await cancelRow(row))) throw alreadyUploaded()
     },
 
     /** Confirmed uploads of one route and input (the route's `authorize` says whose), oldest first. */
@@ -463,15 +507,32 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
     ): Promise<string> {
       const { row, route } = await findOwnUpload(store, routes, ctx, uploadId)
       if (row.status !== 'CONFIRMED') throw new UpkitError('NOT_FOUND', 'This upload does not exist.')
-      const inline =
-        mode === 'view' &&
-        route.policy.contentCheck &&
-        (IMAGE_TYPES as readonly string[]).includes(row.mimeType)
+      // Where the bucket did not refuse a replayed upload URL (no conditional writes), the object may no longer be
+      // the one confirm checked. Such an upload is quarantined: kept (with its row, so the app's links and
+      // `onDeleted` still work when someone deletes it) but never served. Rows confirmed before ETags were
+      // recorded have none and are served as before.
+      if (row.etag !== null) {
+        const head = await storage.head(row.key)
+        if (head?.etag !== row.etag) {
+          throw new UpkitError(
+            'OBJECT_CHANGED',
+            `"${row.fileName}" was changed in storage after it was checked, so it is not served; delete it and upload it again.`,
+          )
+        }
+      }
+      // A bucket cannot send `X-Content-Type-Options: nosniff`, so nothing but a verified image is served under a
+      // type a browser would render: everything else is an `application/octet-stream` attachment.
+      const verifiedImage =
+        route.policy.contentCheck && (IMAGE_TYPES as readonly string[]).includes(row.mimeType)
+      const inline = mode === 'view' && verifiedImage
       return storage.presignGet({
         key: row.key,
         expiresInSeconds: downloadUrlTtlSeconds,
         responseContentDisposition: contentDisposition(inline ? 'inline' : 'attachment', row.fileName),
-        responseContentType: row.mimeType,
+        responseContentType: verifiedImage ? row.mimeType : 'application/octet-stream',
+        // Overrides whatever Cache-Control the upload's PUT stored (unsigned, so the uploader chose it): only the
+        // signed-in browser keeps the file, and not beyond the URL's lifetime.
+        responseCacheControl: `private, max-age=${downloadUrlTtlSeconds}`,
       })
     },
 
@@ -481,6 +542,8 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
      */
     async remove(ctx: unknown, uploadId: string): Promise<void> {
       const { row, route } = await findOwnUpload(store, routes, ctx, uploadId)
+      // An unconfirmed upload may still have live signed URLs: it is cancelled, which keeps its key taken.
+      if (row.status !== 'CONFIRMED' && (await cancelRow(row))) return
       const onDeleted = route.config.onDeleted
       await store.delete(row.id, async (tx, deleted) => {
         if (deleted.status !== 'CONFIRMED') return
