@@ -274,20 +274,27 @@ export class FileTransfer {
           url = toSignedUrl(await this.#sign({ method: 'PUT' }))
         }
         const signed = url
-        await this.#limited(signed.url, signal, () => {
-          this.#loaded.set(1, 0)
-          return this.#send({
-            method: 'PUT',
-            url: signed,
-            body: blob,
-            signal,
-            what: `"${fileName}"`,
-            onProgress: (loaded) => {
-              this.#loaded.set(1, loaded)
-              this.#emitProgress()
-            },
+        try {
+          await this.#limited(signed.url, signal, () => {
+            this.#loaded.set(1, 0)
+            return this.#send({
+              method: 'PUT',
+              url: signed,
+              body: blob,
+              signal,
+              what: `"${fileName}"`,
+              onProgress: (loaded) => {
+                this.#loaded.set(1, loaded)
+                this.#emitProgress()
+              },
+            })
           })
-        })
+        } catch (error) {
+          // The PUT is signed with If-None-Match: *, so 412 means an object is already at the key: an earlier
+          // attempt whose answer was lost, or a resumed upload. Confirm checks it (and refuses anything else).
+          if (error instanceof BucketHttpError && error.status === 412) return
+          throw error
+        }
       },
       () => url?.expiresAt ?? null,
       signal,

@@ -21,6 +21,8 @@ type Answer = { status: number; etag?: string; text?: string } | 'network-error'
 /** The bucket's answers, by request; every request is recorded. */
 let bucket: (request: SentRequest) => Answer
 let sent: SentRequest[]
+/** The headers each request in `sent` was given, in the same order. */
+let sentHeaders: Record<string, string>[]
 /** Bucket requests in flight right now, and the most there ever were. */
 let inFlight = 0
 let maxInFlight = 0
@@ -37,12 +39,15 @@ class FakeXhr {
   #url = ''
   #etag: string | null = null
   #aborted = false
+  #headers: Record<string, string> = {}
 
   open(method: string, url: string): void {
     this.#method = method
     this.#url = url
   }
-  setRequestHeader(): void {}
+  setRequestHeader(name: string, value: string): void {
+    this.#headers[name] = value
+  }
   getResponseHeader(name: string): string | null {
     return name.toLowerCase() === 'etag' ? this.#etag : null
   }
@@ -58,6 +63,7 @@ class FakeXhr {
       ...(typeof body === 'string' ? { text: body } : {}),
     }
     sent.push(request)
+    sentHeaders.push(this.#headers)
     inFlight++
     maxInFlight = Math.max(maxInFlight, inFlight)
     setTimeout(() => {
@@ -77,6 +83,7 @@ class FakeXhr {
 const original = globalThis.XMLHttpRequest
 beforeEach(() => {
   sent = []
+  sentHeaders = []
   inFlight = 0
   maxInFlight = 0
   bucket = () => ({ status: 200, etag: '"e"' })
@@ -156,7 +163,12 @@ function fakeApi(confirmAnswers: (() => never)[] = [], multipart?: MultipartOpti
         transfer: { type: 'single', size: input.size },
         expiresAt,
         s3UploadId: null,
-        signedPut: { url: `http://bucket.test/key-${id}`, method: 'PUT', headers: {}, key: `key-${id}` },
+        signedPut: {
+          url: `http://bucket.test/key-${id}`,
+          method: 'PUT',
+          headers: { 'content-type': 'text/plain', 'if-none-match': '*' },
+          key: `key-${id}`,
+        },
         signedParts: [],
       }
       return created
@@ -305,6 +317,27 @@ describe('UpkitUploader', () => {
       ])
     },
   )
+
+  it('sends the PUT with exactly the signed headers, If-None-Match included', async () => {
+    const { uppy } = setup(fakeApi().api)
+    await uppy.upload()
+    expect(sentHeaders).toEqual([{ 'content-type': 'text/plain', 'if-none-match': '*' }])
+  })
+
+  it('a PUT sent again after its answer was lost gets 412 (the bytes are there) and goes on to confirm', async () => {
+    let answers: Answer[] = [
+      'network-error',
+      { status: 412, text: '<Error><Code>PreconditionFailed</Code></Error>' },
+    ]
+    bucket = () => answers.shift() ?? { status: 500 }
+    const fake = fakeApi()
+    const { uppy, events } = setup(fake.api)
+    await uppy.upload()
+    expect(sent).toHaveLength(2)
+    expect(events.at(-1)).toBe('success')
+    expect(fake.names()).toEqual(['create', 'confirm'])
+    answers = []
+  })
 
   it('retries a PUT that lost its connection, within the same attempt', async () => {
     let failures = 1
