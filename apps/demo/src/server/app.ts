@@ -7,7 +7,7 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone'
 import { type LocalS3Server, startLocalS3 } from '@upkit/local-s3'
 import { createUpkit, originCheck } from '@upkit/server'
 import { type BucketStorage, browserUploadCors, createS3BucketStorage, s3Presets } from '@upkit/storage'
-import { prismaUploadStore } from '@upkit/store-prisma'
+import { prismaRateLimiter, prismaUploadStore } from '@upkit/store-prisma'
 import { demoPaths } from '../shared/paths'
 import { TRPC_MAX_BATCH_SIZE } from '../shared/trpc-limits'
 import type { DemoConfig } from './config'
@@ -118,7 +118,11 @@ export async function startDemoServer(config: DemoConfig): Promise<DemoServer> {
       origins: () => origins,
     })
     // upkit's procedures on the demo's own signed-in procedure: its middleware and error formatter apply.
-    const appRouter = createAppRouter({ prisma, uploads: upkit.router(authedProcedure) })
+    const appRouter = createAppRouter({
+      prisma,
+      uploads: upkit.router(authedProcedure),
+      limiter: prismaRateLimiter(prisma),
+    })
 
     const trpcHandler = createHTTPHandler({
       router: appRouter,

@@ -1,6 +1,6 @@
 import { TRPCError } from '@trpc/server'
 import { inlineImageUrl, resolvePaths } from '@upkit/core'
-import type { UpkitProcedures } from '@upkit/server'
+import type { RateLimiter, UpkitProcedures } from '@upkit/server'
 import { z } from 'zod'
 import { demoPaths } from '../shared/paths'
 import type { Prisma, PrismaClient } from './database'
@@ -39,9 +39,12 @@ async function me(prisma: PrismaClient, userId: string) {
 export function createAppRouter({
   prisma,
   uploads,
+  limiter,
 }: {
   prisma: PrismaClient
   uploads: UpkitProcedures<DemoRoutes>
+  /** Counts sign-in attempts (`prismaRateLimiter(prisma)`). */
+  limiter: RateLimiter
 }) {
   return router({
     uploads,
@@ -49,7 +52,7 @@ export function createAppRouter({
       /** Demo sign-in: by email, no password. A real app plugs its own auth into the context instead. */
       signIn: publicProcedure.input(signInInputSchema).mutation(async ({ ctx, input }) => {
         const email = input.email.toLowerCase()
-        await throttleSignIn(prisma, { email, clientAddress: ctx.clientAddress, setHeader: ctx.setHeader })
+        await throttleSignIn(limiter, { email, clientAddress: ctx.clientAddress, setHeader: ctx.setHeader })
         const found = await prisma.user.findUnique({
           where: { email },
           select: { id: true },
