@@ -75,10 +75,24 @@ interface QueuedFile {
  * queue and are checked when it does. The instance lives as long as the component; unmounting cancels what is
  * still in flight.
  */
+/** The rules a file added before the route's policy arrived is admitted under: any size and type, one at a time. */
+const UNCHECKED: PolicyState<Extract<PublicRoutePolicy, { type: 'bucket' }>> = {
+  status: 'ready',
+  policy: {
+    type: 'bucket',
+    maxBytes: Number.MAX_SAFE_INTEGER,
+    types: ['*/*'],
+    maxFiles: Number.MAX_SAFE_INTEGER,
+    contentCheck: true,
+    label: 'files',
+  },
+}
+
 export function useUpkitUppy(pluginId: string, options: UpkitUppyOptions): UpkitUppyHandle {
   const latest = useRef(options)
   latest.current = options
   const { state: policy } = useRoutePolicy(options.api, options.call.route, 'bucket', options.policy)
+  const admitUnchecked = useRef(false)
   const policyRef = useRef(policy)
   policyRef.current = policy
   const queue = useRef<QueuedFile[]>([])
@@ -110,7 +124,15 @@ export function useUpkitUppy(pluginId: string, options: UpkitUppyOptions): Upkit
     file: UppyFile<Meta, UpkitUploadBody>,
     files: Record<string, UppyFile<Meta, UpkitUploadBody>>,
   ): UppyFile<Meta, UpkitUploadBody> | false {
-    const admission = admitFile(policyRef.current, file, files, latest.current.call)
+    const current = policyRef.current
+    // A file added on purpose while the rules load (a pasted image whose placeholder needs its id now) goes
+    // through unchecked: the server checks every file again on create and answers with a final, typed refusal.
+    const admission = admitFile(
+      current.status === 'loading' && admitUnchecked.current ? UNCHECKED : current,
+      file,
+      files,
+      latest.current.call,
+    )
     if (admission.action === 'accept') return admission.file
     if (admission.action === 'refuse') throw new RestrictionError(admission.message, { file })
     queue.current.push({
@@ -214,15 +236,13 @@ export function useUpkitUppy(pluginId: string, options: UpkitUppyOptions): Upkit
 
   const add = useCallback(
     (file: File, source: string): { id: string } | { error: string } => {
-      const state = policyRef.current
-      if (state.status === 'loading')
-        return {
-          error: `"${file.name}" was not added: the upload rules are still loading. Try again in a moment.`,
-        }
+      admitUnchecked.current = true
       try {
         return { id: uppy.addFile({ name: file.name, type: file.type, data: file, source }) }
       } catch (error) {
         return { error: error instanceof Error ? error.message : String(error) }
+      } finally {
+        admitUnchecked.current = false
       }
     },
     [uppy],
