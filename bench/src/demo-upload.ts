@@ -15,7 +15,7 @@ export async function openTask(page: Page): Promise<void> {
 }
 
 export interface DemoUploadResult {
-  /** In the page: the file input's `input` event -> the attachment's Download button in the list. */
+  /** In the page: the file input's `input` event -> the attachment's Download link in the list. */
   readonly seconds: number
   /**
    * In the page: the file input's `input` event -> the bucket answered the last transfer request (Complete of a
@@ -40,7 +40,7 @@ const TIMER = '__upkitBenchUpload'
 interface InPage {
   /** `performance.now()` at the file input's `input` event. */
   readonly started: number
-  /** `performance.now()` when the list showed the file's Download button. */
+  /** `performance.now()` when the list showed the file's Download link. */
   readonly listed: number
   /** Resource Timing entries from the input event on: URL, start, response end. */
   readonly requests: { readonly url: string; readonly start: number; readonly end: number }[]
@@ -48,7 +48,7 @@ interface InPage {
 
 /**
  * Starts the in-page clock at the file input's `input` event and stops it when the list shows the file's Download
- * button (a MutationObserver, so the stop is seen within the mutation that renders it, not at a poll).
+ * link (a MutationObserver, so the stop is seen within the mutation that renders it, not at a poll).
  */
 function armTimer(page: Page, fileName: string): Promise<void> {
   // No named inner functions: tsx compiles them with a `__name` helper the page does not have.
@@ -91,7 +91,8 @@ function armTimer(page: Page, fileName: string): Promise<void> {
     {
       key: TIMER,
       // JSON string syntax is CSS string syntax for the names the bench uses (`bench-<n>-<size>mib.bin`).
-      selector: `ul[aria-label="Attachments"] button[aria-label=${JSON.stringify(`Download ${fileName}`)}]`,
+      // `[data-upkit-download]`: the Download link (or button, for apps that opt out of links) of the row.
+      selector: `ul[aria-label="Attachments"] [data-upkit-download][aria-label=${JSON.stringify(`Download ${fileName}`)}]`,
     },
   )
 }
@@ -180,7 +181,7 @@ export async function uploadWithDropzone(
   // What a person sees, checked once the clock has stopped.
   await page
     .getByRole('list', { name: 'Attachments' })
-    .getByRole('button', { name: `Download ${fileName}` })
+    .getByRole('link', { name: `Download ${fileName}` })
     .waitFor({ timeout: 10_000 })
   const measured = await Promise.all(sizes)
   return {

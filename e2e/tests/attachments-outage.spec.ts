@@ -56,12 +56,12 @@ test('a 10 s storage outage during a multipart upload ends in a complete, byte-i
     s3 = await startLocalS3Process(s3Options)
 
     const list = page.getByRole('list', { name: 'Attachments' })
-    await expect(list.getByRole('button', { name: 'Download survives-outage.bin' })).toBeVisible({
+    await expect(list.getByRole('link', { name: 'Download survives-outage.bin' })).toBeVisible({
       timeout: 90_000,
     })
     await expect(page.getByRole('alert')).toHaveCount(0)
     const download = page.waitForEvent('download')
-    await list.getByRole('button', { name: 'Download survives-outage.bin' }).click()
+    await list.getByRole('link', { name: 'Download survives-outage.bin' }).click()
     expect(sha256(readFileSync(await (await download).path()))).toBe(sha256(bytes))
   } finally {
     await demo.stop()

@@ -74,10 +74,10 @@ test.describe('task attachments', () => {
 
     await ada.getByLabel('Attach files').setInputFiles([files.small, files.big])
     const attachments = ada.getByRole('list', { name: 'Attachments' })
-    await expect(attachments.getByRole('button', { name: 'Download notes-2mib.bin' })).toBeVisible({
+    await expect(attachments.getByRole('link', { name: 'Download notes-2mib.bin' })).toBeVisible({
       timeout: 60_000,
     })
-    await expect(attachments.getByRole('button', { name: 'Download recording-64mib.bin' })).toBeVisible({
+    await expect(attachments.getByRole('link', { name: 'Download recording-64mib.bin' })).toBeVisible({
       timeout: 60_000,
     })
     await expect(attachments).toContainText('2 MiB')
@@ -89,7 +89,7 @@ test.describe('task attachments', () => {
       ['recording-64mib.bin', files.bigSha],
     ] as const) {
       const download = ada.waitForEvent('download')
-      await attachments.getByRole('button', { name: `Download ${name}` }).click()
+      await attachments.getByRole('link', { name: `Download ${name}` }).click()
       const file = await download
       expect(file.suggestedFilename()).toBe(name)
       const path = await file.path()
@@ -106,12 +106,28 @@ test.describe('task attachments', () => {
     const records = (await listed.json()).result.data as { id: string; fileName: string }[]
     expect(records.map((r) => r.fileName).sort()).toEqual(['notes-2mib.bin', 'recording-64mib.bin'])
     const uploadId = records[0]?.id as string
+    // Each Download is a plain link to the app's /files/<id> (open in a new tab, copy, share in the company).
+    for (const record of records) {
+      await expect(attachments.getByRole('link', { name: `Download ${record.fileName}` })).toHaveAttribute(
+        'href',
+        `/files/${record.id}`,
+      )
+    }
 
     const eve = await browser.newPage()
     await signIn(eve, demo.url, 'eve@globex.test')
     const eveDownload = await trpcQuery(eve.request, demo.url, 'uploads.download', { uploadId })
     expect(eveDownload.status()).toBe(404)
     expect(await eveDownload.text()).not.toContain('X-Amz-Signature')
+    // ...nor for the link Ada could share: the same 404 as for a file that does not exist, no redirect.
+    const eveLink = await eve.request.get(`${demo.url}/files/${uploadId}`, { maxRedirects: 0 })
+    expect(eveLink.status()).toBe(404)
+    expect(eveLink.headers().location).toBeUndefined()
+    expect(await eveLink.text()).not.toContain('X-Amz-Signature')
+    // Ada's own request to the same link is redirected to a signed GET.
+    const adaLink = await ada.request.get(`${demo.url}/files/${uploadId}`, { maxRedirects: 0 })
+    expect(adaLink.status()).toBe(302)
+    expect(adaLink.headers().location).toContain('X-Amz-Signature')
     expect(
       (
         await trpcQuery(eve.request, demo.url, 'uploads.list', { route: 'taskAttachment', input: { taskId } })
@@ -128,8 +144,8 @@ test.describe('task attachments', () => {
 
     // Delete removes it from the list; the focus it held moves to the attachment left, not to the page.
     await attachments.getByRole('button', { name: 'Delete notes-2mib.bin' }).click()
-    await expect(attachments.getByRole('button', { name: 'Download notes-2mib.bin' })).toHaveCount(0)
-    await expect(attachments.getByRole('button', { name: 'Download recording-64mib.bin' })).toBeFocused()
+    await expect(attachments.getByRole('link', { name: 'Download notes-2mib.bin' })).toHaveCount(0)
+    await expect(attachments.getByRole('link', { name: 'Download recording-64mib.bin' })).toBeFocused()
   })
 
   test('cancelling a multipart upload leaves no multipart upload in the bucket', async ({ page }) => {
@@ -148,6 +164,6 @@ test.describe('task attachments', () => {
     await page.getByRole('button', { name: 'Cancel upload of cancel-me-96mib.bin' }).click()
     await expect(progress).toHaveCount(0)
     await expect.poll(async () => (await multipartUploads()).length, { timeout: 15_000 }).toBe(0)
-    await expect(page.getByRole('button', { name: 'Download cancel-me-96mib.bin' })).toHaveCount(0)
+    await expect(page.getByRole('link', { name: 'Download cancel-me-96mib.bin' })).toHaveCount(0)
   })
 })

@@ -81,7 +81,7 @@ test('logo, attachment and comment image survive a redeploy that wipes the app d
     writeFileSync(attachmentPath, attachmentBytes)
     await page.getByLabel('Attach files').setInputFiles(attachmentPath)
     const attachments = page.getByRole('list', { name: 'Attachments' })
-    const downloadButton = attachments.getByRole('button', { name: 'Download budget.xlsx.bin' })
+    const downloadButton = attachments.getByRole('link', { name: 'Download budget.xlsx.bin' })
     await expect(downloadButton).toBeVisible({ timeout: 60_000 })
 
     // A pasted comment image (into the bucket, referenced from the comment).

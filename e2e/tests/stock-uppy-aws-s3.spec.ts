@@ -125,7 +125,7 @@ test.describe('the stock @uppy/aws-s3 plugin through uploads.sign', () => {
       [single.record, small],
       [multipart.record, big],
     ] as const) {
-      await expect(attachments.getByRole('button', { name: `Download ${record.fileName}` })).toBeVisible()
+      await expect(attachments.getByRole('link', { name: `Download ${record.fileName}` })).toBeVisible()
       const answer = await page.request.get(
         `${demo.url}/trpc/uploads.download?input=${encodeURIComponent(JSON.stringify({ uploadId: record.id }))}`,
       )

@@ -1,4 +1,11 @@
-import { cleanFileName, formatBytes, IMAGE_TYPES } from '@upkit/core'
+import {
+  cleanFileName,
+  DEFAULT_UPKIT_PATHS,
+  fileUrl,
+  formatBytes,
+  IMAGE_TYPES,
+  type UpkitPaths,
+} from '@upkit/core'
 import { useEffect, useRef, useState } from 'react'
 
 /** What the list needs of each file (an `UploadRecord` fits). */
@@ -12,8 +19,20 @@ export interface UploadListItem {
 export interface UploadListProps {
   /** The confirmed files, e.g. from `api.list({ route, input })`. */
   readonly uploads: readonly UploadListItem[]
-  /** A short-lived signed URL for the file (`api.download`); called on click, and on render for images. */
-  readonly getDownloadUrl: (id: string) => Promise<string>
+  /**
+   * Where the server serves files: each Download is a link to `<files><id>` (`/files/<id>` by default), which
+   * runs the route's `authorize` and redirects to a short-lived signed GET, so open-in-new-tab, copy link and
+   * middle-click work and the link can be shared with anyone the route admits. Default `DEFAULT_UPKIT_PATHS`;
+   * give the same paths as the server's `paths` option.
+   */
+  readonly paths?: Partial<UpkitPaths>
+  /**
+   * Opt-out of links, for apps whose auth does not travel with a plain link (a bearer token rather than a
+   * cookie): given, Download is a button that asks for a short-lived signed URL (`api.download`) on click and
+   * follows it, and image thumbnails use it too. Omitted (the default), Download is a link to `<files><id>` and
+   * thumbnails load from the same URL.
+   */
+  readonly getDownloadUrl?: (id: string) => Promise<string>
   /** Deletes the file; the host refreshes `uploads` afterwards. Omit to hide Delete buttons. */
   readonly onDelete?: (id: string) => Promise<unknown>
   /** Accessible name of the list. Default "Files": the host names what they are ("Attachments"). */
@@ -31,6 +50,7 @@ const isImage = (mimeType: string) => (IMAGE_TYPES as readonly string[]).include
  */
 export function UploadList({
   uploads: attachments,
+  paths,
   getDownloadUrl,
   onDelete,
   label,
@@ -39,9 +59,10 @@ export function UploadList({
 }: UploadListProps) {
   const listRef = useRef<HTMLUListElement>(null)
   const emptyRef = useRef<HTMLParagraphElement>(null)
+  const filesPath = paths?.files ?? DEFAULT_UPKIT_PATHS.files
   // The row being deleted holds the focus (its Delete button); when it leaves the list the browser would drop
-  // focus to the page, so it moves to the next row's Download (the previous one for the last row), or to the
-  // empty-list text.
+  // focus to the page, so it moves to the next row's Download (link or button, the next row's, or the previous
+  // one for the last row), or to the empty-list text.
   const deleting = useRef<{ id: string; index: number } | null>(null)
   useEffect(() => {
     const pending = deleting.current
@@ -51,8 +72,8 @@ export function UploadList({
     if (document.activeElement !== null && document.activeElement !== document.body) return
     if (attachments.length === 0) emptyRef.current?.focus()
     else {
-      const buttons = listRef.current?.querySelectorAll<HTMLButtonElement>('button[data-upkit-download]')
-      buttons?.[Math.min(pending.index, attachments.length - 1)]?.focus()
+      const downloads = listRef.current?.querySelectorAll<HTMLElement>('[data-upkit-download]')
+      downloads?.[Math.min(pending.index, attachments.length - 1)]?.focus()
     }
   }, [attachments])
   const deleteRow = onDelete
@@ -84,7 +105,8 @@ export function UploadList({
         <UploadRow
           key={attachment.id}
           attachment={attachment}
-          getDownloadUrl={getDownloadUrl}
+          href={fileUrl({ ...DEFAULT_UPKIT_PATHS, files: filesPath }, attachment.id)}
+          {...(getDownloadUrl ? { getDownloadUrl } : {})}
           {...(deleteRow ? { onDelete: deleteRow } : {})}
         />
       ))}
@@ -94,11 +116,14 @@ export function UploadList({
 
 function UploadRow({
   attachment,
+  href,
   getDownloadUrl,
   onDelete,
 }: {
   attachment: UploadListItem
-  getDownloadUrl: (id: string) => Promise<string>
+  /** The app's URL of the file (`/files/<id>`). */
+  href: string
+  getDownloadUrl?: (id: string) => Promise<string>
   onDelete?: (id: string) => Promise<unknown>
 }) {
   const [busy, setBusy] = useState<'download' | 'delete' | null>(null)
@@ -121,28 +146,48 @@ function UploadRow({
   return (
     <li className="upkit-attachment">
       {isImage(attachment.mimeType) ? (
-        <Thumbnail id={id} fileName={fileName} getDownloadUrl={getDownloadUrl} />
+        getDownloadUrl ? (
+          <SignedThumbnail id={id} fileName={fileName} getDownloadUrl={getDownloadUrl} />
+        ) : (
+          // The same URL as the link: the server shows a verified image inline after the route's authorize.
+          <Thumbnail src={href} fileName={fileName} />
+        )
       ) : null}
       {/* dir="auto" isolates the name, so a right-to-left name cannot reorder the size and buttons after it. */}
       <span className="upkit-name" dir="auto">
         {fileName}
       </span>{' '}
       <span className="upkit-size">{formatBytes(attachment.size)}</span>
-      <button
-        type="button"
-        aria-label={`Download ${fileName}`}
-        data-upkit-download=""
-        // aria-disabled, not disabled: disabling the focused button would drop keyboard focus to the page.
-        aria-disabled={busy !== null}
-        onClick={() =>
-          run('download', async () => {
-            // The URL says Content-Disposition: attachment, so following it downloads without leaving the page.
-            window.location.assign(await getDownloadUrl(id))
-          })
-        }
-      >
-        Download
-      </button>
+      {getDownloadUrl ? (
+        <button
+          type="button"
+          aria-label={`Download ${fileName}`}
+          data-upkit-download=""
+          // aria-disabled, not disabled: disabling the focused button would drop keyboard focus to the page.
+          aria-disabled={busy !== null}
+          onClick={() =>
+            run('download', async () => {
+              // The URL says Content-Disposition: attachment, so following it downloads without leaving the page.
+              window.location.assign(await getDownloadUrl(id))
+            })
+          }
+        >
+          Download
+        </button>
+      ) : (
+        // A real link: open in a new tab, copy and middle-click work. The server redirects it to a signed GET that
+        // downloads (Content-Disposition: attachment), except verified images, which it shows inline: Chromium
+        // follows a cross-origin redirect of an `<a download>` as a navigation, so such an image opens in the tab.
+        <a
+          className="upkit-download"
+          href={href}
+          download=""
+          aria-label={`Download ${fileName}`}
+          data-upkit-download=""
+        >
+          Download
+        </a>
+      )}
       {onDelete ? (
         <button
           type="button"
@@ -158,7 +203,12 @@ function UploadRow({
   )
 }
 
-function Thumbnail({
+function Thumbnail({ src, fileName }: { src: string; fileName: string }) {
+  return <img className="upkit-thumbnail" src={src} alt={`Preview of ${fileName}`} width={48} height={48} />
+}
+
+/** A thumbnail from a signed URL asked for on mount (apps whose auth does not travel with a plain URL). */
+function SignedThumbnail({
   id,
   fileName,
   getDownloadUrl,
@@ -182,5 +232,5 @@ function Thumbnail({
     }
   }, [id])
   if (!src) return <span className="upkit-thumbnail" aria-hidden="true" />
-  return <img className="upkit-thumbnail" src={src} alt={`Preview of ${fileName}`} width={48} height={48} />
+  return <Thumbnail src={src} fileName={fileName} />
 }

@@ -1,4 +1,4 @@
-import type { RouteCall } from '@upkit/core'
+import type { RouteCall, UpkitPaths } from '@upkit/core'
 import { UploadDropzone, type UploadDropzoneProps } from './upload-dropzone'
 import { UploadList } from './upload-list'
 import { useUploadList } from './use-upload-list'
@@ -11,6 +11,14 @@ export interface UploadManagerProps<TCall extends RouteCall, TRoute extends TCal
   readonly emptyText?: string
   /** Hides Delete. Default `false`: people remove what they uploaded by mistake. */
   readonly readOnly?: boolean
+  /** Where the server serves files (each Download links to `<files><id>`). Default `DEFAULT_UPKIT_PATHS`. */
+  readonly paths?: Partial<UpkitPaths>
+  /**
+   * `'link'` (default): each Download is a link to the app's `/files/<id>`, which works when the app's auth
+   * travels with a plain request (a cookie). `'button'`: a button that asks `api.download` for a signed URL on
+   * click, for apps whose auth does not (a bearer token).
+   */
+  readonly downloads?: 'link' | 'button'
 }
 
 /**
@@ -21,7 +29,7 @@ export interface UploadManagerProps<TCall extends RouteCall, TRoute extends TCal
 export function UploadManager<TCall extends RouteCall, TRoute extends TCall['route']>(
   props: UploadManagerProps<TCall, TRoute>,
 ) {
-  const { listLabel, emptyText, readOnly = false, onUploaded, ...dropzone } = props
+  const { listLabel, emptyText, readOnly = false, paths, downloads = 'link', onUploaded, ...dropzone } = props
   const list = useUploadList(props)
   return (
     <div className="upkit-upload-manager">
@@ -30,7 +38,8 @@ export function UploadManager<TCall extends RouteCall, TRoute extends TCall['rou
       {list.uploads ? (
         <UploadList
           uploads={list.uploads}
-          getDownloadUrl={list.downloadUrl}
+          {...(paths === undefined ? {} : { paths })}
+          {...(downloads === 'button' ? { getDownloadUrl: list.downloadUrl } : {})}
           {...(readOnly ? {} : { onDelete: list.remove })}
           {...(listLabel === undefined ? {} : { label: listLabel })}
           {...(emptyText === undefined ? {} : { emptyText })}

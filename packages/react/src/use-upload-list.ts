@@ -1,5 +1,13 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query'
-import type { RouteCall, RouteCallOf, UploadApi, UploadRecord } from '@upkit/core'
+import {
+  DEFAULT_UPKIT_PATHS,
+  fileUrl,
+  type RouteCall,
+  type RouteCallOf,
+  type UpkitPaths,
+  type UploadApi,
+  type UploadRecord,
+} from '@upkit/core'
 import { useCallback, useMemo } from 'react'
 
 export interface UseUploadListOptions<TCall extends RouteCall, TRoute extends TCall['route']> {
@@ -8,6 +16,8 @@ export interface UseUploadListOptions<TCall extends RouteCall, TRoute extends TC
   readonly route: TRoute
   /** The route's input (`{ taskId }`); the list is the route's `authorize` answer for it. */
   readonly input: RouteCallOf<TCall, TRoute>['input']
+  /** Where the server serves files (for `fileUrl`). Default `DEFAULT_UPKIT_PATHS`; the server's `paths` option. */
+  readonly paths?: Partial<UpkitPaths>
 }
 
 export interface UploadListState {
@@ -21,6 +31,8 @@ export interface UploadListState {
   remove(uploadId: string): Promise<void>
   /** A short-lived signed URL for a file, asked for when it is needed (never stored). */
   downloadUrl(uploadId: string): Promise<string>
+  /** The app's link to a file (`/files/<id>`): authorizes on each visit, then redirects to a signed GET. */
+  fileUrl(uploadId: string): string
 }
 
 /** The query key of a route's list, for hosts that invalidate it themselves. */
@@ -36,6 +48,7 @@ export function useUploadList<TCall extends RouteCall, TRoute extends TCall['rou
   options: UseUploadListOptions<TCall, TRoute>,
 ): UploadListState {
   const { api, route, input } = options
+  const filesPath = options.paths?.files ?? DEFAULT_UPKIT_PATHS.files
   const queryClient = useQueryClient()
   // The input is usually a fresh object literal each render: its JSON is the stable identity.
   const inputJson = JSON.stringify(input)
@@ -64,5 +77,17 @@ export function useUploadList<TCall extends RouteCall, TRoute extends TCall['rou
     [api, refresh],
   )
   const downloadUrl = useCallback(async (uploadId: string) => (await api.download({ uploadId })).url, [api])
-  return { uploads: query.data, isPending: query.isPending, error: query.error, added, remove, downloadUrl }
+  const linkTo = useCallback(
+    (uploadId: string) => fileUrl({ ...DEFAULT_UPKIT_PATHS, files: filesPath }, uploadId),
+    [filesPath],
+  )
+  return {
+    uploads: query.data,
+    isPending: query.isPending,
+    error: query.error,
+    added,
+    remove,
+    downloadUrl,
+    fileUrl: linkTo,
+  }
 }

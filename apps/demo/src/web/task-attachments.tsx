@@ -1,4 +1,5 @@
 import { UploadManager } from '@upkit/react'
+import { demoPaths } from '../shared/paths'
 import { useUploadApi } from './upload-api'
 
 export function TaskAttachments({ taskId }: { taskId: string }) {
@@ -10,6 +11,8 @@ export function TaskAttachments({ taskId }: { taskId: string }) {
         api={api}
         route="taskAttachment"
         input={{ taskId }}
+        // Downloads are links to /files/<id>: the session cookie travels with them, so they can be shared.
+        paths={demoPaths}
         listLabel="Attachments"
         emptyText="No attachments yet."
       />

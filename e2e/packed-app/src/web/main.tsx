@@ -17,7 +17,14 @@ createRoot(container).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>
       <h1>Files</h1>
-      <UploadManager api={api} route="file" input={{ folder: 'inbox' }} listLabel="Files" />
+      {/* Buttons, not links: the x-tenant header does not travel with a plain link to /files/<id>. */}
+      <UploadManager
+        api={api}
+        route="file"
+        input={{ folder: 'inbox' }}
+        listLabel="Files"
+        downloads="button"
+      />
     </QueryClientProvider>
   </StrictMode>,
 )

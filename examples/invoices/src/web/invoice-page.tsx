@@ -44,6 +44,7 @@ function Receipts({ invoiceId }: { invoiceId: string }) {
       {receipts.data ? (
         <UploadList
           uploads={receipts.data}
+          // Buttons, not links: the bearer token does not travel with a plain link to /files/<id>.
           getDownloadUrl={async (uploadId) => (await uploads.download({ uploadId })).url}
           onDelete={(uploadId) => uploads.delete({ uploadId }).then(refresh)}
           label="Receipts"
