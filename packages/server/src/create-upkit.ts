@@ -65,6 +65,13 @@ export interface CreateUpkitOptions<TRoutes extends AnyRoutes, TTx> extends Uplo
    * another host (DNS rebinding). Use the same list with `originCheck` in front of your tRPC handler.
    */
   readonly origins?: OriginCheckOptions['origins']
+  /**
+   * How long after an upload's object arrived complete in the bucket the sweeper confirms it when the browser did
+   * not (a tab closed after the last byte), with `onConfirmed` getting `ctx: null`. Default 60 s; see
+   * `SweepOptions.confirmGraceMs`. At most `maxConfirmsPerSweep` (default 100) are confirmed per sweep.
+   */
+  readonly confirmGraceMs?: number
+  readonly maxConfirmsPerSweep?: number
 }
 
 export interface Upkit<TRoutes extends AnyRoutes> {
@@ -82,7 +89,10 @@ export interface Upkit<TRoutes extends AnyRoutes> {
   ): UpkitProcedures<TRoutes>
   /** The plain HTTP routes (`/files/`, inline images, health): `if (await upkit.http(req, res)) return`. */
   readonly http: UpkitHttpHandler
-  /** Removes abandoned uploads and orphan objects once; see `sweepUploads`. */
+  /**
+   * Confirms complete uploads the browser never confirmed, then removes abandoned uploads and orphan objects,
+   * once; see `sweepUploads`.
+   */
   sweep(): Promise<SweepReport>
   /**
    * Sweeps now and then every `intervalMs` (default 15 min) until the returned function is called. Failures are
@@ -115,7 +125,15 @@ export function createUpkit<TRoutes extends AnyRoutes, TTx>(
   const policies = publicPolicies(routes)
   const sweep = async (): Promise<SweepReport> => {
     const at = now()
-    const report = await sweepUploads({ store, storage, keyPrefix, now: at })
+    const report = await sweepUploads({
+      store,
+      storage,
+      keyPrefix,
+      now: at,
+      confirmComplete: uploads.confirmComplete,
+      confirmGraceMs: options.confirmGraceMs,
+      maxConfirmsPerSweep: options.maxConfirmsPerSweep,
+    })
     return { ...report, rateLimitWindows: await limits.sweep(at) }
   }
   return {

@@ -204,6 +204,14 @@ export function prismaUploadStore<TClient extends PrismaClientWithUpkit>(
       return new Set(rows.map((row) => row.key))
     },
 
+    async unexpiredPending(keys, now) {
+      const rows = await uploads.findMany({
+        where: { key: { in: [...keys] }, status: 'PENDING', expiresAt: { gt: now } },
+        select: uploadSelect,
+      })
+      return rows.map(toRow)
+    },
+
     async ping() {
       await uploads.count({ where: { id: '00000000-0000-0000-0000-000000000000' } })
     },

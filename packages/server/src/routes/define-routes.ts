@@ -57,7 +57,8 @@ export interface BucketRouteConfig<TCtx, TTx, TSchema extends AnyInputSchema, TM
   /**
    * Runs in the store's transaction that confirms the upload (after the object was checked): link the file to
    * your own rows with `tx`. If it throws, the upload is not confirmed, the object is deleted and the client gets
-   * `HOOK_FAILED`.
+   * `HOOK_FAILED`. Runs exactly once per upload, from `confirm` or, when the browser never confirmed a complete
+   * upload, from the sweeper with `ctx: null`.
    */
   readonly onConfirmed?: (args: BucketHookArgs<TCtx, TTx, TSchema, TMeta>) => void | Promise<void>
   /** Runs in the store's transaction that deletes a confirmed upload's row (the object goes after it commits). */
@@ -70,7 +71,12 @@ export interface BucketHookArgs<TCtx, TTx, TSchema extends AnyInputSchema, TMeta
   readonly metadata: TMeta
   readonly tenantId: string
   readonly ownerId: string | null
-  readonly ctx: TCtx
+  /**
+   * The context of the request that caused the hook. `null` when there is none: `onConfirmed` run by the sweeper,
+   * which confirms an upload whose bytes all arrived but whose browser never called `confirm` (the tab closed).
+   * `onDeleted` always has one. Read who uploaded the file from `metadata` (what `authorize` returned), not `ctx`.
+   */
+  readonly ctx: TCtx | null
   readonly tx: TTx
 }
 

@@ -56,6 +56,11 @@ export interface UploadStore<TTx = unknown> {
   knownKeys(keys: readonly string[]): Promise<Set<string>>
   /** Of `keys`, those a PENDING row names. */
   pendingKeys(keys: readonly string[]): Promise<Set<string>>
+  /**
+   * Of `keys`, the rows that are PENDING and not expired at `now`: the sweeper confirms those whose object it found
+   * complete in the bucket.
+   */
+  unexpiredPending(keys: readonly string[], now: Date): Promise<UploadRow[]>
   /** Answers when the store is reachable (for health checks). */
   ping(): Promise<void>
   /** Shown in health reports: what the store is, without secrets. */

@@ -37,6 +37,8 @@ export function createTestApp(
     quotas?: QuotaFunction<TestContext>
     rateLimits?: RateLimitsOptions
     origins?: readonly string[] | (() => readonly string[])
+    confirmGraceMs?: number
+    maxConfirmsPerSweep?: number
     /** Extra work in the attachment route's hooks, e.g. a hook that fails. */
     hooks?: {
       onConfirmed?: (

@@ -242,7 +242,66 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
     return head
   }
 
+  /**
+   * PENDING -> CONFIRMED with the route's `onConfirmed` in the same store transaction, once `checkObject` passed.
+   * Conditional on an unexpired PENDING row, so two concurrent confirms (the browser's and the sweeper's) cannot
+   * both flip it and the hook runs once; a row that a cancel or the sweeper is removing (they delete the row before
+   * the object) is never confirmed. Resolves null when another call won or the row left PENDING. A failing hook
+   * marks the row FAILED and deletes the object.
+   */
+  async function flipConfirmed(
+    row: UploadRow,
+    route: AnyBucketRoute,
+    head: ObjectHead,
+    ctx: unknown,
+  ): Promise<UploadRow | null> {
+    const onConfirmed = route.config.onConfirmed
+    try {
+      return await store.confirm(
+        row.id,
+        now(),
+        async (tx, flipped) => {
+          await onConfirmed?.(hookArgs(flipped, ctx, tx))
+        },
+        head.etag ?? null,
+      )
+    } catch (error) {
+      const reason = `The app could not take "${row.fileName}".`
+      await markFailed(row, reason)
+      if (isUpkitError(error) || error instanceof TRPCError) throw error
+      throw new UpkitError('HOOK_FAILED', `${reason} Upload it again.`, { cause: error })
+    }
+  }
+
   return {
+    /**
+     * Confirms, without a request, a PENDING upload whose object the sweeper found complete in the bucket (the
+     * browser closed before calling `confirm`): the same checks as `confirm` (size, type, magic bytes, no
+     * Content-Encoding, the ETag recorded) and the route's `onConfirmed` with `ctx: null`, in the same conditional
+     * flip, so a browser confirming at the same moment gets the same record and the hook runs once. `authorize` is
+     * not run: there is no caller, and the row records what it decided at create. A missing object leaves the row
+     * alone; a failed check marks it FAILED, as `confirm` would. Resolves what happened.
+     */
+    async confirmComplete(row: UploadRow): Promise<'confirmed' | 'failed' | 'skipped'> {
+      const route = Object.hasOwn(routes, row.route) ? routes[row.route] : undefined
+      if (route?.type !== 'bucket') return 'skipped'
+      if (row.status !== 'PENDING' || row.expiresAt.getTime() <= now().getTime()) return 'skipped'
+      let head: ObjectHead
+      try {
+        head = await checkObject(row, route)
+      } catch (error) {
+        if (isUpkitError(error) && error.code === 'OBJECT_MISSING') return 'skipped'
+        if (isUpkitError(error)) return 'failed'
+        throw error
+      }
+      try {
+        return (await flipConfirmed(row, route, head, null)) ? 'confirmed' : 'skipped'
+      } catch (error) {
+        if (isUpkitError(error) || error instanceof TRPCError) return 'failed'
+        throw error
+      }
+    },
+
     async create(ctx: unknown, call: CreateCall): Promise<CreatedUpload> {
       const route = bucketRoute(routes, call.route)
       const mimeType = normalizeMimeType(call.mimeType)
@@ -439,25 +498,7 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
         throw new UpkitError('UPLOAD_EXPIRED', `The upload of "${row.fileName}" expired; start it again.`)
       }
       const head = await checkObject(row, route)
-      const onConfirmed = route.config.onConfirmed
-      let confirmed: UploadRow | null
-      try {
-        // Conditional on an unexpired PENDING row, so two concurrent confirms cannot both flip it, and a row that a
-        // cancel or the sweeper is removing (they delete the row before the object) is never confirmed.
-        confirmed = await store.confirm(
-          row.id,
-          now(),
-          async (tx, flipped) => {
-            await onConfirmed?.(hookArgs(flipped, ctx, tx))
-          },
-          head.etag ?? null,
-        )
-      } catch (error) {
-        const reason = `The app could not take "${row.fileName}".`
-        await markFailed(row, reason)
-        if (isUpkitError(error) || error instanceof TRPCError) throw error
-        throw new UpkitError('HOOK_FAILED', `${reason} Upload it again.`, { cause: error })
-      }
+      const confirmed = await flipConfirmed(row, route, head, ctx)
       if (confirmed) return toUploadRecord(confirmed)
       const current = await store.find(row.id)
       if (current?.status !== 'CONFIRMED') {
