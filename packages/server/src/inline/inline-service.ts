@@ -9,7 +9,7 @@ import {
   UpkitError,
   type UpkitPaths,
 } from '@upkit/core'
-import type { AnyInlineRoute, AnyRoutes } from '../routes/define-routes'
+import { type AnyInlineRoute, type AnyRoutes, routeOfType } from '../routes/define-routes'
 import { authorizeCall, parseInput } from '../uploads/upload-access'
 import { verifyImage } from './verify-image'
 
@@ -34,9 +34,8 @@ function decodeBase64(route: AnyInlineRoute, input: string): Uint8Array<ArrayBuf
 }
 
 function inlineRoute(routes: AnyRoutes, name: string): AnyInlineRoute {
-  const route = Object.hasOwn(routes, name) ? routes[name] : undefined
-  if (route?.type !== 'inline')
-    throw new UpkitError('INVALID_INPUT', `There is no inline image route "${name}".`)
+  const route = routeOfType(routes, name, 'inline')
+  if (!route) throw new UpkitError('INVALID_INPUT', `There is no inline image route "${name}".`)
   return route
 }
 
@@ -91,8 +90,8 @@ export function createInlineService(routes: AnyRoutes, paths: UpkitPaths) {
       ownerId: string,
       hash: string,
     ): Promise<{ bytes: Uint8Array; mimeType: string } | null> {
-      const route = Object.hasOwn(routes, routeName) ? routes[routeName] : undefined
-      if (route?.type !== 'inline' || !isKeySegment(ownerId) || !HASH.test(hash)) return null
+      const route = routeOfType(routes, routeName, 'inline')
+      if (!route || !isKeySegment(ownerId) || !HASH.test(hash)) return null
       const image = await route.config.load({ ownerId, hash })
       if (!image) return null
       // The app's loader is trusted with the lookup, not with the answer: bytes that do not hash to the URL are

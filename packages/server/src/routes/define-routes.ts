@@ -208,3 +208,16 @@ export function publicPolicies(routes: AnyRoutes): Record<string, PublicRoutePol
     ]),
   )
 }
+
+/**
+ * The route of `name` if it is of `type`; `undefined` for an unknown name (own properties only, so `__proto__` or
+ * `toString` never resolve) or a route of the other kind.
+ */
+export function routeOfType<T extends AnyRoute['type']>(
+  routes: AnyRoutes,
+  name: string,
+  type: T,
+): Extract<AnyRoute, { type: T }> | undefined {
+  const route = Object.hasOwn(routes, name) ? routes[name] : undefined
+  return route?.type === type ? (route as Extract<AnyRoute, { type: T }>) : undefined
+}

@@ -1,6 +1,12 @@
 import { TRPCError } from '@trpc/server'
 import { isUpkitError, UpkitError, type UploadRecord } from '@upkit/core'
-import type { AnyBucketRoute, AnyRoutes, Authorized, Metadata } from '../routes/define-routes'
+import {
+  type AnyBucketRoute,
+  type AnyRoutes,
+  type Authorized,
+  type Metadata,
+  routeOfType,
+} from '../routes/define-routes'
 import type { UploadRow, UploadStore } from '../store/upload-store'
 
 export const NOT_FOUND_MESSAGE = 'This upload does not exist.'
@@ -23,8 +29,8 @@ export function toUploadRecord(row: UploadRow): UploadRecord {
 
 /** A bucket route by name; an unknown name or an inline route is the caller's mistake. */
 export function bucketRoute(routes: AnyRoutes, name: string): AnyBucketRoute {
-  const route = Object.hasOwn(routes, name) ? routes[name] : undefined
-  if (route?.type !== 'bucket') throw new UpkitError('INVALID_INPUT', `There is no upload route "${name}".`)
+  const route = routeOfType(routes, name, 'bucket')
+  if (!route) throw new UpkitError('INVALID_INPUT', `There is no upload route "${name}".`)
   return route
 }
 
@@ -87,8 +93,8 @@ export async function findOwnUpload<TCtx>(
   uploadId: string,
 ): Promise<{ row: UploadRow; route: AnyBucketRoute; auth: Required<Authorized<Metadata>> }> {
   const row = await store.find(uploadId)
-  const route = row && Object.hasOwn(routes, row.route) ? routes[row.route] : undefined
-  if (!row || route?.type !== 'bucket') throw new UpkitError('NOT_FOUND', NOT_FOUND_MESSAGE)
+  const route = row ? routeOfType(routes, row.route, 'bucket') : undefined
+  if (!row || !route) throw new UpkitError('NOT_FOUND', NOT_FOUND_MESSAGE)
   let auth: Required<Authorized<Metadata>>
   try {
     const parsed = route.input.safeParse(row.input)

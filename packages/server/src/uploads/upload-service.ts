@@ -26,7 +26,7 @@ import {
   type ObjectHead,
 } from '@upkit/storage'
 import type { UploadLimitsService } from '../limits/upload-limits'
-import type { AnyBucketRoute, AnyRoutes, Metadata } from '../routes/define-routes'
+import { type AnyBucketRoute, type AnyRoutes, type Metadata, routeOfType } from '../routes/define-routes'
 import type { JsonValue, UploadRow, UploadStore } from '../store/upload-store'
 import { authorizeCall, bucketRoute, findOwnUpload, parseInput, toUploadRecord } from './upload-access'
 
@@ -283,8 +283,8 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
      * alone; a failed check marks it FAILED, as `confirm` would. Resolves what happened.
      */
     async confirmComplete(row: UploadRow): Promise<'confirmed' | 'failed' | 'skipped'> {
-      const route = Object.hasOwn(routes, row.route) ? routes[row.route] : undefined
-      if (route?.type !== 'bucket') return 'skipped'
+      const route = routeOfType(routes, row.route, 'bucket')
+      if (!route) return 'skipped'
       if (row.status !== 'PENDING' || row.expiresAt.getTime() <= now().getTime()) return 'skipped'
       let head: ObjectHead
       try {
