@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { UpkitError } from './errors'
-import { assertFileAllowed, checkFileAllowed, normalizeMimeType, resolvePolicy } from './policies'
+import {
+  assertFileAllowed,
+  checkFileAllowed,
+  DEFAULT_IMAGE_COMPRESSION,
+  normalizeMimeType,
+  resolvePolicy,
+} from './policies'
 import { GiB, MiB, parseSize } from './sizes'
 
 const attachments = resolvePolicy({ maxSize: '5GB', types: ['*/*'], label: 'attachments' })
@@ -92,6 +98,45 @@ describe('route policies', () => {
     expect(checkFileAllowed(attachments, { fileName: 'data.bin', size: 5, mimeType: '' })).toBeNull()
     expect(checkFileAllowed(pdfs, { fileName: 'data.bin', size: 5, mimeType: '' })?.code).toBe(
       'FILE_TYPE_NOT_ALLOWED',
+    )
+  })
+
+  it('leaves compression off unless the route asks, and fills in its defaults', () => {
+    expect(resolvePolicy({ maxSize: '10MB', types: ['image/*'] })).not.toHaveProperty('compress')
+    expect(resolvePolicy({ maxSize: '10MB', types: ['image/*'], compress: {} }).compress).toEqual(
+      DEFAULT_IMAGE_COMPRESSION,
+    )
+    expect(
+      resolvePolicy({ maxSize: '10MB', types: ['image/*'], compress: { maxEdge: 1024, quality: 0.5 } })
+        .compress,
+    ).toEqual({ maxEdge: 1024, type: 'image/webp', quality: 0.5 })
+  })
+
+  it('refuses at start-up a compression whose output the route would refuse', () => {
+    expect(() =>
+      resolvePolicy({
+        maxSize: '10MB',
+        types: ['image/png', 'image/jpeg'],
+        label: 'comment images',
+        compress: { type: 'image/webp' },
+      }),
+    ).toThrow(
+      'compress.type is image/webp, which comment images do not accept: add "image/webp" to the route\'s types or compress to a type it accepts.',
+    )
+    expect(
+      resolvePolicy({ maxSize: '10MB', types: ['image/png', 'image/jpeg'], compress: { type: 'image/jpeg' } })
+        .compress?.type,
+    ).toBe('image/jpeg')
+  })
+
+  it('refuses compression settings that are not ones', () => {
+    const images = { maxSize: '10MB', types: ['image/*'] } as const
+    expect(() => resolvePolicy({ ...images, compress: { maxEdge: 0 } })).toThrow(/maxEdge/)
+    expect(() => resolvePolicy({ ...images, compress: { maxEdge: 1.5 } })).toThrow(/maxEdge/)
+    expect(() => resolvePolicy({ ...images, compress: { quality: 0 } })).toThrow(/quality/)
+    expect(() => resolvePolicy({ ...images, compress: { quality: 2 } })).toThrow(/quality/)
+    expect(() => resolvePolicy({ ...images, compress: { type: 'image/png' as 'image/webp' } })).toThrow(
+      /compress.type must be one of image\/webp, image\/jpeg/,
     )
   })
 })
