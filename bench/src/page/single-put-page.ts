@@ -23,6 +23,7 @@ const api: UploadApi = {
   create: (input) => post<CreatedUpload>('/create', input),
   sign: (input) => post<SignedRequest>('/sign', input),
   signParts: () => Promise.reject(new Error('the bench page plans single PUTs only')),
+  resume: () => Promise.reject(new Error('not used by the bench')),
   confirm: (input) => post<UploadRecord>('/confirm', input),
   cancel: () => Promise.resolve(null),
   policies: () => Promise.resolve({}),

@@ -121,6 +121,13 @@ export interface UploadApi<TCall extends RouteCall = RouteCall> {
   /** Every route's rules, fetched once: the browser refuses a file the server would refuse. */
   policies(): Promise<Record<string, PublicRoutePolicy>>
   create(input: TCall & { fileName: string; size: number; mimeType: string }): Promise<CreatedUpload>
+  /**
+   * The caller's own PENDING, unexpired upload as `create` answered it, for a page that reloaded mid-upload: the
+   * same key, plan and multipart upload id, but nothing signed (`signedPut: null`, `signedParts: []`): list the
+   * parts already in the bucket, then sign only the missing ones. `UPLOAD_NOT_PENDING` once it is confirmed,
+   * cancelled or failed; `UPLOAD_EXPIRED` after its expiry; `NOT_FOUND` for anyone but the person who created it.
+   */
+  resume(input: { uploadId: string }): Promise<CreatedUpload>
   sign(input: { uploadId: string; request: SignRequestInput }): Promise<SignedRequest>
   /** Signs many parts in one round trip: per-part signing calls dominate multipart time otherwise. */
   signParts(input: { uploadId: string; s3UploadId: string; partNumbers: number[] }): Promise<SignedPart[]>

@@ -202,6 +202,7 @@ function fakeApi(confirmAnswers: (() => never)[] = [], multipart?: MultipartOpti
       return null
     },
     policies: unused,
+    resume: unused,
     list: unused,
     usage: unused,
     download: unused,

@@ -33,6 +33,7 @@ const uploadsRouter = t.router({
   create: t.procedure
     .input(typed<BucketCall & { fileName: string; size: number; mimeType: string }>())
     .mutation(() => ({}) as CreatedUpload),
+  resume: t.procedure.input(typed<{ uploadId: string }>()).query(() => ({}) as CreatedUpload),
   sign: t.procedure
     .input(typed<{ uploadId: string; request: SignRequestInput }>())
     .mutation(() => ({}) as SignedRequest),
@@ -107,6 +108,7 @@ describe('uploadApiFromTRPC', () => {
     const api = uploadApiFromTRPC({
       policies: query('policies'),
       create: mutation<AnyCreate>('create'),
+      resume: query('resume'),
       sign: mutation('sign'),
       signParts: mutation('signParts'),
       confirm: mutation('confirm'),
@@ -119,6 +121,7 @@ describe('uploadApiFromTRPC', () => {
     })
     const call = { route: 'companyLogo', input: {} }
     await api.policies()
+    await api.resume({ uploadId: 'u' })
     await api.list(call)
     await api.usage(call)
     await api.download({ uploadId: 'u' })
@@ -127,6 +130,7 @@ describe('uploadApiFromTRPC', () => {
     await api.removeInline(call)
     expect(calls).toEqual([
       ['policies', undefined],
+      ['resume', { uploadId: 'u' }],
       ['list', call],
       ['usage', call],
       ['download', { uploadId: 'u' }],

@@ -32,6 +32,7 @@ export interface UploadsClient {
   readonly policies: Policies
   // biome-ignore lint/suspicious/noExplicitAny: the app's route calls, inferred from this parameter
   readonly create: Mutation<any, CreatedUpload>
+  readonly resume: Query<{ uploadId: string }, CreatedUpload>
   readonly sign: Mutation<{ uploadId: string; request: SignRequestInput }, SignedRequest>
   readonly signParts: Mutation<{ uploadId: string; s3UploadId: string; partNumbers: number[] }, SignedPart[]>
   readonly confirm: Mutation<{ uploadId: string }, UploadRecord>
@@ -81,6 +82,7 @@ export function uploadApiFromTRPC<TClient extends UploadsClient>(
   return {
     policies: () => client.policies.query(),
     create: (input) => client.create.mutate(input),
+    resume: (input) => client.resume.query(input),
     sign: (input) => client.sign.mutate(input),
     signParts: (input) => client.signParts.mutate(input),
     confirm: (input) => client.confirm.mutate(input),

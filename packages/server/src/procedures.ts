@@ -29,6 +29,8 @@ type FileFields = { fileName: string; size: number; mimeType: string }
 export type UpkitProcedures<TRoutes extends AnyRoutes> = {
   policies: Query<void, Record<keyof TRoutes & string, PublicRoutePolicy>>
   create: Mutation<BucketRouteCall<TRoutes> & FileFields, CreatedUpload>
+  /** A query: it changes nothing, and a reloaded page may ask it again at any time. */
+  resume: Query<{ uploadId: string }, CreatedUpload>
   sign: Mutation<{ uploadId: string; request: SignRequestWire }, SignedRequest>
   signParts: Mutation<{ uploadId: string; s3UploadId: string; partNumbers: number[] }, SignedPart[]>
   confirm: Mutation<{ uploadId: string }, UploadRecord>
@@ -86,6 +88,7 @@ export function buildProcedures<TRoutes extends AnyRoutes>(
     create: procedure
       .input(routeCall.extend(fileDescriptionSchema.shape))
       .mutation(({ ctx, input }) => uploads.create(ctx, input)),
+    resume: procedure.input(uploadIdSchema).query(({ ctx, input }) => uploads.resume(ctx, input.uploadId)),
     sign: procedure
       .input(signInput)
       .mutation(({ ctx, input }) => uploads.sign(ctx, input.uploadId, input.request)),

@@ -28,7 +28,14 @@ import {
 import type { UploadLimitsService } from '../limits/upload-limits'
 import { type AnyBucketRoute, type AnyRoutes, type Metadata, routeOfType } from '../routes/define-routes'
 import type { JsonValue, UploadRow, UploadStore } from '../store/upload-store'
-import { authorizeCall, bucketRoute, findOwnUpload, parseInput, toUploadRecord } from './upload-access'
+import {
+  authorizeCall,
+  bucketRoute,
+  findOwnUpload,
+  NOT_FOUND_MESSAGE,
+  parseInput,
+  toUploadRecord,
+} from './upload-access'
 
 export interface UploadServiceOptions {
   /**
@@ -395,6 +402,38 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
         expiresAt: expiresAt.toISOString(),
         s3UploadId,
         ...signed.value,
+      }
+    },
+
+    /**
+     * The `CreatedUpload` of the caller's own PENDING, unexpired upload, so a browser that reloaded mid-upload can
+     * go on where it stopped: the plan is rebuilt from the row (the part size `create` chose), with the multipart
+     * upload `create` started. Nothing is signed here: the browser asks ListParts first and signs fresh URLs for
+     * the missing parts only (`sign`/`signParts`), so URLs signed now would mostly go unused.
+     *
+     * Only the person who created it may resume it: a colleague in the same tenant passes `authorize` but gets
+     * NOT_FOUND, like a stranger, because the browser that remembered the id is the creator's.
+     */
+    async resume(ctx: unknown, uploadId: string): Promise<CreatedUpload> {
+      const { row, auth } = await findOwnUpload(store, routes, ctx, uploadId)
+      if (auth.uploadedBy !== row.uploadedBy) throw new UpkitError('NOT_FOUND', NOT_FOUND_MESSAGE)
+      if (row.status !== 'PENDING') {
+        throw new UpkitError(
+          'UPLOAD_NOT_PENDING',
+          `"${row.fileName}" is already ${row.status.toLowerCase()}.`,
+        )
+      }
+      if (row.expiresAt.getTime() <= now().getTime()) {
+        throw new UpkitError('UPLOAD_EXPIRED', `The upload of "${row.fileName}" expired; start it again.`)
+      }
+      return {
+        upload: toUploadRecord(row),
+        key: row.key,
+        transfer: planOf(row),
+        expiresAt: row.expiresAt.toISOString(),
+        s3UploadId: row.multipartUploadId,
+        signedPut: null,
+        signedParts: [],
       }
     },
 
