@@ -1,0 +1,103 @@
+import { TRPCError } from '@trpc/server'
+import { isUpkitError, UpkitError, type UploadRecord } from '@upkit/core'
+import type { ObjectHead } from '@upkit/storage'
+import { type AnyBucketRoute, routeOfType } from '../routes/define-routes'
+import type { UploadRow } from '../store/upload-store'
+import { checkObject } from './check-object'
+import { findOwnUpload, toUploadRecord } from './upload-access'
+import type { UploadContext } from './upload-context'
+import { expiredError, hookArgs, markFailed } from './upload-helpers'
+
+/**
+ * PENDING -> CONFIRMED with the route's `onConfirmed` in the same store transaction, once `checkObject` passed.
+ * Conditional on an unexpired PENDING row, so two concurrent confirms (the browser's and the sweeper's) cannot
+ * both flip it and the hook runs once; a row that a cancel or the sweeper is removing (they delete the row before
+ * the object) is never confirmed. Resolves null when another call won or the row left PENDING. A failing hook
+ * marks the row FAILED and deletes the object.
+ */
+async function flipConfirmed(
+  c: UploadContext,
+  row: UploadRow,
+  route: AnyBucketRoute,
+  head: ObjectHead,
+  ctx: unknown,
+): Promise<UploadRow | null> {
+  const onConfirmed = route.config.onConfirmed
+  try {
+    return await c.store.confirm(
+      row.id,
+      c.now(),
+      async (tx, flipped) => {
+        await onConfirmed?.(hookArgs(flipped, ctx, tx))
+      },
+      head.etag ?? null,
+    )
+  } catch (error) {
+    const reason = `The app could not take "${row.fileName}".`
+    await markFailed(c, row, reason)
+    if (isUpkitError(error) || error instanceof TRPCError) throw error
+    throw new UpkitError('HOOK_FAILED', `${reason} Upload it again.`, { cause: error })
+  }
+}
+
+/**
+ * `uploads.confirm`: PENDING -> CONFIRMED only after the object is in the bucket with the declared size and type,
+ * and its first bytes match the type (when the route checks content), together with the route's `onConfirmed` in
+ * one store transaction. On a mismatch, or when the hook fails, the object is deleted and the row marked FAILED.
+ * Idempotent.
+ */
+export async function confirmUpload(c: UploadContext, ctx: unknown, uploadId: string): Promise<UploadRecord> {
+  const { row, route } = await findOwnUpload(c.store, c.routes, ctx, uploadId)
+  if (row.status === 'CONFIRMED') return toUploadRecord(row)
+  if (row.status === 'FAILED') {
+    throw new UpkitError(
+      'UPLOAD_NOT_PENDING',
+      `The upload of "${row.fileName}" failed: ${row.failureReason ?? 'unknown reason'}`,
+    )
+  }
+  // Checked before the object: a mismatch would delete it, and its placeholder is what keeps the key taken.
+  if (row.status === 'CANCELLED') {
+    throw new UpkitError('UPLOAD_NOT_PENDING', `The upload of "${row.fileName}" was cancelled.`)
+  }
+  // An expired row belongs to the sweeper, which may be deleting its object right now.
+  if (row.expiresAt.getTime() <= c.now().getTime()) throw expiredError(row)
+  const head = await checkObject(c, row, route)
+  const confirmed = await flipConfirmed(c, row, route, head, ctx)
+  if (confirmed) return toUploadRecord(confirmed)
+  const current = await c.store.find(row.id)
+  if (current?.status !== 'CONFIRMED') {
+    throw new UpkitError('UPLOAD_NOT_PENDING', `The upload of "${row.fileName}" was cancelled or expired.`)
+  }
+  return toUploadRecord(current)
+}
+
+/**
+ * Confirms, without a request, a PENDING upload whose object the sweeper found complete in the bucket (the
+ * browser closed before calling `confirm`): the same checks as `confirm` (size, type, magic bytes, no
+ * Content-Encoding, the ETag recorded) and the route's `onConfirmed` with `ctx: null`, in the same conditional
+ * flip, so a browser confirming at the same moment gets the same record and the hook runs once. `authorize` is
+ * not run: there is no caller, and the row records what it decided at create. A missing object leaves the row
+ * alone; a failed check marks it FAILED, as `confirm` would. Resolves what happened.
+ */
+export async function confirmComplete(
+  c: UploadContext,
+  row: UploadRow,
+): Promise<'confirmed' | 'failed' | 'skipped'> {
+  const route = routeOfType(c.routes, row.route, 'bucket')
+  if (!route) return 'skipped'
+  if (row.status !== 'PENDING' || row.expiresAt.getTime() <= c.now().getTime()) return 'skipped'
+  let head: ObjectHead
+  try {
+    head = await checkObject(c, row, route)
+  } catch (error) {
+    if (isUpkitError(error) && error.code === 'OBJECT_MISSING') return 'skipped'
+    if (isUpkitError(error)) return 'failed'
+    throw error
+  }
+  try {
+    return (await flipConfirmed(c, row, route, head, null)) ? 'confirmed' : 'skipped'
+  } catch (error) {
+    if (isUpkitError(error) || error instanceof TRPCError) return 'failed'
+    throw error
+  }
+}
