@@ -3,6 +3,7 @@ import Uppy, { type Meta, RestrictionError, type State, type UppyFile } from '@u
 import { useUppyEvent, useUppyState } from '@uppy/react'
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react'
 import { admitFile } from './admission'
+import { UpkitImageCompressor } from './image-compressor'
 import { type PolicyState, useRoutePolicy } from './route-policies'
 import {
   UPKIT_CALL_META,
@@ -116,6 +117,7 @@ export function useUpkitUppy(pluginId: string, options: UpkitUppyOptions): Upkit
       ...(partConcurrency ? { partConcurrency } : {}),
       ...(retry ? { retry } : {}),
     })
+    instance.use(UpkitImageCompressor, { api: () => latest.current.api, policy: () => latest.current.policy })
     return instance
   })
 
