@@ -15,7 +15,15 @@ import { isFresh, PartUrlCache, type SignedUrl, toSignedUrl } from './signed-url
 import { BucketHttpError, classifyApiError, classifyBucketError } from './transfer-errors'
 
 /** Where a file stands, beyond Uppy's own progress: what the hooks turn into the status people see. */
-export type UpkitFilePhase = 'queued' | 'uploading' | 'retrying' | 'confirming' | 'done' | 'error'
+export type UpkitFilePhase =
+  | 'queued'
+  | 'uploading'
+  | 'retrying'
+  | 'pausing'
+  | 'paused'
+  | 'confirming'
+  | 'done'
+  | 'error'
 
 /** What `UpkitUploader` keeps per file in its plugin state. */
 export interface UpkitFileState {
@@ -56,6 +64,8 @@ export interface TransferContext {
   setState(patch: Partial<UpkitFileState>): void
   /** Reports progress (Uppy's `upload-progress`). */
   progress(progress: { uploadStarted: number; bytesUploaded: number; bytesTotal: number }): void
+  /** The server made (or handed back, when resuming) the upload: where the uploader remembers it. */
+  created?(created: CreatedUpload): void
 }
 
 /** The file a transfer sends, and where to. */
@@ -65,6 +75,22 @@ export interface TransferFile {
   /** The normalized MIME type sent to `create`. */
   readonly mimeType: string
   readonly call: RouteCall
+  /**
+   * An upload made by an earlier page load (upkit's upload id) to carry on: the server hands back its plan,
+   * the bucket says which parts it has, and only the others are sent. Starts over when the server no longer
+   * has it (expired, swept, cancelled).
+   */
+  readonly resumeUploadId?: string | undefined
+  /** A small preview sent with `confirm` (base64), made while the bytes travel; `null` when there is none. */
+  readonly thumbnail?: (() => Promise<string | null>) | undefined
+}
+
+/** `start` rejects with this when `pause` stopped the transfer; `start` again carries on. */
+export class PausedError extends Error {
+  override readonly name = 'PausedError'
+  constructor() {
+    super('The upload is paused.')
+  }
 }
 
 /** Server answers meaning "this upload is gone": a resumed upload starts over instead of failing. */
@@ -125,12 +151,19 @@ export class FileTransfer {
   /** The server refused the object itself (confirm said so): only a new upload can fix that. */
   #restart = false
   #confirmed = false
+  #cancelled = false
+  /** Set by `pause`, cleared by the next `start`. */
+  #pauseRequested = false
+  /** While parts travel: stops them the way a pause should (see `#pauseParts`). */
+  #pauseParts: (() => void) | null = null
+  #resumeUploadId: string | null
   #lastProgressAt = 0
   #startedAt = 0
 
   constructor(file: TransferFile, context: TransferContext) {
     this.#file = file
     this.#context = context
+    this.#resumeUploadId = file.resumeUploadId ?? null
     this.#partUrls = new PartUrlCache({
       batchSize: context.settings.signBatchSize,
       expiryMarginMs: context.settings.urlExpiryMarginMs,
@@ -158,24 +191,55 @@ export class FileTransfer {
   /** Runs (or resumes) the upload; resolves with the confirmed record. Rejects with `AbortedError` on cancel. */
   async start(): Promise<UploadRecord> {
     this.#controller = new AbortController()
+    this.#pauseRequested = false
     const run = this.#run()
     this.#running = run.then(
       () => {},
       () => {},
     )
-    const record = await run
-    this.#confirmed = true
-    return record
+    try {
+      const record = await run
+      this.#confirmed = true
+      return record
+    } catch (error) {
+      // Whatever stopped the parts after a pause (their aborts, or a failure meanwhile), carrying on retries it.
+      if (this.#pauseRequested && !this.#cancelled) throw new PausedError()
+      throw error
+    }
+  }
+
+  /**
+   * Stops sending without giving anything up: the upload stays on the server, the parts in the bucket stay there,
+   * and `start` carries on from them. Parts already travelling are stopped only while the bytes they have sent add
+   * up to at most one part (the least advanced first); the others finish, so a pause never costs more than one
+   * part of bytes sent twice. Once every byte is in the bucket there is nothing left to pause: it confirms.
+   */
+  pause(): void {
+    if (this.#pauseRequested || this.#transferred || this.#running === null) return
+    this.#pauseRequested = true
+    this.#context.setState({ phase: 'pausing' })
+    if (this.#pauseParts) this.#pauseParts()
+    else this.#controller.abort(new PausedError())
   }
 
   /** Stops the transfers, waits until they have stopped, then has the server drop the upload. */
   cancel(): void {
+    this.#cancelled = true
     this.#controller.abort(new AbortedError())
     const running = this.#running
     void (async () => {
       await running
       this.discard()
     })()
+  }
+
+  /**
+   * Stops for good in this page but keeps the upload on the server (and its parts in the bucket): the uploader
+   * is going away (its component unmounted) and the journal lets a later page carry on.
+   */
+  halt(): void {
+    this.#cancelled = true
+    this.#controller.abort(new AbortedError())
   }
 
   /** Has the server drop this upload (its row and any object or multipart upload) unless it was confirmed. */
@@ -188,7 +252,8 @@ export class FileTransfer {
   async #run(): Promise<UploadRecord> {
     this.#startedAt = Date.now()
     this.#context.setState({ phase: 'uploading', startedAt: this.#startedAt, resumedBytes: 0 })
-    const resuming = this.#created !== null
+    const resuming = this.#created !== null || this.#resumeUploadId !== null
+    const fromEarlierPage = this.#resumeUploadId
     try {
       return await this.#transfer()
     } catch (error) {
@@ -196,6 +261,13 @@ export class FileTransfer {
         GONE_CODES.has(upkitCodeOf(error) ?? '') ||
         (error instanceof BucketHttpError && error.code === 'NoSuchUpload')
       if (!resuming || !gone || this.aborted) throw error
+      // An upload an earlier page left may have been finished meanwhile: the sweeper confirms uploads whose
+      // bytes all arrived. Sending the file again would store it twice.
+      if (fromEarlierPage !== null && upkitCodeOf(error) === 'UPLOAD_NOT_PENDING') {
+        const uploads = await this.#callApi(() => this.#context.api.list(this.#file.call))
+        const finished = uploads.find((upload) => upload.id === fromEarlierPage)
+        if (finished?.status === 'confirmed') return finished
+      }
       // The upload we were resuming no longer exists (expired, swept, or failed): start a fresh one.
       this.discard()
       this.#reset()
@@ -205,6 +277,7 @@ export class FileTransfer {
 
   #reset(): void {
     this.#created = null
+    this.#resumeUploadId = null
     this.#restart = false
     this.#transferred = false
     this.#etags.clear()
@@ -223,21 +296,29 @@ export class FileTransfer {
     const { api } = this.#context
     const { blob } = this.#file
     // Fresh: create answered with the multipart upload already made and the first requests signed. Otherwise we
-    // are resuming, and the bucket must say which parts it has.
-    const fresh = this.#created === null
+    // are resuming (in this page, or an upload an earlier page load made), and the bucket must say which parts
+    // it has.
+    const resumeUploadId = this.#resumeUploadId
+    const fresh = this.#created === null && resumeUploadId === null
     if (this.#created === null) {
       const { route, input } = this.#file.call
       const created = await this.#callApi(() =>
-        api.create({
-          route,
-          input,
-          fileName: this.#file.fileName,
-          size: blob.size,
-          mimeType: this.#file.mimeType,
-        }),
+        resumeUploadId !== null
+          ? api.resume({ uploadId: resumeUploadId })
+          : api.create({
+              route,
+              input,
+              fileName: this.#file.fileName,
+              size: blob.size,
+              mimeType: this.#file.mimeType,
+            }),
       )
+      if (created.upload.size !== blob.size)
+        throw new Error(`"${this.#file.fileName}" is not the file this upload was started with.`)
       this.#created = created
+      this.#resumeUploadId = null
       this.#partUrls.add(created.signedParts)
+      this.#context.created?.(created)
     }
     const created = this.#created
     this.#context.setState({ uploadId: created.upload.id })
@@ -255,8 +336,13 @@ export class FileTransfer {
     this.#loaded.set(1, blob.size)
     this.#emitProgress(true)
     this.#context.setState({ phase: 'confirming' })
+    const thumbnail = (await this.#file.thumbnail?.().catch(() => null)) ?? null
     try {
-      return await this.#callApi(() => api.confirm({ uploadId: created.upload.id }))
+      return await this.#callApi(() =>
+        api.confirm(
+          thumbnail === null ? { uploadId: created.upload.id } : { uploadId: created.upload.id, thumbnail },
+        ),
+      )
     } catch (error) {
       // A refused object (size mismatch, missing) or a failed row: only a new upload can fix that.
       if (!signal.aborted && RESTART_CODES.has(upkitCodeOf(error) ?? '')) this.#restart = true
@@ -322,18 +408,58 @@ export class FileTransfer {
       toSignedUrl,
       () => undefined,
     )
+    // Each part can be stopped on its own, so a pause stops some parts and lets others finish.
+    const parts = new Map<number, { controller: AbortController; sending: boolean }>()
+    this.#pauseParts = () => {
+      const sending: { partNumber: number; sent: number; controller: AbortController }[] = []
+      for (const [partNumber, part] of parts) {
+        // Waiting for a slot or out a backoff: nothing of it travels, so nothing is lost.
+        if (!part.sending) part.controller.abort(new PausedError())
+        else
+          sending.push({ partNumber, sent: this.#loaded.get(partNumber) ?? 0, controller: part.controller })
+      }
+      // The least advanced parts stop while what they sent adds up to at most one part: those bytes will be
+      // sent again. The more advanced ones finish (soonest, since they have the least left).
+      sending.sort((a, b) => a.sent - b.sent)
+      let resent = 0
+      for (const part of sending) {
+        if (resent + part.sent > plan.partSize) break
+        resent += part.sent
+        part.controller.abort(new PausedError())
+      }
+    }
     let firstError: unknown = null
-    await Promise.all(
-      missing.map((partNumber) =>
-        this.#uploadPart(plan, partNumber, missing, partsController.signal).catch((error) => {
-          if (firstError === null && !(error instanceof AbortedError)) firstError = error
-          stopParts()
+    try {
+      await Promise.all(
+        missing.map((partNumber) => {
+          const controller = new AbortController()
+          const stop = () => controller.abort(partsController.signal.reason)
+          partsController.signal.addEventListener('abort', stop, { once: true })
+          const part = { controller, sending: false }
+          parts.set(partNumber, part)
+          return this.#uploadPart(plan, partNumber, missing, controller.signal, (sending) => {
+            part.sending = sending
+            // A part that got its slot after the pause must not start.
+            if (sending && this.#pauseRequested) throw new AbortedError()
+          })
+            .catch((error) => {
+              if (this.#pauseRequested) return
+              if (firstError === null && !(error instanceof AbortedError)) firstError = error
+              stopParts()
+            })
+            .finally(() => {
+              parts.delete(partNumber)
+              partsController.signal.removeEventListener('abort', stop)
+            })
         }),
-      ),
-    )
-    fileSignal.removeEventListener('abort', stopParts)
+      )
+    } finally {
+      this.#pauseParts = null
+      fileSignal.removeEventListener('abort', stopParts)
+    }
     if (fileSignal.aborted) throw new AbortedError()
     if (firstError !== null) throw firstError
+    if (this.#pauseRequested && this.#etags.size < plan.partCount) throw new PausedError()
     await this.#complete(s3UploadId, completeSigned)
   }
 
@@ -368,6 +494,7 @@ export class FileTransfer {
     partNumber: number,
     pending: readonly number[],
     signal: AbortSignal,
+    onSending: (sending: boolean) => void,
   ): Promise<void> {
     const { start, end } = planPartRange(plan, partNumber)
     const body = this.#file.blob.slice(start, end)
@@ -381,7 +508,8 @@ export class FileTransfer {
         )
         used = url
         // The slot is taken for the transfer only: a part waiting out a backoff must not hold a connection.
-        const response = await this.#limited(url.url, signal, () => {
+        const response = await this.#limited(url.url, signal, async () => {
+          onSending(true)
           this.#loaded.set(partNumber, 0)
           return this.#send({
             method: 'PUT',
@@ -393,7 +521,7 @@ export class FileTransfer {
               this.#loaded.set(partNumber, loaded)
               this.#emitProgress()
             },
-          })
+          }).finally(() => onSending(false))
         })
         if (!response.etag) {
           throw new Error(

@@ -1,7 +1,8 @@
 import type { CreatedUpload, UploadApi, UploadRecord } from '@upkit/core'
 import Uppy, { type Meta } from '@uppy/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { UPKIT_CALL_META, type UpkitUploadBody, UpkitUploader } from './upkit-uploader'
+import { UPKIT_CALL_META, UPKIT_RESUME_META, type UpkitUploadBody, UpkitUploader } from './upkit-uploader'
+import type { JournalEntry, UploadJournal } from './upload-journal'
 
 /**
  * The uploader's decisions (what to send again, when to start over) against a fake API and a fake
@@ -17,9 +18,13 @@ interface SentRequest {
 }
 
 type Answer = { status: number; etag?: string; text?: string } | 'network-error'
+/** An answer that waits: `sentSoFar` bytes are reported as sent at once, the answer comes when `answer` settles. */
+type HeldAnswer = { readonly sentSoFar: number; readonly answer: Promise<Answer> }
 
 /** The bucket's answers, by request; every request is recorded. */
-let bucket: (request: SentRequest) => Answer
+let bucket: (request: SentRequest) => Answer | HeldAnswer
+/** Requests the uploader aborted. */
+let abortedRequests: SentRequest[]
 let sent: SentRequest[]
 /** The headers each request in `sent` was given, in the same order. */
 let sentHeaders: Record<string, string>[]
@@ -40,6 +45,7 @@ class FakeXhr {
   #etag: string | null = null
   #aborted = false
   #headers: Record<string, string> = {}
+  #request: SentRequest | null = null
 
   open(method: string, url: string): void {
     this.#method = method
@@ -52,6 +58,7 @@ class FakeXhr {
     return name.toLowerCase() === 'etag' ? this.#etag : null
   }
   abort(): void {
+    if (!this.#aborted && this.#request) abortedRequests.push(this.#request)
     this.#aborted = true
   }
   send(body: Blob | string | null): void {
@@ -64,12 +71,17 @@ class FakeXhr {
     }
     sent.push(request)
     sentHeaders.push(this.#headers)
+    this.#request = request
     inFlight++
     maxInFlight = Math.max(maxInFlight, inFlight)
-    setTimeout(() => {
+    setTimeout(async () => {
+      let answer = bucket(request)
+      if (typeof answer === 'object' && 'sentSoFar' in answer) {
+        this.upload.onprogress?.({ loaded: answer.sentSoFar })
+        answer = await answer.answer
+      }
       inFlight--
       if (this.#aborted) return
-      const answer = bucket(request)
       if (answer === 'network-error') return this.onerror?.()
       this.upload.onprogress?.({ loaded: size })
       this.status = answer.status
@@ -84,6 +96,7 @@ const original = globalThis.XMLHttpRequest
 beforeEach(() => {
   sent = []
   sentHeaders = []
+  abortedRequests = []
   inFlight = 0
   maxInFlight = 0
   bucket = () => ({ status: 200, etag: '"e"' })
@@ -103,6 +116,8 @@ function record(id: string, size: number): UploadRecord {
     size,
     createdAt: new Date(0).toISOString(),
     confirmedAt: new Date(0).toISOString(),
+    uploadedBy: null,
+    thumbnailUrl: null,
   }
 }
 
@@ -221,13 +236,18 @@ function apiError(upkitCode: string, httpStatus: number): Error {
   return Object.assign(new Error(`refused: ${upkitCode}`), { data: { upkitCode, httpStatus } })
 }
 
-function setup(api: UploadApi, data: Blob = new Blob(['hello'])) {
+function setup(
+  api: UploadApi,
+  data: Blob = new Blob(['hello']),
+  options: { journal?: UploadJournal; meta?: Record<string, unknown> } = {},
+) {
   const uppy = new Uppy<Meta, UpkitUploadBody>({ autoProceed: false })
   // A short retry budget, so "the API stayed down" is reached in milliseconds.
   uppy.use(UpkitUploader, {
     api,
     call: { route: 'taskAttachment', input: { taskId: 'task-1' } },
     retry: { baseDelayMs: 1, maxDelayMs: 2, maxElapsedMs: 20 },
+    ...(options.journal ? { journal: options.journal } : {}),
   })
   const events: string[] = []
   const errors: string[] = []
@@ -241,7 +261,7 @@ function setup(api: UploadApi, data: Blob = new Blob(['hello'])) {
     events.push('error')
     errors.push(error.message)
   })
-  const id = uppy.addFile({ name: 'notes.txt', type: 'text/plain', data })
+  const id = uppy.addFile({ name: 'notes.txt', type: 'text/plain', data, meta: options.meta ?? {} })
   return { uppy, id, events, errors, successes }
 }
 
@@ -466,6 +486,190 @@ describe('UpkitUploader', () => {
       expect(again.at(-1)?.text).toContain(`<PartNumber>5</PartNumber><ETag>${xmlEtagOf(5)}</ETag>`)
       expect(fake.names().filter((name) => name === 'create')).toHaveLength(1)
       expect(fake.names().at(-1)).toBe('confirm')
+    })
+  })
+
+  describe('pause and resume', () => {
+    /** 12 bytes in parts of 2: six parts, all in flight at once (the default concurrency is 6). */
+    const twelveBytes = () => new Blob(['0123456789ab'])
+    const plan: MultipartOption = { partSize: 2, signedWithCreate: 6 }
+    const partOf = (request: SentRequest) => Number(new URL(request.url).searchParams.get('partNumber'))
+    const listParts = (stored: Map<number, number>): Answer => ({
+      status: 200,
+      text: `<ListPartsResult>${[...stored]
+        .map(
+          ([n, size]) => `<Part><PartNumber>${n}</PartNumber><ETag>"e${n}"</ETag><Size>${size}</Size></Part>`,
+        )
+        .join('')}</ListPartsResult>`,
+    })
+    const until = async (condition: () => boolean) => {
+      for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 2))
+      expect(condition()).toBe(true)
+    }
+
+    it('stops the least advanced parts (at most one part of bytes lost), lets the others finish, and resumes from the bucket', async () => {
+      const stored = new Map<number, number>()
+      let release: (answer: Answer) => void = () => {}
+      const held = new Promise<Answer>((resolve) => {
+        release = resolve
+      })
+      let holding = true
+      bucket = (request) => {
+        if (request.method === 'GET') return listParts(stored)
+        if (request.method !== 'PUT') return { status: 200, text: '' }
+        const n = partOf(request)
+        const done = (): Answer => {
+          // An aborted request never reached the bucket whole.
+          if (!abortedRequests.includes(request)) stored.set(n, request.size)
+          return { status: 200, etag: `"e${n}"` }
+        }
+        if (!holding) return done()
+        // Parts 1-3 have sent almost all their bytes, parts 4-6 a little: 1 byte each (3 in all > 2 = one part).
+        return { sentSoFar: n <= 3 ? 1.9 : 1, answer: held.then(done) }
+      }
+      const fake = fakeApi([], plan)
+      const { uppy, id, events } = setup(fake.api, twelveBytes())
+      const finished = uppy.upload()
+      await until(() => sent.filter((r) => r.method === 'PUT').length === 6)
+      await new Promise((resolve) => setTimeout(resolve, 5))
+
+      uppy.pauseResume(id)
+      // Parts 4 and 5 (1 + 1 byte sent: one part's worth) stop; part 6 would make it 3 bytes, so it finishes.
+      expect(abortedRequests.map(partOf).sort()).toEqual([4, 5])
+      holding = false
+      release({ status: 200 })
+      await until(
+        () =>
+          (uppy.getPlugin('UpkitUploader') as UpkitUploader | undefined)?.getPluginState().files[id]
+            ?.phase === 'paused',
+      )
+      expect([...stored.keys()].sort()).toEqual([1, 2, 3, 6])
+      expect(fake.names()).not.toContain('confirm')
+
+      const before = sent.length
+      uppy.pauseResume(id)
+      await finished
+      expect(events.at(-1)).toBe('success')
+      const again = sent.slice(before)
+      expect(again[0]?.method).toBe('GET')
+      expect(
+        again
+          .filter((r) => r.method === 'PUT')
+          .map(partOf)
+          .sort(),
+      ).toEqual([4, 5])
+      expect(fake.names().filter((name) => name === 'create')).toHaveLength(1)
+      expect(fake.names().at(-1)).toBe('confirm')
+    })
+
+    it('pauseAll holds files that have not started; resumeAll sends them', async () => {
+      const fake = fakeApi()
+      const { uppy, events } = setup(fake.api)
+      const second = uppy.addFile({ name: 'b.txt', type: 'text/plain', data: new Blob(['world']) })
+      const upload = uppy.upload()
+      uppy.pauseAll()
+      await until(
+        () =>
+          (uppy.getPlugin('UpkitUploader') as UpkitUploader | undefined)?.getPluginState().files[second]
+            ?.phase === 'paused',
+      )
+      uppy.resumeAll()
+      await upload
+      expect(events.filter((event) => event === 'success')).toHaveLength(2)
+    })
+
+    function memoryJournal(entries: JournalEntry[] = []) {
+      const saved = new Map(entries.map((entry) => [entry.uploadId, entry]))
+      const journal: UploadJournal = {
+        async save(entry) {
+          saved.set(entry.uploadId, entry)
+        },
+        progress() {},
+        async remove(uploadId) {
+          saved.delete(uploadId)
+        },
+        async list() {
+          return [...saved.values()]
+        },
+        subscribe: () => () => {},
+      }
+      return { journal, saved }
+    }
+
+    it('carries on an upload an earlier page started: its plan from resume, only the parts the bucket lacks', async () => {
+      const stored = new Map([
+        [1, 2],
+        [2, 2],
+        [5, 2],
+      ])
+      bucket = (request) => {
+        if (request.method === 'GET') return listParts(stored)
+        if (request.method === 'PUT') stored.set(partOf(request), request.size)
+        return { status: 200, etag: `"e${partOf(request)}"`, text: '' }
+      }
+      const fake = fakeApi([], plan)
+      fake.api.resume = async (input) => {
+        fake.calls.push({ name: 'resume', input })
+        const created = await fakeApi([], plan).api.create({
+          route: 'taskAttachment',
+          input: {},
+          fileName: 'notes.txt',
+          size: 12,
+          mimeType: 'text/plain',
+        })
+        return { ...created, upload: { ...created.upload, id: input.uploadId }, signedParts: [] }
+      }
+      const { journal, saved } = memoryJournal()
+      const { uppy, events } = setup(fake.api, twelveBytes(), {
+        journal,
+        meta: { [UPKIT_RESUME_META]: 'upload-earlier' },
+      })
+      await uppy.upload()
+      expect(events.at(-1)).toBe('success')
+      expect(fake.names()).not.toContain('create')
+      expect(fake.calls[0]).toEqual({ name: 'resume', input: { uploadId: 'upload-earlier' } })
+      expect(sent[0]?.method).toBe('GET')
+      expect(
+        sent
+          .filter((r) => r.method === 'PUT')
+          .map(partOf)
+          .sort(),
+      ).toEqual([3, 4, 6])
+      expect(saved.size).toBe(0)
+    })
+
+    it('an upload an earlier page left that the server confirmed meanwhile is not sent again', async () => {
+      const fake = fakeApi([], plan)
+      fake.api.resume = async () => {
+        throw apiError('UPLOAD_NOT_PENDING', 409)
+      }
+      fake.api.list = async () => [{ ...record('upload-earlier', 12), status: 'confirmed' }]
+      const { uppy, events, successes } = setup(fake.api, twelveBytes(), {
+        meta: { [UPKIT_RESUME_META]: 'upload-earlier' },
+      })
+      await uppy.upload()
+      expect(events.at(-1)).toBe('success')
+      expect(successes.map((upload) => upload.id)).toEqual(['upload-earlier'])
+      expect(sent).toEqual([])
+      expect(fake.names()).not.toContain('create')
+    })
+
+    it('remembers a new upload in the journal while it travels and forgets it once confirmed', async () => {
+      const { journal, saved } = memoryJournal()
+      const fake = fakeApi([], plan)
+      const confirm = fake.api.confirm
+      let seen: JournalEntry | undefined
+      fake.api.confirm = async (input) => {
+        await until(() => saved.size === 1)
+        seen = [...saved.values()][0]
+        return confirm(input)
+      }
+      const { uppy, events } = setup(fake.api, twelveBytes(), { journal })
+      await uppy.upload()
+      expect(events.at(-1)).toBe('success')
+      expect(seen).toMatchObject({ uploadId: 'upload-1', fileName: 'notes.txt', size: 12, bytesSent: 0 })
+      expect(seen?.file?.size).toBe(12)
+      await until(() => saved.size === 0)
     })
   })
 

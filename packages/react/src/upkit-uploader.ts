@@ -4,11 +4,15 @@ import { AbortedError, DEFAULT_RETRY_POLICY, type RetryPolicy } from './backoff'
 import {
   FileTransfer,
   isRetryable,
+  PausedError,
   type TransferSettings,
   type UpkitFilePhase,
   type UpkitFileState,
 } from './file-transfer'
+import { makeThumbnail } from './image-thumbnail'
 import { Limiter } from './part-plan'
+import { fingerprintOf, indexedDbJournal, type UploadJournal } from './upload-journal'
+import { claimUpload } from './upload-locks'
 
 export type { UpkitFilePhase, UpkitFileState }
 
@@ -33,6 +37,18 @@ export interface UpkitUploaderOptions extends PluginOpts {
   readonly progressIntervalMs?: number
   /** See `UPLOADER_DEFAULTS.urlExpiryMarginMs`. */
   readonly urlExpiryMarginMs?: number
+  /**
+   * Where unfinished uploads are remembered so a reload can resume them: `indexedDbJournal()` (the browser's
+   * IndexedDB, files up to 1 GiB stored with them) where there is one. `false` remembers nothing (a shared
+   * kiosk, or a page that must leave no trace of its files in the browser).
+   */
+  readonly journal?: UploadJournal | false
+  /**
+   * Send a small preview (≤ 16 KiB, made in the browser while the bytes travel) with each image's confirm: on.
+   * Lists then show a few KiB per row instead of downloading every original to shrink it on screen. Files the
+   * browser cannot decode get none (the list shows a type icon).
+   */
+  readonly thumbnails?: boolean
 }
 
 /** Every default of `UpkitUploader`, in one place, each with its reason. */
@@ -68,6 +84,12 @@ export const UPLOADER_DEFAULTS = {
 
 /** The `file.meta` field holding the `RouteCall` (route and input) a file was added for. */
 export const UPKIT_CALL_META = 'upkitCall'
+
+/**
+ * The `file.meta` field holding the upload id an earlier page load started for this file (from the journal):
+ * the uploader carries that upload on instead of creating one.
+ */
+export const UPKIT_RESUME_META = 'upkitResumeUploadId'
 
 export type UpkitUploaderState = { files: Record<string, UpkitFileState> }
 
@@ -108,29 +130,55 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
 > {
   readonly #transfers = new Map<string, FileTransfer>()
   readonly #limiter: Limiter
+  /** Paused files, with what wakes their upload loop (resume, or removal). */
+  readonly #waking = new Map<string, () => void>()
+  /** The upload id each file is remembered under in the journal, and the release of its cross-tab lock. */
+  readonly #claims = new Map<string, { uploadId: string; release: () => void }>()
+  readonly #journal: UploadJournal | null
 
   constructor(uppy: Uppy<M, UpkitUploadBody>, opts: UpkitUploaderOptions) {
     super(uppy, opts)
     this.id = opts.id ?? 'UpkitUploader'
     this.type = 'uploader'
     this.#limiter = new Limiter(opts.partConcurrency ?? UPLOADER_DEFAULTS.partConcurrency)
+    this.#journal = opts.journal === false ? null : (opts.journal ?? sharedJournal())
+  }
+
+  /** The journal unfinished uploads are remembered in, or `null` when this uploader remembers none. */
+  get journal(): UploadJournal | null {
+    return this.#journal
   }
 
   override install(): void {
     this.setPluginState({ files: {} })
     const { capabilities } = this.uppy.getState()
     this.uppy.setState({
-      capabilities: { ...capabilities, individualCancellation: true, resumableUploads: false },
+      // Resumable in Uppy's sense: `pauseResume`, `pauseAll` and `resumeAll` work and keep the parts sent.
+      capabilities: { ...capabilities, individualCancellation: true, resumableUploads: true },
     })
     this.uppy.addUploader(this.#handleUpload)
     this.uppy.on('file-removed', this.#onFileRemoved)
+    this.uppy.on('upload-pause', this.#onPause)
+    this.uppy.on('pause-all', this.#onPauseAll)
+    this.uppy.on('resume-all', this.#onResumeAll)
   }
 
   override uninstall(): void {
     this.uppy.removeUploader(this.#handleUpload)
     this.uppy.off('file-removed', this.#onFileRemoved)
-    for (const transfer of this.#transfers.values()) transfer.cancel()
+    this.uppy.off('upload-pause', this.#onPause)
+    this.uppy.off('pause-all', this.#onPauseAll)
+    this.uppy.off('resume-all', this.#onResumeAll)
+    // Unmounting is not cancelling: the uploads stay on the server and in the journal, so the next page load
+    // (or this one, remounted) can resume them. Without a journal nothing could, so they are dropped.
+    for (const transfer of this.#transfers.values()) {
+      if (this.#journal) transfer.halt()
+      else transfer.cancel()
+    }
     this.#transfers.clear()
+    for (const wake of this.#waking.values()) wake()
+    for (const claim of this.#claims.values()) claim.release()
+    this.#claims.clear()
   }
 
   /** Options are read at each use, so `setOptions` applies to the next transfer. */
@@ -170,24 +218,92 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
   #onFileRemoved = (file: UppyFile<M, UpkitUploadBody>): void => {
     this.#transfers.get(file.id)?.cancel()
     this.#transfers.delete(file.id)
+    this.#waking.get(file.id)?.()
+    this.#forget(file.id)
     const { [file.id]: _removed, ...rest } = this.getPluginState().files ?? {}
     this.setPluginState({ files: rest })
+  }
+
+  #onPause = (file: UppyFile<M, UpkitUploadBody> | undefined, isPaused: boolean): void => {
+    if (!file) return
+    if (isPaused) this.#transfers.get(file.id)?.pause()
+    else this.#waking.get(file.id)?.()
+  }
+
+  #onPauseAll = (): void => {
+    for (const transfer of this.#transfers.values()) transfer.pause()
+  }
+
+  #onResumeAll = (): void => {
+    for (const wake of [...this.#waking.values()]) wake()
+  }
+
+  /** Drops the file's journal entry and cross-tab lock: its upload has ended (confirmed, cancelled, refused). */
+  #forget(fileId: string): void {
+    const claim = this.#claims.get(fileId)
+    if (!claim) return
+    this.#claims.delete(fileId)
+    claim.release()
+    void this.#journal?.remove(claim.uploadId).catch(() => {})
+  }
+
+  /** Remembers the file under the upload the server just made (or handed back), and claims it for this tab. */
+  async #remember(file: UppyFile<M, UpkitUploadBody>, uploadId: string, expiresAt: string): Promise<void> {
+    const previous = this.#claims.get(file.id)
+    if (previous?.uploadId === uploadId) return
+    if (previous) this.#forget(file.id)
+    const release = (await claimUpload(uploadId)) ?? (() => {})
+    this.#claims.set(file.id, { uploadId, release })
+    const journal = this.#journal
+    const blob = file.data as Blob
+    if (!journal) return
+    await journal.save({
+      uploadId,
+      call: this.#callOf(file),
+      fileName: file.name ?? file.meta.name,
+      mimeType: normalizeMimeType(file.type || blob.type),
+      size: blob.size,
+      lastModified: blob instanceof File ? blob.lastModified : Date.now(),
+      fingerprint: await fingerprintOf(blob),
+      file: blob,
+      bytesSent: 0,
+      expiresAt: Date.parse(expiresAt),
+    })
+  }
+
+  #callOf(file: UppyFile<M, UpkitUploadBody>): RouteCall {
+    const call = file.meta[UPKIT_CALL_META] ?? this.opts.call
+    if (!isRouteCall(call))
+      throw new Error(`No upload route for "${file.name}": set the uploader's call option.`)
+    return call
   }
 
   #transferOf(file: UppyFile<M, UpkitUploadBody>): FileTransfer {
     const existing = this.#transfers.get(file.id)
     if (existing && !existing.needsRestart) return existing
     existing?.discard()
-    const call = file.meta[UPKIT_CALL_META] ?? this.opts.call
-    if (!isRouteCall(call))
-      throw new Error(`No upload route for "${file.name}": set the uploader's call option.`)
+    const call = this.#callOf(file)
     const blob = file.data as Blob
+    const resumeUploadId = existing ? undefined : file.meta[UPKIT_RESUME_META]
+    let thumbnail: Promise<string | null> | null = null
+    const thumbnailOf = () => {
+      thumbnail ??=
+        this.opts.thumbnails === false
+          ? Promise.resolve(null)
+          : makeThumbnail(blob).then(
+              (made) => made?.base64 ?? null,
+              () => null,
+            )
+      return thumbnail
+    }
     const transfer = new FileTransfer(
       {
         blob,
         fileName: file.name ?? file.meta.name,
         mimeType: normalizeMimeType(file.type || blob.type),
         call,
+        ...(typeof resumeUploadId === 'string' ? { resumeUploadId } : {}),
+        thumbnail: thumbnailOf,
       },
       {
         api: this.opts.api,
@@ -198,6 +314,14 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
         progress: (progress) => {
           const current = this.uppy.getFile(file.id)
           if (current) this.uppy.emit('upload-progress', current, progress)
+          const claim = this.#claims.get(file.id)
+          if (claim) this.#journal?.progress(claim.uploadId, progress.bytesUploaded)
+        },
+        // Not awaited: the journal is bookkeeping for a later page load, and must never hold the bytes back.
+        created: (created) => {
+          // Made while the bytes travel, so confirm rarely waits for it.
+          void thumbnailOf()
+          void this.#remember(file, created.upload.id, created.expiresAt).catch(() => {})
         },
       },
     )
@@ -205,21 +329,62 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
     return transfer
   }
 
+  /** Resolves when the paused file is resumed (or removed). */
+  #untilResumed(fileId: string): Promise<void> {
+    return new Promise((resolve) => {
+      this.#waking.set(fileId, () => {
+        this.#waking.delete(fileId)
+        resolve()
+      })
+    })
+  }
+
   async #uploadFile(file: UppyFile<M, UpkitUploadBody>): Promise<void> {
     let transfer: FileTransfer | undefined
     try {
+      const resumeUploadId = file.meta[UPKIT_RESUME_META]
+      if (typeof resumeUploadId === 'string' && !this.#claims.has(file.id)) {
+        const release = await claimUpload(resumeUploadId)
+        if (!release) throw new Error(`"${file.name}" is being uploaded in another tab.`)
+        this.#claims.set(file.id, { uploadId: resumeUploadId, release })
+      }
       transfer = this.#transferOf(file)
-      const record = await transfer.start()
+      let record: UploadRecord | null = null
+      while (record === null) {
+        // Paused before it started (or while it was paused): wait, holding no connection.
+        if (this.uppy.getFile(file.id)?.isPaused) {
+          this.#setFileState(file.id, { phase: 'paused' })
+          await this.#untilResumed(file.id)
+          if (!this.uppy.getFile(file.id) || !this.#transfers.has(file.id)) return
+        }
+        try {
+          record = await transfer.start()
+        } catch (error) {
+          if (!(error instanceof PausedError)) throw error
+          if (!this.uppy.getFile(file.id)?.isPaused) this.uppy.setFileState(file.id, { isPaused: true })
+        }
+      }
       this.#setFileState(file.id, { phase: 'done' })
+      this.#forget(file.id)
       this.uppy.emit('upload-success', this.uppy.getFile(file.id), { status: 200, body: { upload: record } })
     } catch (error) {
       if (transfer?.aborted || error instanceof AbortedError) return
       const message = error instanceof Error ? error.message : String(error)
-      this.#setFileState(file.id, { phase: 'error', retryable: isRetryable(error) })
+      const retryable = isRetryable(error)
+      // Nothing can carry a refused upload on, after a reload or otherwise.
+      if (!retryable) this.#forget(file.id)
+      this.#setFileState(file.id, { phase: 'error', retryable })
       const uppyError = Object.assign(new Error(message), {
         name: error instanceof Error ? error.name : 'Error',
       })
       this.uppy.emit('upload-error', this.uppy.getFile(file.id), uppyError)
     }
   }
+}
+
+/** One journal for every uploader of the page (one IndexedDB connection), opened on first use. */
+let journalOfPage: UploadJournal | null | undefined
+function sharedJournal(): UploadJournal | null {
+  if (journalOfPage === undefined) journalOfPage = indexedDbJournal()
+  return journalOfPage
 }

@@ -13,6 +13,7 @@ import {
   type UpkitUploaderOptions,
   type UpkitUploaderState,
 } from './upkit-uploader'
+import { type UnfinishedUploads, useUnfinishedUploads } from './use-unfinished-uploads'
 
 export type UpkitUppy = Uppy<Meta, UpkitUploadBody>
 type BucketPolicy = Extract<PublicRoutePolicy, { type: 'bucket' }>
@@ -36,6 +37,12 @@ export interface UpkitUppyFile {
   readonly id: string
   readonly name: string
   readonly size: number
+  /** The file's MIME type as the browser reported it ('' when unknown). */
+  readonly type: string
+  /** The bytes being sent (for a local preview); `null` for a remote file. */
+  readonly data: Blob | null
+  /** Paused by `pause`/`pauseAll`: its parts stay in the bucket until `resume`. */
+  readonly paused: boolean
   /** Uppy's error for the file, or null. */
   readonly error: string | null
   /** The uploader's state, or null before it has seen the file. */
@@ -44,7 +51,7 @@ export interface UpkitUppyFile {
   readonly percentage: number
 }
 
-export interface UpkitUppyHandle {
+export interface UpkitUppyHandle extends UnfinishedUploads {
   /** The Uppy instance, for `UppyContextProvider` and `@uppy/react`'s hooks; files added to it are checked too. */
   readonly uppy: UpkitUppy
   readonly policy: PolicyState<BucketPolicy>
@@ -58,6 +65,12 @@ export interface UpkitUppyHandle {
   /** Removes the file; one in flight is cancelled. */
   remove(fileId: string): void
   retry(fileId: string): void
+  /** Stops sending the file, keeping what reached the bucket (at most one part is sent twice). */
+  pause(fileId: string): void
+  /** Carries a paused file on from the parts the bucket has. */
+  resume(fileId: string): void
+  pauseAll(): void
+  resumeAll(): void
 }
 
 interface QueuedFile {
@@ -223,10 +236,14 @@ export function useUpkitUppy(pluginId: string, options: UpkitUppyOptions): Upkit
     return () => {
       destroyTimer.current = setTimeout(() => {
         for (const timer of pending) clearTimeout(timer)
+        // The uploader goes first: `destroy` removes every file, which would cancel their uploads on the server;
+        // uninstalled, the uploader only stops them, and the journal lets the next mount (or page) resume them.
+        const plugin = uppy.getPlugin(pluginId)
+        if (plugin) uppy.removePlugin(plugin)
         uppy.destroy()
       }, 0)
     }
-  }, [uppy])
+  }, [uppy, pluginId])
 
   const uppyFiles = useUppyState(uppy, (state: State<Meta, UpkitUploadBody>) => state.files)
   const pluginState = useUppyState(
@@ -235,6 +252,11 @@ export function useUpkitUppy(pluginId: string, options: UpkitUppyOptions): Upkit
       state.plugins[pluginId] as Partial<UpkitUploaderState> | undefined,
   )
   const files = useMemo(() => describeFiles(uppyFiles, pluginState?.files ?? {}), [uppyFiles, pluginState])
+  const activeUploadIds = useMemo(
+    () => new Set(files.flatMap((file) => (file.state?.uploadId ? [file.state.uploadId] : []))),
+    [files],
+  )
+  const unfinished = useUnfinishedUploads(uppy, pluginId, options.api, options.call, activeUploadIds)
 
   const add = useCallback(
     (file: File, source: string): { id: string } | { error: string } => {
@@ -256,7 +278,35 @@ export function useUpkitUppy(pluginId: string, options: UpkitUppyOptions): Upkit
     },
     [uppy],
   )
-  return { uppy, policy, files, queued, notice, add, remove, retry }
+  const pause = useCallback(
+    (fileId: string) => {
+      if (!uppy.getFile(fileId)?.isPaused) uppy.pauseResume(fileId)
+    },
+    [uppy],
+  )
+  const resume = useCallback(
+    (fileId: string) => {
+      if (uppy.getFile(fileId)?.isPaused) uppy.pauseResume(fileId)
+    },
+    [uppy],
+  )
+  const pauseAll = useCallback(() => uppy.pauseAll(), [uppy])
+  const resumeAll = useCallback(() => uppy.resumeAll(), [uppy])
+  return {
+    uppy,
+    policy,
+    files,
+    queued,
+    notice,
+    add,
+    remove,
+    retry,
+    pause,
+    resume,
+    pauseAll,
+    resumeAll,
+    ...unfinished,
+  }
 }
 
 function describeFiles(
@@ -267,6 +317,9 @@ function describeFiles(
     id: file.id,
     name: file.name ?? file.meta.name,
     size: file.size ?? 0,
+    type: file.type ?? '',
+    data: file.isRemote ? null : (file.data as Blob),
+    paused: file.isPaused ?? false,
     error: file.error ?? null,
     state: states[file.id] ?? null,
     bytesUploaded: file.progress.bytesUploaded || 0,

@@ -4,6 +4,7 @@ import type { UpkitFilePhase } from './file-transfer'
 import { summarizeProgress } from './progress'
 import type { PolicyState } from './route-policies'
 import type { UpkitUploaderOptions } from './upkit-uploader'
+import type { UnfinishedUploads } from './use-unfinished-uploads'
 import { type UpkitUppy, type UpkitUppyFile, useUpkitUppy } from './use-upkit-uppy'
 
 export interface UseUploadsOptions<TCall extends RouteCall, TRoute extends TCall['route']> {
@@ -37,6 +38,10 @@ export interface Upload {
   readonly id: string
   readonly name: string
   readonly size: number
+  /** The file's MIME type as the browser reported it ('' when unknown). */
+  readonly type: string
+  /** The local file being sent (for a preview), or null. */
+  readonly file: Blob | null
   readonly percent: number
   readonly bytesUploaded: number
   readonly bytesPerSecond: number | null
@@ -49,7 +54,7 @@ export interface Upload {
   readonly retryable: boolean
 }
 
-export interface Uploads {
+export interface Uploads extends UnfinishedUploads {
   /** The Uppy instance (for `UppyContextProvider` and `@uppy/react`'s `useDropzone` / `useFileInput`). */
   readonly uppy: UpkitUppy
   readonly files: readonly Upload[]
@@ -63,14 +68,20 @@ export interface Uploads {
   addFiles(files: Iterable<File> | ArrayLike<File>): void
   cancel(fileId: string): void
   retry(fileId: string): void
+  /** Stops sending a file, keeping what reached the bucket (at most one part is sent again on resume). */
+  pause(fileId: string): void
+  resume(fileId: string): void
+  pauseAll(): void
+  resumeAll(): void
 }
 
 const PLUGIN_ID = 'UpkitUploader'
 
 /**
  * Uploads to one bucket route: one Uppy instance with `UpkitUploader` for the component's lifetime, files
- * starting as soon as they are added, each checked against the route's policy first. Unmounting cancels what
- * is still in flight.
+ * starting as soon as they are added, each checked against the route's policy first. Unmounting stops what is
+ * still in flight without cancelling it: it is listed in `unfinished` when the route is shown again (or after a
+ * reload), to resume or discard.
  */
 export function useUploads<TCall extends RouteCall, TRoute extends TCall['route']>(
   options: UseUploadsOptions<TCall, TRoute>,
@@ -105,13 +116,26 @@ export function useUploads<TCall extends RouteCall, TRoute extends TCall['route'
     addFiles,
     cancel: uploader.remove,
     retry: uploader.retry,
+    pause: uploader.pause,
+    resume: uploader.resume,
+    pauseAll: uploader.pauseAll,
+    resumeAll: uploader.resumeAll,
+    unfinished: uploader.unfinished,
+    resumeUnfinished: uploader.resumeUnfinished,
+    discardUnfinished: uploader.discardUnfinished,
   }
 }
 
 function describe(uploaderFiles: readonly UpkitUppyFile[]): Pick<Uploads, 'files' | 'total'> {
   const now = Date.now()
   const files: Upload[] = uploaderFiles.map((file) => {
-    const status: UpkitFilePhase = file.error ? 'error' : (file.state?.phase ?? 'queued')
+    const phase = file.state?.phase ?? 'queued'
+    // Uppy marks the file paused at once; the uploader's phase follows when its parts have stopped.
+    const status: UpkitFilePhase = file.error
+      ? 'error'
+      : file.paused && phase !== 'done' && phase !== 'paused' && phase !== 'confirming'
+        ? 'pausing'
+        : phase
     const bytesUploaded = status === 'done' ? file.size : file.bytesUploaded
     const summary = summarizeProgress({
       loaded: bytesUploaded,
@@ -125,6 +149,8 @@ function describe(uploaderFiles: readonly UpkitUppyFile[]): Pick<Uploads, 'files
       id: file.id,
       name: file.name,
       size: file.size,
+      type: file.type,
+      file: file.data,
       percent: status === 'done' ? 100 : summary.percent,
       bytesUploaded,
       bytesPerSecond: showRate ? summary.bytesPerSecond : null,

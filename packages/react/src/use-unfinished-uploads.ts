@@ -1,0 +1,123 @@
+import type { RouteCall, UploadApi } from '@upkit/core'
+import { useCallback, useEffect, useMemo, useState } from 'react'
+import { UPKIT_CALL_META, UPKIT_RESUME_META, type UpkitUploader } from './upkit-uploader'
+import { callKey, type JournalEntry, mismatchOf } from './upload-journal'
+import { claimedUploads } from './upload-locks'
+import type { UpkitUppy } from './use-upkit-uppy'
+
+/** An upload an earlier page load (or another tab) started for this route and input and did not finish. */
+export interface UnfinishedUpload {
+  readonly uploadId: string
+  readonly fileName: string
+  readonly size: number
+  /** About how many bytes reached the bucket (the bucket says exactly once it resumes). */
+  readonly bytesSent: number
+  /** Whether the browser kept the file: if not, resuming asks for it again. */
+  readonly hasFile: boolean
+  /** Another open tab is sending it now: only that tab can (one tab owns an upload at a time). */
+  readonly elsewhere: boolean
+}
+
+export interface UnfinishedUploads {
+  readonly unfinished: readonly UnfinishedUpload[]
+  /**
+   * Carries the upload on: with the file the browser kept, or with `file` (picked again), which must be the same
+   * file (size and fingerprint) or it is refused before a byte is sent. Resolves with why it could not start.
+   */
+  resumeUnfinished(
+    uploadId: string,
+    file?: File,
+  ): Promise<{ readonly error: string } | { readonly id: string }>
+  /** Gives the upload up: the server drops it (and its parts), the browser forgets it. */
+  discardUnfinished(uploadId: string): Promise<void>
+}
+
+/**
+ * The unfinished uploads the journal of `uppy`'s `UpkitUploader` remembers for `call`, without those this
+ * uploader is sending now. Updated when any tab changes the journal.
+ */
+export function useUnfinishedUploads(
+  uppy: UpkitUppy,
+  pluginId: string,
+  api: UploadApi<RouteCall>,
+  call: RouteCall,
+  activeUploadIds: ReadonlySet<string>,
+): UnfinishedUploads {
+  const journal = (uppy.getPlugin(pluginId) as UpkitUploader | undefined)?.journal ?? null
+  const key = callKey(call)
+  const [entries, setEntries] = useState<readonly (JournalEntry & { elsewhere: boolean })[]>([])
+
+  useEffect(() => {
+    if (!journal) return
+    let current = true
+    const load = async () => {
+      const [all, claimed] = await Promise.all([journal.list(), claimedUploads()])
+      if (!current) return
+      setEntries(
+        all
+          .filter((entry) => callKey(entry.call) === key)
+          .map((entry) => ({ ...entry, elsewhere: claimed.has(entry.uploadId) })),
+      )
+    }
+    void load().catch(() => {})
+    const unsubscribe = journal.subscribe(() => void load().catch(() => {}))
+    return () => {
+      current = false
+      unsubscribe()
+    }
+  }, [journal, key])
+
+  const unfinished = useMemo(
+    () =>
+      entries
+        .filter((entry) => !activeUploadIds.has(entry.uploadId))
+        .map((entry) => ({
+          uploadId: entry.uploadId,
+          fileName: entry.fileName,
+          size: entry.size,
+          bytesSent: entry.bytesSent,
+          hasFile: entry.file !== null,
+          elsewhere: entry.elsewhere,
+        })),
+    [entries, activeUploadIds],
+  )
+
+  const resumeUnfinished = useCallback(
+    async (uploadId: string, picked?: File) => {
+      const entry = entries.find((candidate) => candidate.uploadId === uploadId)
+      if (!entry) return { error: 'This upload is no longer waiting to be resumed.' }
+      const claimed = await claimedUploads()
+      if (claimed.has(uploadId)) return { error: `"${entry.fileName}" is being uploaded in another tab.` }
+      const data = picked ?? entry.file
+      if (!data) return { error: `Choose "${entry.fileName}" again to resume it.` }
+      if (picked) {
+        const mismatch = await mismatchOf(entry, picked)
+        if (mismatch) return { error: mismatch }
+      }
+      try {
+        const id = uppy.addFile({
+          name: entry.fileName,
+          type: entry.mimeType,
+          data,
+          source: 'upkit-resume',
+          meta: { [UPKIT_CALL_META]: entry.call, [UPKIT_RESUME_META]: uploadId },
+        })
+        return { id }
+      } catch (error) {
+        return { error: error instanceof Error ? error.message : String(error) }
+      }
+    },
+    [entries, uppy],
+  )
+
+  const discardUnfinished = useCallback(
+    async (uploadId: string) => {
+      // Already gone on the server (expired, or confirmed by its sweeper): forgetting it is all that is left.
+      await api.cancel({ uploadId }).catch(() => {})
+      await journal?.remove(uploadId)
+    },
+    [api, journal],
+  )
+
+  return { unfinished, resumeUnfinished, discardUnfinished }
+}
