@@ -336,13 +336,20 @@ export class FileTransfer {
     this.#loaded.set(1, blob.size)
     this.#emitProgress(true)
     this.#context.setState({ phase: 'confirming' })
-    const thumbnail = (await this.#file.thumbnail?.().catch(() => null)) ?? null
+    let thumbnail = (await this.#file.thumbnail?.().catch(() => null)) ?? null
     try {
-      return await this.#callApi(() =>
-        api.confirm(
-          thumbnail === null ? { uploadId: created.upload.id } : { uploadId: created.upload.id, thumbnail },
-        ),
-      )
+      return await this.#callApi(async () => {
+        const uploadId = created.upload.id
+        if (thumbnail === null) return api.confirm({ uploadId })
+        try {
+          return await api.confirm({ uploadId, thumbnail })
+        } catch (error) {
+          // The file is fine and still pending; only the preview was refused. A list without it beats no file.
+          if (upkitCodeOf(error) !== 'THUMBNAIL_INVALID') throw error
+          thumbnail = null
+          return api.confirm({ uploadId })
+        }
+      })
     } catch (error) {
       // A refused object (size mismatch, missing) or a failed row: only a new upload can fix that.
       if (!signal.aborted && RESTART_CODES.has(upkitCodeOf(error) ?? '')) this.#restart = true

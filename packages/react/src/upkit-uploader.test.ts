@@ -1,6 +1,9 @@
 import type { CreatedUpload, UploadApi, UploadRecord } from '@upkit/core'
 import Uppy, { type Meta } from '@uppy/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { DEFAULT_RETRY_POLICY } from './backoff'
+import { FileTransfer } from './file-transfer'
+import { Limiter } from './part-plan'
 import { UPKIT_CALL_META, UPKIT_RESUME_META, type UpkitUploadBody, UpkitUploader } from './upkit-uploader'
 import type { JournalEntry, UploadJournal } from './upload-journal'
 
@@ -671,6 +674,42 @@ describe('UpkitUploader', () => {
       expect(seen?.file?.size).toBe(12)
       await until(() => saved.size === 0)
     })
+  })
+
+  it('sends the preview with confirm, and confirms without it when the server refuses the preview', async () => {
+    const refused = () => {
+      throw apiError('THUMBNAIL_INVALID', 422)
+    }
+    const fake = fakeApi([refused])
+    const transfer = new FileTransfer(
+      {
+        blob: new Blob(['hello']),
+        fileName: 'photo.jpg',
+        mimeType: 'image/jpeg',
+        call: { route: 'taskAttachment', input: {} },
+        thumbnail: async () => 'UklGRg==',
+      },
+      {
+        api: fake.api,
+        settings: {
+          signBatchSize: 100,
+          retry: DEFAULT_RETRY_POLICY,
+          stallTimeoutMs: 30_000,
+          progressIntervalMs: 250,
+          urlExpiryMarginMs: 60_000,
+        },
+        limiter: new Limiter(6),
+        getState: () => undefined,
+        setState: () => {},
+        progress: () => {},
+      },
+    )
+    const confirmed = await transfer.start()
+    expect(confirmed.id).toBe('upload-1')
+    expect(fake.calls.filter((call) => call.name === 'confirm').map((call) => call.input)).toEqual([
+      { uploadId: 'upload-1', thumbnail: 'UklGRg==' },
+      { uploadId: 'upload-1' },
+    ])
   })
 
   it('creates the upload for the route and input the file was added for', async () => {
