@@ -43,6 +43,8 @@ export function usePastedImages(options: UsePastedImagesOptions): PastedImages {
     api: options.api,
     call: options.call,
     retry: options.retry,
+    // A pasted image lives in the editor's draft, which a reload loses: nothing to resume it into.
+    rememberUnfinished: false,
     onUploaded: (upload, fileId) => {
       if (fileId) onConfirmed?.(fileId, upload)
     },

@@ -30,6 +30,12 @@ export interface UpkitUppyOptions {
   readonly onUploaded?: ((upload: UploadRecord, fileId: string | undefined) => void) | undefined
   /** When set, a confirmed file is removed from Uppy (and so from the list) this long after success. */
   readonly removeDoneAfterMs?: number | undefined
+  /**
+   * Remember unfinished uploads (IndexedDB) so a reload or a remount can resume them: true. False for uploads
+   * that make no sense without the page that started them (a pasted image's placeholder in a draft): unmounting
+   * then cancels them, and nothing of them stays in the browser.
+   */
+  readonly rememberUnfinished?: boolean | undefined
 }
 
 /** One file as the hooks see it: Uppy's file joined with `UpkitUploader`'s state for it. */
@@ -123,10 +129,11 @@ export function useUpkitUppy(pluginId: string, options: UpkitUppyOptions): Upkit
     const api = new Proxy({} as UploadApi<RouteCall>, {
       get: (_, name) => Reflect.get(latest.current.api, name),
     })
-    const { partConcurrency, retry } = latest.current
+    const { partConcurrency, retry, rememberUnfinished } = latest.current
     instance.use(UpkitUploader, {
       id: pluginId,
       api,
+      ...(rememberUnfinished === false ? { journal: false } : {}),
       ...(partConcurrency ? { partConcurrency } : {}),
       ...(retry ? { retry } : {}),
     })
