@@ -30,6 +30,13 @@ export interface UseUploadsOptions<TCall extends RouteCall, TRoute extends TCall
    * enough that the host's list of uploads, not this list of transfers, is where the file lives.
    */
   readonly doneLingerMs?: number
+  /**
+   * Remember unfinished uploads in this browser (IndexedDB, with the file itself up to 1 GiB) so that after a
+   * reload, a crash or a remount they are listed in `unfinished` to resume: true, since losing a half-sent large
+   * file is what people mind most. False on shared machines, or where files must leave no trace in the browser:
+   * unmounting then cancels what is in flight.
+   */
+  readonly rememberUnfinished?: boolean
 }
 
 export type UploadStatus = UpkitFilePhase
@@ -95,6 +102,7 @@ export function useUploads<TCall extends RouteCall, TRoute extends TCall['route'
     retry: options.retry,
     onUploaded: (upload) => onUploaded?.(upload),
     removeDoneAfterMs: options.doneLingerMs ?? 1500,
+    rememberUnfinished: options.rememberUnfinished,
   })
   const { uppy } = uploader
   const view = useMemo(() => describe(uploader.files), [uploader.files])
