@@ -89,6 +89,8 @@ export async function startPageServer(storage: BucketStorage): Promise<PageServe
     size,
     createdAt: new Date().toISOString(),
     confirmedAt: null,
+    thumbnailUrl: null,
+    uploadedBy: null,
   })
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {

@@ -18,6 +18,14 @@ export interface UploadRecord {
   readonly size: number
   readonly createdAt: string
   readonly confirmedAt: string | null
+  /**
+   * Where the small preview sent with `confirm` is served (`<paths.files><id>/thumbnail`, same authorization as
+   * the file); `null` when there is none (not an image, or confirmed without one). Lists show it instead of
+   * downloading the original.
+   */
+  readonly thumbnailUrl: string | null
+  /** Who uploaded it, as the route's `authorize` said (`uploadedBy`); `null` when it said nothing. */
+  readonly uploadedBy: string | null
 }
 
 /**
@@ -131,7 +139,12 @@ export interface UploadApi<TCall extends RouteCall = RouteCall> {
   sign(input: { uploadId: string; request: SignRequestInput }): Promise<SignedRequest>
   /** Signs many parts in one round trip: per-part signing calls dominate multipart time otherwise. */
   signParts(input: { uploadId: string; s3UploadId: string; partNumbers: number[] }): Promise<SignedPart[]>
-  confirm(input: { uploadId: string }): Promise<UploadRecord>
+  /**
+   * `thumbnail`: an optional preview (base64 of a WebP, PNG or JPEG of at most 16 KiB and 256×256 pixels), checked
+   * and stored with the confirmation, never changed afterwards. A refused one is `THUMBNAIL_INVALID` and leaves the
+   * upload pending: confirm again without it.
+   */
+  confirm(input: { uploadId: string; thumbnail?: string }): Promise<UploadRecord>
   cancel(input: { uploadId: string }): Promise<unknown>
   /** Confirmed uploads of a route and input, oldest first. */
   list(input: TCall): Promise<UploadRecord[]>

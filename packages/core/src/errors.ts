@@ -32,6 +32,11 @@ export const UPKIT_ERROR_CODES = {
   QUOTA_EXCEEDED: 'FORBIDDEN',
   /** Too many calls in the current window; `retryAfterSeconds` says when the next one is allowed. */
   RATE_LIMITED: 'TOO_MANY_REQUESTS',
+  /**
+   * The preview sent with `confirm` is not a WebP, PNG or JPEG of at most 16 KiB and 256×256 pixels, or is damaged.
+   * Nothing was confirmed and the file itself is fine: confirm again without a thumbnail (or with a good one).
+   */
+  THUMBNAIL_INVALID: 'UNPROCESSABLE_CONTENT',
 } as const
 
 export type UpkitErrorCode = keyof typeof UPKIT_ERROR_CODES

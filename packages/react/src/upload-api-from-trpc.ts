@@ -35,7 +35,7 @@ export interface UploadsClient {
   readonly resume: Query<{ uploadId: string }, CreatedUpload>
   readonly sign: Mutation<{ uploadId: string; request: SignRequestInput }, SignedRequest>
   readonly signParts: Mutation<{ uploadId: string; s3UploadId: string; partNumbers: number[] }, SignedPart[]>
-  readonly confirm: Mutation<{ uploadId: string }, UploadRecord>
+  readonly confirm: Mutation<{ uploadId: string; thumbnail?: string }, UploadRecord>
   readonly cancel: Mutation<{ uploadId: string }, unknown>
   // biome-ignore lint/suspicious/noExplicitAny: same route calls as `create`
   readonly list: Query<any, UploadRecord[]>

@@ -120,7 +120,7 @@ export function createUpkit<TRoutes extends AnyRoutes, TTx>(
     { store, routes, now },
     { quotas: options.quotas as QuotaFunction<unknown> | undefined, rateLimits: options.rateLimits },
   )
-  const uploads = createUploadService({ storage, store, routes, limits }, { ...options, keyPrefix })
+  const uploads = createUploadService({ storage, store, routes, limits, paths }, { ...options, keyPrefix })
   const inline = createInlineService(routes, paths)
   const policies = publicPolicies(routes)
   const sweep = async (): Promise<SweepReport> => {

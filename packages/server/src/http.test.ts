@@ -2,6 +2,7 @@ import { createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { startTestBucket, startTestDatabase, type TestBucket, type TestDatabase } from '@upkit/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { WEBP_3X2 } from './test-support/chromium-images'
 import { createTestApp, type TestContext } from './test-support/test-app'
 
 const PNG = new Uint8Array([
@@ -14,18 +15,21 @@ let server: Server
 let baseUrl: string
 let confirmedId: string
 let pendingId: string
+let withThumbnailId: string
+let app: ReturnType<typeof createTestApp>
+let acme: ReturnType<typeof app.tenant>
 
 beforeAll(async () => {
   db = await startTestDatabase()
   bucket = await startTestBucket()
   const users: Record<string, TestContext['user']> = {}
   // The signed-in user comes from a header here; a host app reads its own session.
-  const app = createTestApp(db, bucket, {
+  app = createTestApp(db, bucket, {
     context: (req) => ({ user: users[String(req.headers['x-test-user'])] ?? null }),
     healthChecks: { queue: { describe: 'test queue', ping: async () => {} } },
     origins: () => ['https://tasks.example.com', baseUrl],
   })
-  const acme = app.tenant()
+  acme = app.tenant()
   users.ada = acme.user
   users.eve = app.tenant().user
   const ada = app.caller(acme.user)
@@ -46,6 +50,15 @@ beforeAll(async () => {
   await ada.confirm({ uploadId: confirmed.upload.id })
   confirmedId = confirmed.upload.id
   pendingId = (await ada.create(input)).upload.id
+  const withThumbnail = await ada.create(input)
+  await bucket.storage.putObject({
+    key: withThumbnail.key,
+    body: PNG,
+    contentType: 'image/png',
+    contentLength: PNG.length,
+  })
+  await ada.confirm({ uploadId: withThumbnail.upload.id, thumbnail: WEBP_3X2.toString('base64') })
+  withThumbnailId = withThumbnail.upload.id
 
   server = createServer((req, res) => {
     void app.upkit.http(req, res).then((handled) => {
@@ -101,6 +114,45 @@ describe('GET /files/:id', () => {
     expect((await get(`/files/${pendingId}`, 'ada')).status).toBe(404)
     expect((await get('/files/00000000-0000-4000-8000-000000000000', 'ada')).status).toBe(404)
     expect((await get('/files/../healthz', 'ada')).status).not.toBe(302)
+  })
+})
+
+describe('GET /files/:id/thumbnail', () => {
+  it('serves the stored preview to a member: its type, nosniff, a sandbox, cached privately for a day', async () => {
+    const response = await get(`/files/${withThumbnailId}/thumbnail`, 'ada')
+    expect(response.status).toBe(200)
+    expect(new Uint8Array(await response.arrayBuffer())).toEqual(new Uint8Array(WEBP_3X2))
+    expect(response.headers.get('content-type')).toBe('image/webp')
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(response.headers.get('content-security-policy')).toContain('sandbox')
+    expect(response.headers.get('cache-control')).toBe('private, max-age=86400, immutable')
+    const head = await fetch(`${baseUrl}/files/${withThumbnailId}/thumbnail`, {
+      method: 'HEAD',
+      headers: { 'x-test-user': 'ada' },
+    })
+    expect(head.status).toBe(200)
+    expect(head.headers.get('content-length')).toBe(String(WEBP_3X2.length))
+  })
+
+  it('gives 404 to another company, anonymous users, pending uploads, uploads without one and other subpaths', async () => {
+    expect((await get(`/files/${withThumbnailId}/thumbnail`, 'eve')).status).toBe(404)
+    expect((await get(`/files/${withThumbnailId}/thumbnail`)).status).toBe(404)
+    expect((await get(`/files/${pendingId}/thumbnail`, 'ada')).status).toBe(404)
+    expect((await get(`/files/${confirmedId}/thumbnail`, 'ada')).status).toBe(404)
+    expect((await get('/files/00000000-0000-4000-8000-000000000000/thumbnail', 'ada')).status).toBe(404)
+    expect((await get(`/files/${withThumbnailId}/other`, 'ada')).status).toBe(404)
+    expect((await get(`/files/${withThumbnailId}/thumbnail/x`, 'ada')).status).toBe(404)
+  })
+
+  it('gives 404 once the route no longer admits the person (the task moved to another company)', async () => {
+    expect((await get(`/files/${withThumbnailId}/thumbnail`, 'ada')).status).toBe(200)
+    app.tasks.set(acme.taskId, 'another-company')
+    try {
+      expect((await get(`/files/${withThumbnailId}/thumbnail`, 'ada')).status).toBe(404)
+      expect((await get(`/files/${withThumbnailId}`, 'ada')).status).toBe(404)
+    } finally {
+      app.tasks.set(acme.taskId, acme.companyId)
+    }
   })
 })
 

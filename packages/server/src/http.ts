@@ -3,6 +3,7 @@ import { isUpkitError, isUuid, UpkitError, type UpkitPaths } from '@upkit/core'
 import { type HealthCheck, type HealthReport, runHealthChecks } from './health'
 import type { InlineService } from './inline/inline-service'
 import type { OriginGuard } from './origin-check'
+import type { StoredThumbnail } from './store/upload-store'
 import type { UploadService } from './uploads/upload-service'
 
 /** A plain Node handler for upkit's non-tRPC routes; resolves `false` when the request is not one of them. */
@@ -26,7 +27,8 @@ export interface HttpDeps<TCtx> {
 /**
  * `GET <healthPath>`; `GET <paths.inline><route>/<owner>/<hash>` (inline image bytes from the app's table, cached
  * forever under their hash); `GET <paths.files><id>` (a caller the route's `authorize` admits is redirected to a
- * short-lived signed GET, everyone else gets 404).
+ * short-lived signed GET, everyone else gets 404); `GET <paths.files><id>/thumbnail` (its stored preview, same
+ * authorization).
  */
 export function createHttpHandler<TCtx>(deps: HttpDeps<TCtx>): UpkitHttpHandler {
   const { uploads, inline, paths } = deps
@@ -63,8 +65,10 @@ export function createHttpHandler<TCtx>(deps: HttpDeps<TCtx>): UpkitHttpHandler 
       return true
     }
     if (pathname.startsWith(paths.files)) {
-      const uploadId = pathname.slice(paths.files.length)
-      if (!isUuid(uploadId) || !deps.context) return sendNotFound(res)
+      const [uploadId = '', sub, ...rest] = pathname.slice(paths.files.length).split('/')
+      if (!isUuid(uploadId) || rest.length > 0 || !deps.context) return sendNotFound(res)
+      if (sub === 'thumbnail') return sendThumbnail(req, res, uploads, await deps.context(req), uploadId)
+      if (sub !== undefined) return sendNotFound(res)
       const url = await signedFileUrl(uploads, await deps.context(req), uploadId)
       // Same answer for "missing", "not yours" and "not signed in": a 403 would confirm the file exists.
       if (!url) return sendNotFound(res)
@@ -102,11 +106,47 @@ async function signedFileUrl(
   try {
     return await uploads.downloadUrl(ctx, uploadId, 'view')
   } catch (error) {
-    if (isUpkitError(error) && (error.code === 'NOT_FOUND' || error.code === 'UNAUTHENTICATED')) return null
+    if (isHiddenError(error)) return null
     if (isUpkitError(error) && error.code === 'OBJECT_CHANGED') return error
-    if (error instanceof Error && 'code' in error && error.code === 'UNAUTHORIZED') return null
     throw error
   }
+}
+
+/**
+ * `GET <files><id>/thumbnail`: the stored preview, for whoever may fetch the file itself, else 404 (same answer for
+ * missing, not theirs, not signed in and no thumbnail). The bytes were checked at confirm and never change, so the
+ * signed-in browser keeps them for a day; nosniff and a sandbox keep them an image whatever a browser would guess.
+ */
+async function sendThumbnail(
+  req: IncomingMessage,
+  res: ServerResponse,
+  uploads: UploadService,
+  ctx: unknown,
+  uploadId: string,
+): Promise<true> {
+  let thumbnail: StoredThumbnail | null
+  try {
+    thumbnail = await uploads.readThumbnail(ctx, uploadId)
+  } catch (error) {
+    if (isHiddenError(error)) return sendNotFound(res)
+    throw error
+  }
+  if (!thumbnail) return sendNotFound(res)
+  res.writeHead(200, {
+    'content-type': thumbnail.mimeType,
+    'content-length': thumbnail.bytes.length,
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': "default-src 'none'; sandbox",
+    'cache-control': 'private, max-age=86400, immutable',
+  })
+  res.end(req.method === 'HEAD' ? undefined : thumbnail.bytes)
+  return true
+}
+
+/** Errors that answer 404: missing, not the caller's, not signed in (a 403 would confirm the file exists). */
+function isHiddenError(error: unknown): boolean {
+  if (isUpkitError(error) && (error.code === 'NOT_FOUND' || error.code === 'UNAUTHENTICATED')) return true
+  return error instanceof Error && 'code' in error && error.code === 'UNAUTHORIZED'
 }
 
 /** Up or down per check, nothing about where: the paths and addresses help an attacker map the inside. */

@@ -28,6 +28,7 @@ export { uploadRoutes } from './routes/define-routes'
 export type {
   JsonValue,
   NewUploadRow,
+  StoredThumbnail,
   UploadRow,
   UploadScope,
   UploadStatus,

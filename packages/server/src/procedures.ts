@@ -33,7 +33,7 @@ export type UpkitProcedures<TRoutes extends AnyRoutes> = {
   resume: Query<{ uploadId: string }, CreatedUpload>
   sign: Mutation<{ uploadId: string; request: SignRequestWire }, SignedRequest>
   signParts: Mutation<{ uploadId: string; s3UploadId: string; partNumbers: number[] }, SignedPart[]>
-  confirm: Mutation<{ uploadId: string }, UploadRecord>
+  confirm: Mutation<{ uploadId: string; thumbnail?: string | undefined }, UploadRecord>
   cancel: Mutation<{ uploadId: string }, { ok: true }>
   list: Query<BucketRouteCall<TRoutes>, UploadRecord[]>
   usage: Query<BucketRouteCall<TRoutes>, UploadUsage>
@@ -104,8 +104,16 @@ export function buildProcedures<TRoutes extends AnyRoutes>(
         uploads.signParts(ctx, input.uploadId, input.s3UploadId, input.partNumbers),
       ),
     confirm: procedure
-      .input(uploadIdSchema)
-      .mutation(({ ctx, input }) => uploads.confirm(ctx, input.uploadId)),
+      // A generous structural cap; the exact checks (16 KiB decoded, with a typed error) happen in the service.
+      .input(
+        uploadIdSchema.extend({
+          thumbnail: z
+            .string()
+            .max(256 * 1024)
+            .optional(),
+        }),
+      )
+      .mutation(({ ctx, input }) => uploads.confirm(ctx, input.uploadId, input.thumbnail)),
     cancel: procedure.input(uploadIdSchema).mutation(async ({ ctx, input }) => {
       await uploads.cancel(ctx, input.uploadId)
       return { ok: true as const }

@@ -57,6 +57,8 @@ const uploadSelect = {
   expiresAt: true,
   confirmedAt: true,
   etag: true,
+  // The type only: the bytes are read one row at a time by `findThumbnail`, never by a list.
+  thumbnailType: true,
   createdAt: true,
 } as const
 
@@ -114,17 +116,33 @@ export function prismaUploadStore<TClient extends PrismaClientWithUpkit>(
       await uploads.updateMany({ where: { id, status: 'PENDING' }, data: { multipartUploadId } })
     },
 
-    confirm(id, now, hook, etag = null) {
+    confirm(id, now, hook, etag = null, thumbnail = null) {
       return prisma.$transaction(async (tx: TClient) => {
         const flipped = await tx.upkitUpload.updateMany({
           where: { id, status: 'PENDING', expiresAt: { gt: now } },
-          data: { status: 'CONFIRMED', confirmedAt: now, multipartUploadId: null, etag },
+          data: {
+            status: 'CONFIRMED',
+            confirmedAt: now,
+            multipartUploadId: null,
+            etag,
+            thumbnail: thumbnail?.bytes ?? null,
+            thumbnailType: thumbnail?.mimeType ?? null,
+          },
         })
         if (flipped.count === 0) return null
         const row = toRow(await tx.upkitUpload.findUnique({ where: { id }, select: uploadSelect }))
         await hook(tx as PrismaTransactionOf<TClient>, row)
         return row
       })
+    },
+
+    async findThumbnail(id) {
+      const row = (await uploads.findUnique({
+        where: { id },
+        select: { status: true, thumbnail: true, thumbnailType: true },
+      })) as { status: UploadStatus; thumbnail: Uint8Array | null; thumbnailType: string | null } | null
+      if (row?.status !== 'CONFIRMED' || row.thumbnail === null || row.thumbnailType === null) return null
+      return { bytes: row.thumbnail, mimeType: row.thumbnailType }
     },
 
     async markFailed(id, reason) {

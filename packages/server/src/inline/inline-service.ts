@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto'
 import {
   assertInlineImageAllowed,
-  base64LengthOf,
-  formatBytes,
   inlineImageUrl,
   isKeySegment,
   type StoredInlineImage,
@@ -11,27 +9,10 @@ import {
 } from '@upkit/core'
 import { type AnyInlineRoute, type AnyRoutes, routeOfType } from '../routes/define-routes'
 import { authorizeCall, parseInput } from '../uploads/upload-access'
+import { decodeBase64 } from './decode-base64'
 import { verifyImage } from './verify-image'
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 const HASH = /^[0-9a-f]{64}$/
-
-/** Strict base64: Node's decoder silently skips garbage, which would let a malformed body through as bytes. */
-function decodeBase64(route: AnyInlineRoute, input: string): Uint8Array<ArrayBuffer> {
-  if (input.length > base64LengthOf(route.policy.maxBytes) + 4) {
-    // Refused before decoding: the encoded length already proves the decoded size is over the cap.
-    const decodedBytes = Math.floor((input.length * 3) / 4)
-    throw new UpkitError(
-      'FILE_TOO_LARGE',
-      `The ${route.policy.label} is about ${formatBytes(decodedBytes)}; it can be at most ${formatBytes(route.policy.maxBytes)}.`,
-    )
-  }
-  if (input.length % 4 !== 0 || !BASE64.test(input)) {
-    throw new UpkitError('INVALID_INPUT', `The ${route.policy.label} must be sent as base64.`)
-  }
-  const decoded = Buffer.from(input, 'base64')
-  return new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.length) as Uint8Array<ArrayBuffer>
-}
 
 function inlineRoute(routes: AnyRoutes, name: string): AnyInlineRoute {
   const route = routeOfType(routes, name, 'inline')
@@ -63,7 +44,7 @@ export function createInlineService(routes: AnyRoutes, paths: UpkitPaths) {
       call: { route: string; input: unknown; imageBase64: string },
     ): Promise<StoredInlineImage> {
       const { route, args } = await authorize(ctx, call)
-      const bytes = decodeBase64(route, call.imageBase64)
+      const bytes = decodeBase64(call.imageBase64, route.policy.maxBytes, route.policy.label)
       const info = assertInlineImageAllowed(route.policy, bytes)
       // The header alone let a truncated file through (signature + IHDR is 33 bytes); browsers show such a file
       // broken or half drawn, and whatever parses it next may not be as forgiving.

@@ -34,7 +34,14 @@ export interface UploadStore<TTx = unknown> {
     hook: (tx: TTx, row: UploadRow) => Promise<void>,
     /** The bucket's ETag of the object confirm checked, stored as the row's `etag`; null if the bucket gave none. */
     etag?: string | null,
+    /**
+     * A checked preview stored with the flip (`thumbnail`, `thumbnailType`), only when it happens: a row that is no
+     * longer PENDING keeps what it has, so a confirmed upload's thumbnail never changes.
+     */
+    thumbnail?: StoredThumbnail | null,
   ): Promise<UploadRow | null>
+  /** The thumbnail bytes of a CONFIRMED row; `null` when it has none. Read on its own: no list selects the bytes. */
+  findThumbnail(id: string): Promise<StoredThumbnail | null>
   /** PENDING -> FAILED with a reason; a no-op for any other status. */
   markFailed(id: string, reason: string): Promise<void>
   /**
@@ -98,5 +105,13 @@ export interface UploadRow extends NewUploadRow {
   readonly confirmedAt: Date | null
   /** The bucket's ETag of the object `confirm` checked (quoted, as the bucket sends it); null before confirm. */
   readonly etag: string | null
+  /** Type of the stored thumbnail (its bytes are read with `findThumbnail`); null when there is none. */
+  readonly thumbnailType: string | null
   readonly createdAt: Date
+}
+
+/** A preview image as stored: bytes checked by the server, type as their magic bytes say. */
+export interface StoredThumbnail {
+  readonly bytes: Uint8Array
+  readonly mimeType: string
 }

@@ -49,7 +49,7 @@ export async function deleteUpload(c: UploadContext, ctx: unknown, uploadId: str
   const onDeleted = route.config.onDeleted
   await c.store.delete(row.id, async (tx, deleted) => {
     if (deleted.status !== 'CONFIRMED') return
-    await onDeleted?.(hookArgs(deleted, ctx, tx))
+    await onDeleted?.(hookArgs(c, deleted, ctx, tx))
   })
   await abortMultipartUploads(c.storage, row.key)
   // If this fails the object is an orphan, which the sweeper removes.

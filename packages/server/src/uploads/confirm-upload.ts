@@ -2,8 +2,9 @@ import { TRPCError } from '@trpc/server'
 import { isUpkitError, UpkitError, type UploadRecord } from '@upkit/core'
 import type { ObjectHead } from '@upkit/storage'
 import { type AnyBucketRoute, routeOfType } from '../routes/define-routes'
-import type { UploadRow } from '../store/upload-store'
+import type { StoredThumbnail, UploadRow } from '../store/upload-store'
 import { checkObject } from './check-object'
+import { checkThumbnail } from './thumbnail'
 import { findOwnUpload, toUploadRecord } from './upload-access'
 import type { UploadContext } from './upload-context'
 import { expiredError, hookArgs, markFailed } from './upload-helpers'
@@ -21,6 +22,7 @@ async function flipConfirmed(
   route: AnyBucketRoute,
   head: ObjectHead,
   ctx: unknown,
+  thumbnail: StoredThumbnail | null,
 ): Promise<UploadRow | null> {
   const onConfirmed = route.config.onConfirmed
   try {
@@ -28,9 +30,10 @@ async function flipConfirmed(
       row.id,
       c.now(),
       async (tx, flipped) => {
-        await onConfirmed?.(hookArgs(flipped, ctx, tx))
+        await onConfirmed?.(hookArgs(c, flipped, ctx, tx))
       },
       head.etag ?? null,
+      thumbnail,
     )
   } catch (error) {
     const reason = `The app could not take "${row.fileName}".`
@@ -44,11 +47,18 @@ async function flipConfirmed(
  * `uploads.confirm`: PENDING -> CONFIRMED only after the object is in the bucket with the declared size and type,
  * and its first bytes match the type (when the route checks content), together with the route's `onConfirmed` in
  * one store transaction. On a mismatch, or when the hook fails, the object is deleted and the row marked FAILED.
+ * A `thumbnail` (base64) is checked first and stored in the same transaction; a refused one changes nothing.
  * Idempotent.
  */
-export async function confirmUpload(c: UploadContext, ctx: unknown, uploadId: string): Promise<UploadRecord> {
+export async function confirmUpload(
+  c: UploadContext,
+  ctx: unknown,
+  uploadId: string,
+  thumbnailBase64?: string,
+): Promise<UploadRecord> {
   const { row, route } = await findOwnUpload(c.store, c.routes, ctx, uploadId)
-  if (row.status === 'CONFIRMED') return toUploadRecord(row)
+  // A thumbnail sent again with a repeated confirm is ignored: a confirmed upload's thumbnail never changes.
+  if (row.status === 'CONFIRMED') return toUploadRecord(row, c.paths)
   if (row.status === 'FAILED') {
     throw new UpkitError(
       'UPLOAD_NOT_PENDING',
@@ -61,14 +71,17 @@ export async function confirmUpload(c: UploadContext, ctx: unknown, uploadId: st
   }
   // An expired row belongs to the sweeper, which may be deleting its object right now.
   if (row.expiresAt.getTime() <= c.now().getTime()) throw expiredError(row)
+  // Before the object: a refused thumbnail must leave everything as it was (row PENDING, object in place), so the
+  // browser can confirm again without one.
+  const thumbnail = thumbnailBase64 === undefined ? null : await checkThumbnail(thumbnailBase64, row.fileName)
   const head = await checkObject(c, row, route)
-  const confirmed = await flipConfirmed(c, row, route, head, ctx)
-  if (confirmed) return toUploadRecord(confirmed)
+  const confirmed = await flipConfirmed(c, row, route, head, ctx, thumbnail)
+  if (confirmed) return toUploadRecord(confirmed, c.paths)
   const current = await c.store.find(row.id)
   if (current?.status !== 'CONFIRMED') {
     throw new UpkitError('UPLOAD_NOT_PENDING', `The upload of "${row.fileName}" was cancelled or expired.`)
   }
-  return toUploadRecord(current)
+  return toUploadRecord(current, c.paths)
 }
 
 /**
@@ -95,7 +108,7 @@ export async function confirmComplete(
     throw error
   }
   try {
-    return (await flipConfirmed(c, row, route, head, null)) ? 'confirmed' : 'skipped'
+    return (await flipConfirmed(c, row, route, head, null, null)) ? 'confirmed' : 'skipped'
   } catch (error) {
     if (isUpkitError(error) || error instanceof TRPCError) return 'failed'
     throw error

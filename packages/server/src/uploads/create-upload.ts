@@ -111,7 +111,7 @@ export async function createUpload(c: UploadContext, ctx: unknown, call: CreateC
     throw row.status === 'rejected' ? row.reason : (signed as PromiseRejectedResult).reason
   }
   return {
-    upload: toUploadRecord(row.value),
+    upload: toUploadRecord(row.value, c.paths),
     key,
     transfer,
     expiresAt: expiresAt.toISOString(),

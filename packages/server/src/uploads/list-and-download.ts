@@ -1,5 +1,6 @@
 import { IMAGE_TYPES, UpkitError, type UploadRecord } from '@upkit/core'
 import { contentDisposition } from '@upkit/storage'
+import type { StoredThumbnail } from '../store/upload-store'
 import { authorizeCall, bucketRoute, findOwnUpload, parseInput, toUploadRecord } from './upload-access'
 import type { UploadContext } from './upload-context'
 
@@ -16,7 +17,7 @@ export async function listUploads(
     tenantId: auth.tenantId,
     ownerId: auth.ownerId,
   })
-  return rows.map(toUploadRecord)
+  return rows.map((row) => toUploadRecord(row, c.paths))
 }
 
 /**
@@ -59,4 +60,19 @@ export async function downloadUrl(
     // signed-in browser keeps the file, and not beyond the URL's lifetime.
     responseCacheControl: `private, max-age=${c.downloadUrlTtlSeconds}`,
   })
+}
+
+/**
+ * `/files/:id/thumbnail`: the thumbnail of the caller's own confirmed upload, under the same authorization as the
+ * file (tenant and the route's `authorize` again); `null` when it is not confirmed or has none. Throws NOT_FOUND
+ * like `downloadUrl` when the upload is missing or not the caller's.
+ */
+export async function readThumbnail(
+  c: UploadContext,
+  ctx: unknown,
+  uploadId: string,
+): Promise<StoredThumbnail | null> {
+  const { row } = await findOwnUpload(c.store, c.routes, ctx, uploadId)
+  if (row.status !== 'CONFIRMED' || row.thumbnailType === null) return null
+  return c.store.findThumbnail(row.id)
 }

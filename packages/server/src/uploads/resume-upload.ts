@@ -18,7 +18,7 @@ export async function resumeUpload(c: UploadContext, ctx: unknown, uploadId: str
   if (row.status !== 'PENDING') throw notPendingError(row)
   if (row.expiresAt.getTime() <= c.now().getTime()) throw expiredError(row)
   return {
-    upload: toUploadRecord(row),
+    upload: toUploadRecord(row, c.paths),
     key: row.key,
     transfer: planOf(row),
     expiresAt: row.expiresAt.toISOString(),

@@ -1,5 +1,5 @@
 import { TRPCError } from '@trpc/server'
-import { isUpkitError, UpkitError, type UploadRecord } from '@upkit/core'
+import { isUpkitError, UpkitError, type UpkitPaths, type UploadRecord } from '@upkit/core'
 import {
   type AnyBucketRoute,
   type AnyRoutes,
@@ -8,11 +8,15 @@ import {
   routeOfType,
 } from '../routes/define-routes'
 import type { UploadRow, UploadStore } from '../store/upload-store'
+import { thumbnailUrl } from './thumbnail'
 
 export const NOT_FOUND_MESSAGE = 'This upload does not exist.'
 
-/** What the browser may see of an upload: never the key, the tenant or the app's metadata. */
-export function toUploadRecord(row: UploadRow): UploadRecord {
+/**
+ * What the browser may see of an upload: never the key, the tenant or the app's metadata. `paths` places the
+ * thumbnail's URL (served by upkit's HTTP routes).
+ */
+export function toUploadRecord(row: UploadRow, paths: UpkitPaths): UploadRecord {
   return {
     id: row.id,
     route: row.route,
@@ -24,6 +28,8 @@ export function toUploadRecord(row: UploadRow): UploadRecord {
     size: row.size,
     createdAt: row.createdAt.toISOString(),
     confirmedAt: row.confirmedAt?.toISOString() ?? null,
+    thumbnailUrl: row.thumbnailType === null ? null : thumbnailUrl(paths, row.id),
+    uploadedBy: row.uploadedBy,
   }
 }
 

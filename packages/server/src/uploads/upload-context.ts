@@ -1,3 +1,4 @@
+import { DEFAULT_UPKIT_PATHS, type UpkitPaths } from '@upkit/core'
 import type { BucketStorage } from '@upkit/storage'
 import type { UploadLimitsService } from '../limits/upload-limits'
 import type { AnyRoutes } from '../routes/define-routes'
@@ -32,6 +33,11 @@ export interface UploadServiceDeps {
   readonly routes: AnyRoutes
   /** Quotas and rate limits (`createUpkit` builds them); none when absent. */
   readonly limits?: UploadLimitsService
+  /**
+   * Where the HTTP routes are (`createUpkit` resolves them), for the URLs records carry (`thumbnailUrl`). Default
+   * `DEFAULT_UPKIT_PATHS`, the paths `createUpkit` uses when given none.
+   */
+  readonly paths?: UpkitPaths
 }
 
 /**
@@ -39,6 +45,7 @@ export interface UploadServiceDeps {
  * each default is decided once, here.
  */
 export interface UploadContext extends UploadServiceDeps {
+  readonly paths: UpkitPaths
   readonly keyPrefix: string
   readonly pendingTtlMs: number
   readonly signedUrlTtlSeconds: number
@@ -52,6 +59,7 @@ export function resolveUploadContext(
 ): UploadContext {
   return {
     ...deps,
+    paths: deps.paths ?? DEFAULT_UPKIT_PATHS,
     keyPrefix: options.keyPrefix ?? 'uploads/',
     pendingTtlMs: options.pendingTtlMs ?? 24 * 60 * 60 * 1000,
     signedUrlTtlSeconds: options.signedUrlTtlSeconds ?? 300,

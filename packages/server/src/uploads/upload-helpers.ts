@@ -84,10 +84,10 @@ export async function markFailed(c: UploadContext, row: UploadRow, reason: strin
 }
 
 /** What the route's hooks get: the stored input and metadata (what `authorize` said at create), never the key. */
-export function hookArgs(row: UploadRow, ctx: unknown, tx: unknown) {
+export function hookArgs(c: UploadContext, row: UploadRow, ctx: unknown, tx: unknown) {
   const { input, tenantId, ownerId } = row
   return {
-    upload: toUploadRecord(row),
+    upload: toUploadRecord(row, c.paths),
     input,
     metadata: row.metadata as Metadata,
     tenantId,

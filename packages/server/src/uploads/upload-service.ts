@@ -3,7 +3,7 @@ import type { UploadRow } from '../store/upload-store'
 import { cancelUpload, deleteUpload } from './cancel-or-delete'
 import { confirmComplete, confirmUpload } from './confirm-upload'
 import { type CreateCall, createUpload } from './create-upload'
-import { downloadUrl, listUploads } from './list-and-download'
+import { downloadUrl, listUploads, readThumbnail } from './list-and-download'
 import { resumeUpload } from './resume-upload'
 import { signParts, signRequest } from './sign-upload'
 import { resolveUploadContext, type UploadServiceDeps, type UploadServiceOptions } from './upload-context'
@@ -25,11 +25,13 @@ export function createUploadService(deps: UploadServiceDeps, options: UploadServ
       signRequest(c, ctx, uploadId, request),
     signParts: (ctx: unknown, uploadId: string, s3UploadId: string, partNumbers: readonly number[]) =>
       signParts(c, ctx, uploadId, s3UploadId, partNumbers),
-    confirm: (ctx: unknown, uploadId: string) => confirmUpload(c, ctx, uploadId),
+    confirm: (ctx: unknown, uploadId: string, thumbnail?: string) =>
+      confirmUpload(c, ctx, uploadId, thumbnail),
     cancel: (ctx: unknown, uploadId: string) => cancelUpload(c, ctx, uploadId),
     list: (ctx: unknown, call: { route: string; input: unknown }) => listUploads(c, ctx, call),
     downloadUrl: (ctx: unknown, uploadId: string, mode?: 'attachment' | 'view') =>
       downloadUrl(c, ctx, uploadId, mode),
+    readThumbnail: (ctx: unknown, uploadId: string) => readThumbnail(c, ctx, uploadId),
     remove: (ctx: unknown, uploadId: string) => deleteUpload(c, ctx, uploadId),
   }
 }

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "upkit_uploads" ADD COLUMN     "thumbnail" BYTEA,
+ADD COLUMN     "thumbnailType" TEXT;
