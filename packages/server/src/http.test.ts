@@ -16,6 +16,7 @@ let baseUrl: string
 let confirmedId: string
 let pendingId: string
 let withThumbnailId: string
+let namedId: string
 let app: ReturnType<typeof createTestApp>
 let acme: ReturnType<typeof app.tenant>
 
@@ -59,6 +60,15 @@ beforeAll(async () => {
   })
   await ada.confirm({ uploadId: withThumbnail.upload.id, thumbnail: WEBP_3X2.toString('base64') })
   withThumbnailId = withThumbnail.upload.id
+  const named = await ada.create({ ...input, fileName: 'résumé (final).png' })
+  await bucket.storage.putObject({
+    key: named.key,
+    body: PNG,
+    contentType: 'image/png',
+    contentLength: PNG.length,
+  })
+  await ada.confirm({ uploadId: named.upload.id })
+  namedId = named.upload.id
 
   server = createServer((req, res) => {
     void app.upkit.http(req, res).then((handled) => {
@@ -106,6 +116,27 @@ describe('GET /files/:id', () => {
     expect(file.status).toBe(200)
     expect(new Uint8Array(await file.arrayBuffer())).toEqual(PNG)
     expect(file.headers.get('content-disposition')).toMatch(/^inline; /)
+  })
+
+  it('?download (or ?download=1) redirects to the same bytes as an attachment under the file name', async () => {
+    for (const query of ['?download', '?download=1']) {
+      const response = await get(`/files/${namedId}${query}`, 'ada')
+      expect(response.status).toBe(302)
+      expect(response.headers.get('cache-control')).toBe('private, no-store')
+      const file = await fetch(response.headers.get('location') as string)
+      expect(file.status).toBe(200)
+      expect(new Uint8Array(await file.arrayBuffer())).toEqual(PNG)
+      expect(file.headers.get('content-disposition')).toBe(
+        `attachment; filename="resume (final).png"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%28final%29.png`,
+      )
+      expect(file.headers.get('content-type')).toBe('image/png')
+    }
+    const viewed = await fetch(
+      (await get(`/files/${namedId}?download=0`, 'ada')).headers.get('location') as string,
+    )
+    expect(viewed.headers.get('content-disposition')).toMatch(/^inline; /)
+    expect((await get(`/files/${namedId}?download`, 'eve')).status).toBe(404)
+    expect((await get(`/files/${pendingId}?download`, 'ada')).status).toBe(404)
   })
 
   it('gives 404 to another company, to anonymous users, for pending, unknown and malformed ids', async () => {

@@ -27,14 +27,15 @@ export interface HttpDeps<TCtx> {
 /**
  * `GET <healthPath>`; `GET <paths.inline><route>/<owner>/<hash>` (inline image bytes from the app's table, cached
  * forever under their hash); `GET <paths.files><id>` (a caller the route's `authorize` admits is redirected to a
- * short-lived signed GET, everyone else gets 404); `GET <paths.files><id>/thumbnail` (its stored preview, same
+ * short-lived signed GET, shown inline when it is a verified image, as an attachment with `?download`; everyone
+ * else gets 404); `GET <paths.files><id>/thumbnail` (its stored preview, same
  * authorization).
  */
 export function createHttpHandler<TCtx>(deps: HttpDeps<TCtx>): UpkitHttpHandler {
   const { uploads, inline, paths } = deps
   return async (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false
-    const { pathname } = new URL(req.url ?? '/', 'http://localhost')
+    const { pathname, searchParams } = new URL(req.url ?? '/', 'http://localhost')
     if (deps.healthPath !== null && pathname === deps.healthPath) {
       // No origin guard here: load balancers probe by the instance's own address, not the public name.
       const report = await runHealthChecks(deps.health)
@@ -69,7 +70,7 @@ export function createHttpHandler<TCtx>(deps: HttpDeps<TCtx>): UpkitHttpHandler 
       if (!isUuid(uploadId) || rest.length > 0 || !deps.context) return sendNotFound(res)
       if (sub === 'thumbnail') return sendThumbnail(req, res, uploads, await deps.context(req), uploadId)
       if (sub !== undefined) return sendNotFound(res)
-      const url = await signedFileUrl(uploads, await deps.context(req), uploadId)
+      const url = await signedFileUrl(uploads, await deps.context(req), uploadId, downloadMode(searchParams))
       // Same answer for "missing", "not yours" and "not signed in": a 403 would confirm the file exists.
       if (!url) return sendNotFound(res)
       // Only someone the route admits gets here, so saying why the file is withheld reveals nothing.
@@ -102,14 +103,24 @@ async function signedFileUrl(
   uploads: UploadService,
   ctx: unknown,
   uploadId: string,
+  mode: 'attachment' | 'view',
 ): Promise<string | null | UpkitError> {
   try {
-    return await uploads.downloadUrl(ctx, uploadId, 'view')
+    return await uploads.downloadUrl(ctx, uploadId, mode)
   } catch (error) {
     if (isHiddenError(error)) return null
     if (isUpkitError(error) && error.code === 'OBJECT_CHANGED') return error
     throw error
   }
+}
+
+/**
+ * `?download` (or `?download=1`) asks for the file as an attachment under its name (a Download link); without it,
+ * a verified image opens in the tab and anything else downloads anyway. `?download=0` is the plain view.
+ */
+function downloadMode(searchParams: URLSearchParams): 'attachment' | 'view' {
+  const download = searchParams.get('download')
+  return download === null || download === '0' ? 'view' : 'attachment'
 }
 
 /**
