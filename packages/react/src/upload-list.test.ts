@@ -1,7 +1,7 @@
 import { createElement } from 'react'
 import { renderToStaticMarkup } from 'react-dom/server'
 import { describe, expect, it } from 'vitest'
-import { UploadList } from './upload-list'
+import { relativeDate, UploadList } from './upload-list'
 
 const render = (fileName: string, mimeType = 'application/pdf') =>
   renderToStaticMarkup(
@@ -61,5 +61,64 @@ describe('UploadList downloads', () => {
     )
     expect(html).not.toContain('<a ')
     expect(html).toMatch(/<button type="button" aria-label="Download report.pdf" data-upkit-download=""/)
+  })
+})
+
+describe('UploadList previews and who uploaded', () => {
+  const base = { size: 10, confirmedAt: null, uploadedBy: null }
+
+  it("shows the server's thumbnail instead of the file, and a type icon without one", () => {
+    const html = renderToStaticMarkup(
+      createElement(UploadList, {
+        uploads: [
+          {
+            ...base,
+            id: 'u1',
+            fileName: 'photo.jpg',
+            mimeType: 'image/jpeg',
+            thumbnailUrl: '/files/u1/thumbnail',
+          },
+          { ...base, id: 'u2', fileName: 'old.png', mimeType: 'image/png', thumbnailUrl: null },
+          { ...base, id: 'u3', fileName: 'report.pdf', mimeType: 'application/pdf', thumbnailUrl: null },
+        ],
+      }),
+    )
+    expect(html).toContain('src="/files/u1/thumbnail"')
+    // Never the original for a preview once the server says there is no thumbnail.
+    expect(html).not.toContain('src="/files/u2"')
+    expect(html).toContain('aria-label="Image file"')
+    expect(html).toContain('aria-label="PDF file"')
+  })
+
+  it("names the uploader only through the host's uploaderName, and says when", () => {
+    const uploads = [
+      {
+        ...base,
+        id: 'u1',
+        fileName: 'a.pdf',
+        mimeType: 'application/pdf',
+        uploadedBy: 'user-1',
+        confirmedAt: new Date(Date.now() - 3 * 60_000).toISOString(),
+      },
+    ]
+    const hidden = renderToStaticMarkup(createElement(UploadList, { uploads }))
+    expect(hidden).not.toContain('user-1')
+    expect(hidden).toMatch(/<time class="upkit-date" datetime="[^"]+"[^>]*>3 minutes ago<\/time>/i)
+    const named = renderToStaticMarkup(
+      createElement(UploadList, { uploads, uploaderName: (id) => (id === 'user-1' ? 'Ada' : undefined) }),
+    )
+    expect(named).toContain('<span class="upkit-uploader" dir="auto">Ada</span>')
+  })
+})
+
+describe('relativeDate', () => {
+  const now = Date.parse('2026-11-30T12:00:00Z')
+  it('says how long ago, then the date past a week', () => {
+    expect(relativeDate('2026-11-30T11:59:50Z', now, 'en')).toBe('now')
+    expect(relativeDate('2026-11-30T11:57:00Z', now, 'en')).toBe('3 minutes ago')
+    expect(relativeDate('2026-11-30T07:00:00Z', now, 'en')).toBe('5 hours ago')
+    expect(relativeDate('2026-11-29T10:00:00Z', now, 'en')).toBe('yesterday')
+    expect(relativeDate('2026-11-01T10:00:00Z', now, 'en')).toBe('Nov 1, 2026')
+    expect(relativeDate('not a date', now, 'en')).toBe('')
   })
 })

@@ -6,7 +6,8 @@ import {
   IMAGE_TYPES,
   type UpkitPaths,
 } from '@upkit/core'
-import { useEffect, useRef, useState } from 'react'
+import { memo, useCallback, useEffect, useRef, useState } from 'react'
+import { FileTypeIcon } from './file-icons'
 
 /** What the list needs of each file (an `UploadRecord` fits). */
 export interface UploadListItem {
@@ -14,6 +15,15 @@ export interface UploadListItem {
   readonly fileName: string
   readonly size: number
   readonly mimeType: string
+  /**
+   * The server's small preview (`UploadRecord.thumbnailUrl`), shown instead of the file: `null` shows the type
+   * icon. Left out (data from before thumbnails), an image is previewed from the file itself.
+   */
+  readonly thumbnailUrl?: string | null
+  /** Who uploaded it (`UploadRecord.uploadedBy`), passed to `uploaderName`. */
+  readonly uploadedBy?: string | null
+  /** When the server confirmed it (ISO 8601); shown as "3 minutes ago", the exact time on hover. */
+  readonly confirmedAt?: string | null
 }
 
 export interface UploadListProps {
@@ -39,6 +49,12 @@ export interface UploadListProps {
   readonly label?: string
   /** Shown when there are no files. Default "No files yet." */
   readonly emptyText?: string
+  /**
+   * The name to show for an uploader id (`uploadedBy` is what the route's `authorize` returned, usually a user
+   * id), e.g. `(id) => members.get(id)?.name`. Default: no name is shown, since an id means nothing to people and
+   * upkit knows no users; the date still is. Answer `undefined` to hide a name.
+   */
+  readonly uploaderName?: (uploadedBy: string) => string | undefined
   readonly className?: string
 }
 
@@ -55,6 +71,7 @@ export function UploadList({
   onDelete,
   label,
   emptyText,
+  uploaderName,
   className,
 }: UploadListProps) {
   const listRef = useRef<HTMLUListElement>(null)
@@ -76,17 +93,23 @@ export function UploadList({
       downloads?.[Math.min(pending.index, attachments.length - 1)]?.focus()
     }
   }, [attachments])
-  const deleteRow = onDelete
-    ? async (id: string) => {
-        deleting.current = { id, index: attachments.findIndex((attachment) => attachment.id === id) }
-        try {
-          await onDelete(id)
-        } catch (error) {
-          deleting.current = null
-          throw error
-        }
-      }
-    : undefined
+  // Stable across renders (the rows are memoized): the current list is read through a ref.
+  const current = useRef(attachments)
+  current.current = attachments
+  const onDeleteRef = useRef(onDelete)
+  onDeleteRef.current = onDelete
+  const deleteAny = useCallback(async (id: string) => {
+    deleting.current = { id, index: current.current.findIndex((attachment) => attachment.id === id) }
+    try {
+      await onDeleteRef.current?.(id)
+    } catch (error) {
+      deleting.current = null
+      throw error
+    }
+  }, [])
+  const deleteRow = onDelete ? deleteAny : undefined
+  // Relative dates are as of the list's first render: a ticking clock would re-render every row.
+  const [now] = useState(() => Date.now())
 
   if (attachments.length === 0) {
     return (
@@ -108,23 +131,32 @@ export function UploadList({
           href={fileUrl({ ...DEFAULT_UPKIT_PATHS, files: filesPath }, attachment.id)}
           {...(getDownloadUrl ? { getDownloadUrl } : {})}
           {...(deleteRow ? { onDelete: deleteRow } : {})}
+          uploader={attachment.uploadedBy && uploaderName ? uploaderName(attachment.uploadedBy) : undefined}
+          now={now}
         />
       ))}
     </ul>
   )
 }
 
-function UploadRow({
+/** One file; memoized, so adding or removing one of 200 files does not re-render the other rows. */
+const UploadRow = memo(function UploadRow({
   attachment,
   href,
   getDownloadUrl,
   onDelete,
+  uploader,
+  now,
 }: {
   attachment: UploadListItem
   /** The app's URL of the file (`/files/<id>`). */
   href: string
   getDownloadUrl?: (id: string) => Promise<string>
   onDelete?: (id: string) => Promise<unknown>
+  /** The uploader's name, or undefined to show none. */
+  uploader: string | undefined
+  /** When the list first rendered: relative dates are as of then (rows do not tick). */
+  now: number
 }) {
   const [busy, setBusy] = useState<'download' | 'delete' | null>(null)
   const [error, setError] = useState<string | null>(null)
@@ -145,66 +177,162 @@ function UploadRow({
   const fileName = cleanFileName(attachment.fileName)
   return (
     <li className="upkit-attachment">
-      {isImage(attachment.mimeType) ? (
-        getDownloadUrl ? (
-          <SignedThumbnail id={id} fileName={fileName} getDownloadUrl={getDownloadUrl} />
+      <Preview attachment={attachment} href={href} fileName={fileName} getDownloadUrl={getDownloadUrl} />
+      <div className="upkit-attachment-main">
+        {/* dir="auto" isolates the name, so a right-to-left name cannot reorder the size and buttons after it. */}
+        <span className="upkit-name" dir="auto">
+          {fileName}
+        </span>
+        <span className="upkit-attachment-meta">
+          <span className="upkit-size">{formatBytes(attachment.size)}</span>
+          {uploader ? (
+            <span className="upkit-uploader" dir="auto">
+              {uploader}
+            </span>
+          ) : null}
+          {attachment.confirmedAt ? <When iso={attachment.confirmedAt} now={now} /> : null}
+        </span>
+      </div>
+      <div className="upkit-attachment-actions">
+        {getDownloadUrl ? (
+          <button
+            type="button"
+            aria-label={`Download ${fileName}`}
+            data-upkit-download=""
+            className="upkit-button"
+            // aria-disabled, not disabled: disabling the focused button would drop keyboard focus to the page.
+            aria-disabled={busy !== null}
+            onClick={() =>
+              run('download', async () => {
+                // The URL says Content-Disposition: attachment, so following it downloads without leaving the page.
+                window.location.assign(await getDownloadUrl(id))
+              })
+            }
+          >
+            Download
+          </button>
         ) : (
-          // The same URL as the link: the server shows a verified image inline after the route's authorize.
-          <Thumbnail src={href} fileName={fileName} />
-        )
+          // A real link: open in a new tab, copy and middle-click work. The server redirects it to a signed GET that
+          // downloads (Content-Disposition: attachment), except verified images, which it shows inline: Chromium
+          // follows a cross-origin redirect of an `<a download>` as a navigation, so such an image opens in the tab.
+          <a
+            className="upkit-button upkit-download"
+            href={href}
+            download=""
+            aria-label={`Download ${fileName}`}
+            data-upkit-download=""
+          >
+            Download
+          </a>
+        )}
+        {onDelete ? (
+          <button
+            type="button"
+            className="upkit-button upkit-button-quiet"
+            aria-label={`Delete ${fileName}`}
+            aria-disabled={busy !== null}
+            onClick={() => run('delete', () => onDelete(id))}
+          >
+            {busy === 'delete' ? 'Deleting…' : 'Delete'}
+          </button>
+        ) : null}
+      </div>
+      {error ? (
+        <p role="alert" className="upkit-error">
+          {error}
+        </p>
       ) : null}
-      {/* dir="auto" isolates the name, so a right-to-left name cannot reorder the size and buttons after it. */}
-      <span className="upkit-name" dir="auto">
-        {fileName}
-      </span>{' '}
-      <span className="upkit-size">{formatBytes(attachment.size)}</span>
-      {getDownloadUrl ? (
-        <button
-          type="button"
-          aria-label={`Download ${fileName}`}
-          data-upkit-download=""
-          // aria-disabled, not disabled: disabling the focused button would drop keyboard focus to the page.
-          aria-disabled={busy !== null}
-          onClick={() =>
-            run('download', async () => {
-              // The URL says Content-Disposition: attachment, so following it downloads without leaving the page.
-              window.location.assign(await getDownloadUrl(id))
-            })
-          }
-        >
-          Download
-        </button>
-      ) : (
-        // A real link: open in a new tab, copy and middle-click work. The server redirects it to a signed GET that
-        // downloads (Content-Disposition: attachment), except verified images, which it shows inline: Chromium
-        // follows a cross-origin redirect of an `<a download>` as a navigation, so such an image opens in the tab.
-        <a
-          className="upkit-download"
-          href={href}
-          download=""
-          aria-label={`Download ${fileName}`}
-          data-upkit-download=""
-        >
-          Download
-        </a>
-      )}
-      {onDelete ? (
-        <button
-          type="button"
-          aria-label={`Delete ${fileName}`}
-          aria-disabled={busy !== null}
-          onClick={() => run('delete', () => onDelete(id))}
-        >
-          {busy === 'delete' ? 'Deleting…' : 'Delete'}
-        </button>
-      ) : null}
-      {error ? <p role="alert">{error}</p> : null}
     </li>
+  )
+})
+
+/**
+ * The server's thumbnail when there is one; for data without the field (older servers), an image previewed from
+ * the file itself; else the type icon (PDF, video, archive…).
+ */
+function Preview({
+  attachment,
+  href,
+  fileName,
+  getDownloadUrl,
+}: {
+  attachment: UploadListItem
+  href: string
+  fileName: string
+  getDownloadUrl: ((id: string) => Promise<string>) | undefined
+}) {
+  const [broken, setBroken] = useState(false)
+  const icon = <FileTypeIcon mimeType={attachment.mimeType} />
+  if (broken) return icon
+  // Apps whose auth does not travel with a plain URL cannot load `thumbnailUrl` in an <img> either.
+  if (getDownloadUrl) {
+    return isImage(attachment.mimeType) ? (
+      <SignedThumbnail id={attachment.id} fileName={fileName} getDownloadUrl={getDownloadUrl} />
+    ) : (
+      icon
+    )
+  }
+  if (typeof attachment.thumbnailUrl === 'string')
+    return <Thumbnail src={attachment.thumbnailUrl} fileName={fileName} onError={() => setBroken(true)} />
+  // The same URL as the link: the server shows a verified image inline after the route's authorize.
+  if (attachment.thumbnailUrl === undefined && isImage(attachment.mimeType))
+    return <Thumbnail src={href} fileName={fileName} onError={() => setBroken(true)} />
+  return icon
+}
+
+/** Built once per locale: Intl formatters are slow enough to construct that 200 rows would notice. */
+const formatters = new Map<string, { date: Intl.DateTimeFormat; relative: Intl.RelativeTimeFormat }>()
+function formattersFor(locale: string | undefined) {
+  const key = locale ?? ''
+  let found = formatters.get(key)
+  if (!found) {
+    found = {
+      date: new Intl.DateTimeFormat(locale, { dateStyle: 'medium' }),
+      relative: new Intl.RelativeTimeFormat(locale, { numeric: 'auto' }),
+    }
+    formatters.set(key, found)
+  }
+  return found
+}
+
+/** "3 minutes ago" (the exact date and time in the tooltip and `dateTime`); older than a week, the date. */
+export function relativeDate(iso: string, now: number, locale?: string): string {
+  const then = Date.parse(iso)
+  if (Number.isNaN(then)) return ''
+  const seconds = Math.round((then - now) / 1000)
+  const abs = Math.abs(seconds)
+  const { date, relative: format } = formattersFor(locale)
+  if (abs >= 7 * 86_400) return date.format(then)
+  if (abs < 45) return format.format(0, 'second')
+  if (abs < 45 * 60) return format.format(Math.round(seconds / 60), 'minute')
+  if (abs < 22 * 3600) return format.format(Math.round(seconds / 3600), 'hour')
+  return format.format(Math.round(seconds / 86_400), 'day')
+}
+
+function When({ iso, now }: { iso: string; now: number }) {
+  const text = relativeDate(iso, now)
+  if (!text) return null
+  const exact = new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
+  return (
+    <time className="upkit-date" dateTime={iso} title={exact}>
+      {text}
+    </time>
   )
 }
 
-function Thumbnail({ src, fileName }: { src: string; fileName: string }) {
-  return <img className="upkit-thumbnail" src={src} alt={`Preview of ${fileName}`} width={48} height={48} />
+function Thumbnail({ src, fileName, onError }: { src: string; fileName: string; onError?: () => void }) {
+  return (
+    <img
+      className="upkit-thumbnail"
+      src={src}
+      alt={`Preview of ${fileName}`}
+      width={40}
+      height={40}
+      loading="lazy"
+      decoding="async"
+      onError={onError}
+    />
+  )
 }
 
 /** A thumbnail from a signed URL asked for on mount (apps whose auth does not travel with a plain URL). */
@@ -231,6 +359,6 @@ function SignedThumbnail({
       current = false
     }
   }, [id])
-  if (!src) return <span className="upkit-thumbnail" aria-hidden="true" />
+  if (!src) return <span className="upkit-thumbnail" aria-hidden="true" style={{ width: 40, height: 40 }} />
   return <Thumbnail src={src} fileName={fileName} />
 }

@@ -19,6 +19,8 @@ export interface UploadManagerProps<TCall extends RouteCall, TRoute extends TCal
    * click, for apps whose auth does not (a bearer token).
    */
   readonly downloads?: 'link' | 'button'
+  /** See `UploadListProps.uploaderName`. Default: no uploader names, only when each file was uploaded. */
+  readonly uploaderName?: (uploadedBy: string) => string | undefined
 }
 
 /**
@@ -29,7 +31,16 @@ export interface UploadManagerProps<TCall extends RouteCall, TRoute extends TCal
 export function UploadManager<TCall extends RouteCall, TRoute extends TCall['route']>(
   props: UploadManagerProps<TCall, TRoute>,
 ) {
-  const { listLabel, emptyText, readOnly = false, paths, downloads = 'link', onUploaded, ...dropzone } = props
+  const {
+    listLabel,
+    emptyText,
+    readOnly = false,
+    paths,
+    downloads = 'link',
+    uploaderName,
+    onUploaded,
+    ...dropzone
+  } = props
   const list = useUploadList(props)
   return (
     <div className="upkit-upload-manager">
@@ -43,6 +54,7 @@ export function UploadManager<TCall extends RouteCall, TRoute extends TCall['rou
           {...(readOnly ? {} : { onDelete: list.remove })}
           {...(listLabel === undefined ? {} : { label: listLabel })}
           {...(emptyText === undefined ? {} : { emptyText })}
+          {...(uploaderName === undefined ? {} : { uploaderName })}
         />
       ) : null}
       <UploadDropzone

@@ -5,6 +5,7 @@ import { createRoot } from 'react-dom/client'
 import type { AppRouter } from '../server/router'
 import { TRPC_MAX_BATCH_SIZE } from '../shared/trpc-limits'
 import { App } from './app'
+import '@upkit/react/styles.css'
 import './styles.css'
 import { TRPCProvider } from './trpc'
 

@@ -16,7 +16,7 @@ export function TaskPage({ taskId }: { taskId: string }) {
       </p>
       <h1>{task.data.title}</h1>
       <p className="description">{task.data.description}</p>
-      <TaskAttachments taskId={taskId} />
+      <TaskAttachments taskId={taskId} taskTitle={task.data.title} />
       <TaskComments taskId={taskId} />
     </article>
   )
