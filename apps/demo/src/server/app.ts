@@ -116,6 +116,7 @@ export async function startDemoServer(config: DemoConfig): Promise<DemoServer> {
       paths: demoPaths,
       context: (req) => createContext(req, null),
       origins: () => origins,
+      ...(config.confirmGraceMs === undefined ? {} : { confirmGraceMs: config.confirmGraceMs }),
     })
     // upkit's procedures on the demo's own signed-in procedure: its middleware and error formatter apply.
     const appRouter = createAppRouter({

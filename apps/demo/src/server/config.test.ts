@@ -14,7 +14,18 @@ describe('loadConfig', () => {
       storage: undefined,
       publicUrl: 'http://127.0.0.1:3000',
       sweepIntervalMs: 15 * 60 * 1000,
+      confirmGraceMs: undefined,
     })
+  })
+
+  it("takes the sweeper's confirm grace in milliseconds (0 allowed), for tests that cannot wait a minute", () => {
+    expect(load({ UPKIT_CONFIRM_GRACE_MS: '1500' }).confirmGraceMs).toBe(1500)
+    expect(load({ UPKIT_CONFIRM_GRACE_MS: '0' }).confirmGraceMs).toBe(0)
+    for (const bad of ['-1', '1.5', 'soon']) {
+      expect(() => load({ UPKIT_CONFIRM_GRACE_MS: bad })).toThrow(
+        `UPKIT_CONFIRM_GRACE_MS must be a whole number of milliseconds, got '${bad}'`,
+      )
+    }
   })
 
   it('reports every bad value at once, one message each', () => {

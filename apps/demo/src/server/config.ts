@@ -17,6 +17,12 @@ export interface DemoConfig {
   readonly publicUrl: string
   /** How often abandoned uploads and orphan objects are swept. */
   readonly sweepIntervalMs: number
+  /**
+   * How long an upload's object must have been complete in the bucket before the sweeper confirms it for a browser
+   * that never did (`createUpkit({ confirmGraceMs })`). Default `undefined`: upkit's own default (60 s), which
+   * leaves a live tab time to confirm itself; tests set a short one (`UPKIT_CONFIRM_GRACE_MS`) so they need not wait.
+   */
+  readonly confirmGraceMs: number | undefined
 }
 
 export class ConfigError extends Error {
@@ -50,6 +56,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string): DemoConfig {
         `UPKIT_SWEEP_INTERVAL_SECONDS must be a whole number of seconds, got '${env.UPKIT_SWEEP_INTERVAL_SECONDS}'`,
       )
     } else sweepIntervalMs = seconds * 1000
+  }
+  let confirmGraceMs: number | undefined
+  if (env.UPKIT_CONFIRM_GRACE_MS) {
+    const ms = Number(env.UPKIT_CONFIRM_GRACE_MS)
+    if (!Number.isInteger(ms) || ms < 0) {
+      problems.push(
+        `UPKIT_CONFIRM_GRACE_MS must be a whole number of milliseconds, got '${env.UPKIT_CONFIRM_GRACE_MS}'`,
+      )
+    } else confirmGraceMs = ms
   }
   const host = env.HOST || '127.0.0.1'
   const rawDataDir = env.UPKIT_DATA_DIR || '.data'
@@ -93,5 +108,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string): DemoConfig {
   }
 
   if (problems.length > 0) throw new ConfigError(problems)
-  return { port, host, dataDir, databaseUrl, storage, localS3Port, sessionSecret, publicUrl, sweepIntervalMs }
+  return {
+    port,
+    host,
+    dataDir,
+    databaseUrl,
+    storage,
+    localS3Port,
+    sessionSecret,
+    publicUrl,
+    sweepIntervalMs,
+    confirmGraceMs,
+  }
 }
