@@ -163,7 +163,9 @@ test.describe('company logo and comment images', () => {
     await editor.fill('Second try:')
     await pasteImage(editor, 'slow.png')
     await expect(editor).toHaveValue(/!\[Uploading slow\.png…\]\(\)/)
-    await expect(ada.getByRole('list', { name: 'Image uploads' })).toContainText('slow.png')
+    // The comment route compresses images (WebP), so the upload carries the new type's name; the text keeps the
+    // name that was pasted.
+    await expect(ada.getByRole('list', { name: 'Image uploads' })).toContainText('slow.webp')
     await ada.getByRole('button', { name: 'Post comment' }).click()
     const waiting = ada.getByRole('button', { name: 'Waiting for 1 image…' })
     await expect(waiting).toBeVisible()
@@ -218,15 +220,15 @@ test.describe('company logo and comment images', () => {
     await pasteImage(editor, 'broken.png')
     const uploadsList = ada.getByRole('list', { name: 'Image uploads' })
     await expect(
-      uploadsList.getByRole('button', { name: 'Retry upload of broken.png', exact: true }),
+      uploadsList.getByRole('button', { name: 'Retry upload of broken.webp', exact: true }),
     ).toBeVisible({ timeout: 30_000 })
     await ada.getByRole('button', { name: 'Post comment' }).click()
     await expect(ada.getByRole('alert').filter({ hasText: 'Cannot post yet' })).toContainText(
-      'broken.png did not upload',
+      'broken.webp did not upload',
     )
     await expect(ada.getByRole('list', { name: 'Comments' })).not.toContainText('Third try:')
 
-    await uploadsList.getByRole('button', { name: 'Remove broken.png' }).click()
+    await uploadsList.getByRole('button', { name: 'Remove broken.webp' }).click()
     await expect(editor).not.toHaveValue(/Uploading/)
     await ada.getByRole('button', { name: 'Post comment' }).click()
     await expect(ada.getByRole('list', { name: 'Comments' })).toContainText('Third try:')

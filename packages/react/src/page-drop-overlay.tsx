@@ -87,7 +87,9 @@ export function PageDropOverlay({ label, onFiles, className }: PageDropOverlayPr
           </div>
         </div>
       ) : null}
-      <p className="upkit-sr-only" style={VISUALLY_HIDDEN} role="status" aria-live="polite">
+      {/* role="status" is polite by itself; no aria-live attribute, so hosts looking for the drop zone's own
+          progress region (`[aria-live]`) still find exactly one. */}
+      <p className="upkit-sr-only" style={VISUALLY_HIDDEN} role="status">
         {visible ? label : ''}
       </p>
     </>

@@ -42,7 +42,8 @@ export function createUploadRoutes(prisma: PrismaClient) {
   }
   return {
     taskAttachment: route.bucket({
-      policy: { maxSize: '5GB', types: ATTACHMENT_TYPES, maxFiles: 50, label: 'attachments' },
+      // 200 at once: a folder of scans dropped on the task uploads in one go.
+      policy: { maxSize: '5GB', types: ATTACHMENT_TYPES, maxFiles: 200, label: 'attachments' },
       input: taskInput,
       authorize: taskScope,
     }),
