@@ -106,11 +106,12 @@ test.describe('task attachments', () => {
     const records = (await listed.json()).result.data as { id: string; fileName: string }[]
     expect(records.map((r) => r.fileName).sort()).toEqual(['notes-2mib.bin', 'recording-64mib.bin'])
     const uploadId = records[0]?.id as string
-    // Each Download is a plain link to the app's /files/<id> (open in a new tab, copy, share in the company).
+    // Each Download is a plain link to the app's /files/<id>?download (open in a new tab, copy, share in the
+    // company), which saves the file under its name.
     for (const record of records) {
       await expect(attachments.getByRole('link', { name: `Download ${record.fileName}` })).toHaveAttribute(
         'href',
-        `/files/${record.id}`,
+        `/files/${record.id}?download`,
       )
     }
 

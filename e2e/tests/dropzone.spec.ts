@@ -160,6 +160,11 @@ test.describe('the drop zone', () => {
     const preview = list.getByRole('img', { name: 'Preview of holiday.jpg' })
     await expect(preview).toHaveAttribute('src', photo?.thumbnailUrl ?? '')
     await expect.poll(() => preview.evaluate((image) => (image as HTMLImageElement).naturalWidth)).toBe(160)
+    // Download saves the photo under its name (`?download`) rather than opening the image in the tab.
+    const download = page.waitForEvent('download', { timeout: 15_000 })
+    await list.getByRole('link', { name: 'Download holiday.jpg' }).click()
+    expect((await download).suggestedFilename()).toBe('holiday.jpg')
+    await expect(page).toHaveURL(new RegExp(`/tasks/${taskId}$`))
 
     // Pasted with the focus in the drop zone (on its picker), a PDF uploads and is listed with a PDF icon.
     await pasteFile(page.getByLabel('Attach files'), PDF)

@@ -33,7 +33,7 @@ describe('UploadList downloads', () => {
   it('links each Download to the app URL of the file, named after the file', () => {
     const html = renderToStaticMarkup(createElement(UploadList, { uploads }))
     const link = html.match(/<a [^>]*>Download<\/a>/)?.[0] ?? ''
-    expect(link).toContain('href="/files/u1"')
+    expect(link).toContain('href="/files/u1?download"')
     expect(link).toContain('aria-label="Download report.pdf"')
     expect(link).toContain('data-upkit-download=""')
     expect(html).not.toContain('<button')
@@ -43,7 +43,7 @@ describe('UploadList downloads', () => {
     const html = renderToStaticMarkup(
       createElement(UploadList, { uploads, paths: { files: '/attachments/' } }),
     )
-    expect(html).toContain('href="/attachments/u1"')
+    expect(html).toContain('href="/attachments/u1?download"')
   })
 
   it('shows an image thumbnail from the same link', () => {

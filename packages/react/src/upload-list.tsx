@@ -212,12 +212,13 @@ const UploadRow = memo(function UploadRow({
             Download
           </button>
         ) : (
-          // A real link: open in a new tab, copy and middle-click work. The server redirects it to a signed GET that
-          // downloads (Content-Disposition: attachment), except verified images, which it shows inline: Chromium
-          // follows a cross-origin redirect of an `<a download>` as a navigation, so such an image opens in the tab.
+          // A real link: open in a new tab, copy and middle-click work. `?download` has the server redirect to a
+          // signed GET with Content-Disposition: attachment under the file's name, images included (the plain URL
+          // shows a verified image inline, and Chromium follows a cross-origin redirect of `<a download>` as a
+          // navigation, so without it an image would open in the tab instead of saving).
           <a
             className="upkit-button upkit-download"
-            href={href}
+            href={`${href}?download`}
             download=""
             aria-label={`Download ${fileName}`}
             data-upkit-download=""
