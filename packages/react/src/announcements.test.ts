@@ -22,4 +22,21 @@ describe('progressAnnouncements', () => {
     // A retried file that restarts lower is not announced again for steps it already passed.
     expect(say(10)).toEqual([])
   })
+
+  it('announces a pause and the resume once each', () => {
+    let state = new Map<string, AnnouncedState>()
+    const say = (status: string) => {
+      const { messages, next } = progressAnnouncements(state, [
+        { id: 'b', name: 'b.mov', percent: 10, status },
+      ])
+      state = next
+      return messages
+    }
+    expect(say('uploading')).toEqual([])
+    expect(say('pausing')).toEqual([])
+    expect(say('paused')).toEqual(['b.mov: paused.'])
+    expect(say('paused')).toEqual([])
+    expect(say('uploading')).toEqual(['b.mov: resumed.'])
+    expect(say('uploading')).toEqual([])
+  })
 })

@@ -12,6 +12,8 @@ export interface AnnouncedState {
   readonly step: number
   /** Whether the file was retrying: only the change into "retrying" is announced, not every render of it. */
   readonly retrying: boolean
+  /** Whether the file was paused: pausing and resuming are announced once each. */
+  readonly paused?: boolean
 }
 
 /**
@@ -30,9 +32,12 @@ export function progressAnnouncements(
     const step = file.status === 'done' ? 4 : Math.min(3, Math.floor(file.percent / 25))
     const before = previous.get(file.id) ?? { step: 0, retrying: false }
     const retrying = file.status === 'retrying'
-    next.set(file.id, { step: Math.max(step, before.step), retrying })
+    const paused = file.status === 'paused'
+    next.set(file.id, { step: Math.max(step, before.step), retrying, paused })
     // The visible status says so too, but a screen reader would otherwise hear only that progress stopped.
     if (retrying && !before.retrying) messages.push(`${file.name}: connection lost, retrying.`)
+    if (paused && !before.paused) messages.push(`${file.name}: paused.`)
+    if (!paused && before.paused && file.status === 'uploading') messages.push(`${file.name}: resumed.`)
     if (step <= before.step) continue
     messages.push(step === 4 ? `${file.name} uploaded.` : `${file.name}: ${step * 25}% uploaded.`)
   }

@@ -1,12 +1,13 @@
 import { formatBytes, type RouteCall } from '@upkit/core'
 import type Uppy from '@uppy/core'
 import { UppyContextProvider, useDropzone, useFileInput } from '@uppy/react'
-import { type ClipboardEvent, memo, useEffect, useMemo, useRef, useState } from 'react'
+import { type ClipboardEvent, useEffect, useMemo, useRef, useState } from 'react'
 import { type AnnouncedState, progressAnnouncements } from './announcements'
 import { clipboardFiles, pasteBelongsTo } from './data-transfer-files'
-import { FileTypeIcon, UploadIcon } from './file-icons'
-import { isRasterImage } from './image-canvas'
+import { UploadIcon } from './file-icons'
 import { PageDropOverlay } from './page-drop-overlay'
+import { UnfinishedUploadsView } from './unfinished-uploads'
+import { UploadRow } from './upload-row'
 import { type Upload, type Uploads, type UseUploadsOptions, useUploads } from './use-uploads'
 import { VISUALLY_HIDDEN } from './visually-hidden'
 
@@ -29,16 +30,6 @@ export interface UploadDropzoneProps<TCall extends RouteCall, TRoute extends TCa
    * none: only one drop zone on a page can own the page's drops, and the host knows which.
    */
   readonly pageDrop?: string
-}
-
-/** Status words per upload phase; a phase missing here (added later) shows its own name. */
-const STATUS_TEXT: Readonly<Record<string, string>> = {
-  queued: 'Waiting',
-  uploading: 'Uploading',
-  retrying: 'Connection lost, retrying…',
-  confirming: 'Checking the file…',
-  done: 'Uploaded',
-  error: 'Failed',
 }
 
 /**
@@ -160,9 +151,10 @@ function DropzoneView({
           {uploads.notice}
         </p>
       ) : null}
+      <UnfinishedUploadsView uploads={uploads} />
       {uploads.files.length > 0 ? (
         <>
-          <Totals files={uploads.files} total={uploads.total} />
+          <Totals uploads={uploads} />
           <ul className="upkit-uploads" aria-label="Uploads">
             {uploads.files.map((file) => {
               const local = uploads.uppy.getFile(file.id)
@@ -174,6 +166,8 @@ function DropzoneView({
                   mimeType={local?.type ?? ''}
                   onCancel={uploads.cancel}
                   onRetry={uploads.retry}
+                  onPause={uploads.pause}
+                  onResume={uploads.resume}
                 />
               )
             })}
@@ -236,9 +230,14 @@ function usePagePaste(enabled: boolean, addFiles: (files: File[]) => void) {
   }, [enabled])
 }
 
-function Totals({ files, total }: { files: readonly Upload[]; total: Uploads['total'] }) {
+function Totals({ uploads }: { uploads: Uploads }) {
+  const { files, total } = uploads
   const failed = files.filter((file) => file.status === 'error').length
   const done = files.filter((file) => file.status === 'done').length
+  const sending = files.filter(
+    (file) => file.status === 'uploading' || file.status === 'retrying' || file.status === 'queued',
+  ).length
+  const paused = files.filter((file) => file.status === 'paused' || file.status === 'pausing').length
   return (
     <div className="upkit-totals">
       <p className="upkit-totals-text">
@@ -250,153 +249,24 @@ function Totals({ files, total }: { files: readonly Upload[]; total: Uploads['to
         </span>
         {done > 0 ? <span>{done} uploaded</span> : null}
         {failed > 0 ? <span className="upkit-totals-failed">{failed} failed</span> : null}
+        {paused > 0 ? <span>{paused} paused</span> : null}
         <span className="upkit-totals-percent">{total.percent}%</span>
+        {sending > 1 ? (
+          <button type="button" className="upkit-button upkit-button-quiet" onClick={uploads.pauseAll}>
+            Pause all
+          </button>
+        ) : null}
+        {paused > 1 ? (
+          <button type="button" className="upkit-button" onClick={uploads.resumeAll}>
+            Resume all
+          </button>
+        ) : null}
       </p>
       <progress className="upkit-progress" max={100} value={total.percent} aria-label="Total progress">
         {total.percent}%
       </progress>
     </div>
   )
-}
-
-interface UploadRowProps {
-  readonly file: Upload
-  /** The local file, for a preview while it uploads (null once it left Uppy). */
-  readonly data: Blob | null
-  readonly mimeType: string
-  readonly onCancel: (id: string) => void
-  readonly onRetry: (id: string) => void
-}
-
-/**
- * One file. Memoized on what it shows: `useUploads` describes every file anew on each progress tick, and 200 rows
- * re-rendering for one file's tick would make the list crawl.
- */
-const UploadRow = memo(function UploadRow({ file, data, mimeType, onCancel, onRetry }: UploadRowProps) {
-  const inFlight = file.status === 'queued' || file.status === 'uploading' || file.status === 'retrying'
-  return (
-    <li className={`upkit-upload upkit-${file.status}`}>
-      <LocalPreview data={data} mimeType={mimeType} name={file.name} />
-      <div className="upkit-upload-main">
-        <div className="upkit-upload-line">
-          {/* dir="auto" isolates the name, so a right-to-left name cannot reorder what follows it. */}
-          <span className="upkit-name" dir="auto">
-            {file.name}
-          </span>
-          <span className="upkit-size">{formatBytes(file.size)}</span>
-        </div>
-        <progress
-          className="upkit-progress"
-          max={100}
-          value={file.percent}
-          aria-label={`Upload of ${file.name}`}
-        >
-          {file.percent}%
-        </progress>
-        <div className="upkit-upload-line upkit-upload-meta">
-          <span className="upkit-status">{STATUS_TEXT[file.status] ?? file.status}</span>
-          <span className="upkit-percent">{file.percent}%</span>
-          {file.progressLabel ? <span className="upkit-rate">{file.progressLabel}</span> : null}
-        </div>
-        {file.status === 'error' ? (
-          <p role="alert" className="upkit-error">
-            {file.error}
-          </p>
-        ) : null}
-      </div>
-      <div className="upkit-upload-actions">
-        {inFlight ? (
-          <button
-            type="button"
-            className="upkit-button upkit-button-quiet"
-            aria-label={`Cancel upload of ${file.name}`}
-            onClick={() => onCancel(file.id)}
-          >
-            Cancel
-          </button>
-        ) : null}
-        {file.status === 'error' && file.retryable ? (
-          <button
-            type="button"
-            className="upkit-button"
-            aria-label={`Retry upload of ${file.name}`}
-            onClick={() => onRetry(file.id)}
-          >
-            Retry
-          </button>
-        ) : null}
-        {file.status === 'error' ? (
-          <button
-            type="button"
-            className="upkit-button upkit-button-quiet"
-            aria-label={`Remove ${file.name}`}
-            onClick={() => onCancel(file.id)}
-          >
-            Remove
-          </button>
-        ) : null}
-      </div>
-    </li>
-  )
-}, sameRow)
-
-function sameRow(a: UploadRowProps, b: UploadRowProps): boolean {
-  const [x, y] = [a.file, b.file]
-  return (
-    a.data === b.data &&
-    a.mimeType === b.mimeType &&
-    a.onCancel === b.onCancel &&
-    a.onRetry === b.onRetry &&
-    x.id === y.id &&
-    x.name === y.name &&
-    x.size === y.size &&
-    x.percent === y.percent &&
-    x.status === y.status &&
-    x.progressLabel === y.progressLabel &&
-    x.error === y.error &&
-    x.retryable === y.retryable
-  )
-}
-
-/** Previews are made from local files up to this size; bigger images show their type icon instead. */
-const PREVIEW_MAX_BYTES = 50 * 1024 * 1024
-
-/**
- * The local image itself as a preview (an object URL, revoked when the row goes or the file changes), or a type
- * icon. Fixed 40x40 so rows never jump when images load; lazy, so 200 pasted photos decode only as they scroll
- * into view.
- */
-function LocalPreview({ data, mimeType, name }: { data: Blob | null; mimeType: string; name: string }) {
-  const previewable = data !== null && isRasterImage(mimeType) && data.size <= PREVIEW_MAX_BYTES
-  const url = useObjectUrl(previewable ? data : null)
-  const [broken, setBroken] = useState(false)
-  if (!url || broken) return <FileTypeIcon mimeType={mimeType} />
-  return (
-    <img
-      className="upkit-thumbnail"
-      src={url}
-      alt={`Preview of ${name}`}
-      width={40}
-      height={40}
-      loading="lazy"
-      decoding="async"
-      onError={() => setBroken(true)}
-    />
-  )
-}
-
-function useObjectUrl(blob: Blob | null): string | null {
-  const [url, setUrl] = useState<string | null>(null)
-  useEffect(() => {
-    if (!blob) return
-    const created = URL.createObjectURL(blob)
-    setUrl(created)
-    return () => {
-      URL.revokeObjectURL(created)
-      setUrl(null)
-    }
-  }, [blob])
-  return url
 }
 
 /** The latest announcement; files keep their announced step while they stay listed. */
