@@ -41,6 +41,22 @@ function gatedUppy(policy: PolicyState<BucketPolicy>) {
 }
 
 describe('admitFile', () => {
+  it('checks only the type of an image the route compresses: its size is what compression makes of it', () => {
+    const compressing: PolicyState<BucketPolicy> = {
+      status: 'ready',
+      policy: {
+        ...(attachments.status === 'ready' ? attachments.policy : ({} as BucketPolicy)),
+        compress: { maxEdge: 2560, type: 'image/webp', quality: 0.85 },
+      },
+    }
+    const { uppy, refusals, add } = gatedUppy(compressing)
+    add('screenshot.png', 'image/png', 11)
+    add('huge.pdf', 'application/pdf', 11)
+    expect(uppy.getFiles().map((file) => file.name)).toEqual(['screenshot.png'])
+    expect(refusals).toHaveLength(1)
+    expect(refusals[0]).toContain('huge.pdf')
+  })
+
   it('never lets a refused file into Uppy, so it can never show a Retry; says why with the policy message', () => {
     const { uppy, refusals, add } = gatedUppy(attachments)
     add('empty.png', 'image/png', 0)

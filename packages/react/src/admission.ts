@@ -1,5 +1,6 @@
 import { checkFileAllowed, normalizeMimeType, type PublicRoutePolicy, type RouteCall } from '@upkit/core'
 import type { Meta, UppyFile } from '@uppy/core'
+import { isRasterImage } from './image-canvas'
 import type { PolicyState } from './route-policies'
 import { UPKIT_CALL_META, type UpkitUploadBody } from './upkit-uploader'
 
@@ -31,10 +32,16 @@ export function admitFile(
   if (policy.status === 'loading') return { action: 'wait', call }
   if (policy.status === 'failed') return { action: 'refuse', message: policy.message }
   const name = file.name ?? 'file'
+  const mimeType = normalizeMimeType(file.type)
+  const size = file.size ?? 0
+  // An image the route compresses is sent compressed: its size now says nothing about what the server gets (a
+  // 15 MB screenshot becomes a few hundred KB), so only its type is checked here; the server checks the size of
+  // what arrives on create.
+  const compressed = policy.policy.compress !== undefined && isRasterImage(mimeType) && size > 0
   const refusal = checkFileAllowed(policy.policy, {
     fileName: name,
-    size: file.size ?? 0,
-    mimeType: normalizeMimeType(file.type),
+    size: compressed ? Math.min(size, policy.policy.maxBytes) : size,
+    mimeType,
   })
   if (refusal) return { action: 'refuse', message: refusal.message }
   const key = callKey(call)

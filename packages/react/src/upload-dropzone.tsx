@@ -117,7 +117,9 @@ function DropzoneView({
         className={dragging ? 'upkit-dropzone-target upkit-dragging' : 'upkit-dropzone-target'}
       >
         <UploadIcon />
-        <p className="upkit-dropzone-hint">Drop files here{paste === false ? '' : ', paste'} or</p>
+        <p className="upkit-dropzone-hint">
+          {paste === false ? 'Drop files here, or' : 'Drop or paste files here, or'}
+        </p>
         {/* Visually hidden, not `display: none`: it stays in the tab order and the accessibility tree, and the
             label below is what people see and click. */}
         <input
