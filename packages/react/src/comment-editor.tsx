@@ -24,6 +24,7 @@ import {
   replacePlaceholder,
   uploadingPlaceholder,
 } from './comment-draft'
+import { clipboardFiles } from './data-transfer-files'
 import { type PastedImage, usePastedImages } from './use-pasted-images'
 
 export interface CommentEditorProps<TCall extends RouteCall, TRoute extends TCall['route']> {
@@ -304,14 +305,4 @@ export function CommentEditor<TCall extends RouteCall, TRoute extends TCall['rou
       </button>
     </form>
   )
-}
-
-/** Files in a paste: `files` where browsers fill it, else the file items (some put screenshots only there). */
-function clipboardFiles(data: DataTransfer): File[] {
-  const files = Array.from(data.files)
-  if (files.length > 0) return files
-  return Array.from(data.items)
-    .filter((item) => item.kind === 'file')
-    .map((item) => item.getAsFile())
-    .filter((file): file is File => file !== null)
 }
