@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { linkSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ListMultipartUploadsCommand, ListPartsCommand, type S3Client } from '@aws-sdk/client-s3'
@@ -53,6 +53,16 @@ test.describe('uploads that outlive the tab', () => {
     if (dir) rmSync(dir, { recursive: true, force: true })
   })
 
+  /**
+   * The 300 MiB file under a name of its own (a hard link, no copy): journeys that share a worker share the
+   * demo, and the attachment list must show each journey's file once.
+   */
+  function bigNamed(name: string): string {
+    const path = join(dir, name)
+    linkSync(big.path, path)
+    return path
+  }
+
   /** The bucket's unfinished multipart upload (there is one at a time in these journeys) and its parts. */
   async function bucketParts(): Promise<number[]> {
     const uploads = (await s3.send(new ListMultipartUploadsCommand({ Bucket: 'upkit' }))).Uploads ?? []
@@ -105,13 +115,14 @@ test.describe('uploads that outlive the tab', () => {
     const page = await context.newPage()
     await signIn(page, demo.url, 'ada@acme.test')
     await openTask(page, TASK)
-    await startThrottled(page, big.path, 40 * MiB)
+    const path = bigNamed('reload-300mib.bin')
+    await startThrottled(page, path, 40 * MiB)
     await expect.poll(async () => (await bucketParts()).length, { timeout: 60_000 }).toBeGreaterThanOrEqual(4)
 
     // A second tab sees the upload, but as the first tab's: one tab sends an upload at a time.
     const other = await context.newPage()
     await other.goto(page.url())
-    const elsewhere = other.getByRole('listitem', { name: 'recording-300mib.bin' })
+    const elsewhere = other.getByRole('listitem', { name: 'reload-300mib.bin' })
     await expect(elsewhere).toContainText('Uploading in another tab')
     await expect(elsewhere.getByRole('button', { name: /Resume/ })).toHaveCount(0)
     await other.close()
@@ -121,9 +132,9 @@ test.describe('uploads that outlive the tab', () => {
     const hadBefore = await bucketParts()
     const sentAfter = countPartPuts(page)
     const unfinished = page.getByRole('region', { name: 'Unfinished uploads' })
-    await expect(unfinished.getByRole('listitem', { name: 'recording-300mib.bin' })).toContainText('300 MiB')
-    await unfinished.getByRole('button', { name: 'Resume recording-300mib.bin' }).click()
-    await expectDownloaded(page, 'recording-300mib.bin', big.sha)
+    await expect(unfinished.getByRole('listitem', { name: 'reload-300mib.bin' })).toContainText('300 MiB')
+    await unfinished.getByRole('button', { name: 'Resume reload-300mib.bin' }).click()
+    await expectDownloaded(page, 'reload-300mib.bin', big.sha)
     expectOnlyMissing(sentAfter, hadBefore)
     await expect(unfinished).toHaveCount(0)
     await context.close()
@@ -143,7 +154,8 @@ test.describe('uploads that outlive the tab', () => {
       let page = context.pages()[0] ?? (await context.newPage())
       await signIn(page, demo.url, 'ada@acme.test')
       await openTask(page, TASK)
-      await startThrottled(page, big.path, 40 * MiB)
+      const path = bigNamed('closed-300mib.bin')
+      await startThrottled(page, path, 40 * MiB)
       await expect
         .poll(async () => (await bucketParts()).length, { timeout: 60_000 })
         .toBeGreaterThanOrEqual(3)
@@ -158,8 +170,8 @@ test.describe('uploads that outlive the tab', () => {
       await openTask(page, TASK)
       const sentAfter = countPartPuts(page)
       const unfinished = page.getByRole('region', { name: 'Unfinished uploads' })
-      await unfinished.getByRole('button', { name: 'Resume recording-300mib.bin' }).click()
-      await expectDownloaded(page, 'recording-300mib.bin', big.sha)
+      await unfinished.getByRole('button', { name: 'Resume closed-300mib.bin' }).click()
+      await expectDownloaded(page, 'closed-300mib.bin', big.sha)
       expectOnlyMissing(sentAfter, hadBefore)
     } finally {
       await context?.close()
@@ -173,7 +185,8 @@ test.describe('uploads that outlive the tab', () => {
     const page = await browser.newPage()
     await signIn(page, demo.url, 'ada@acme.test')
     await openTask(page, TASK)
-    await startThrottled(page, big.path, 40 * MiB)
+    const path = bigNamed('repick-300mib.bin')
+    await startThrottled(page, path, 40 * MiB)
     await expect.poll(async () => (await bucketParts()).length, { timeout: 60_000 }).toBeGreaterThanOrEqual(3)
     // As a browser that cannot store files in IndexedDB would have it: the entry without its file.
     await page.evaluate(
@@ -199,20 +212,20 @@ test.describe('uploads that outlive the tab', () => {
     const sentAfter = countPartPuts(page)
     const row = page
       .getByRole('region', { name: 'Unfinished uploads' })
-      .getByRole('listitem', { name: 'recording-300mib.bin' })
+      .getByRole('listitem', { name: 'repick-300mib.bin' })
 
     // Same size, other bytes (another take of the same recording): refused, nothing sent.
-    const wrong = join(dir, 'recording-300mib-other-take.bin')
+    const wrong = join(dir, 'repick-300mib-other-take.bin')
     const wrongBytes = readFileSync(big.path)
     wrongBytes.writeUInt8(wrongBytes.readUInt8(wrongBytes.length - 1) ^ 0xff, wrongBytes.length - 1)
     writeFileSync(wrong, wrongBytes)
-    const repick = row.getByLabel('Choose “recording-300mib.bin” again to resume')
+    const repick = row.getByLabel('Choose “repick-300mib.bin” again to resume')
     await repick.setInputFiles(wrong)
-    await expect(row.getByRole('alert')).toContainText('This is not "recording-300mib.bin"')
+    await expect(row.getByRole('alert')).toContainText('This is not "repick-300mib.bin"')
     expect(sentAfter).toEqual([])
 
-    await repick.setInputFiles(big.path)
-    await expectDownloaded(page, 'recording-300mib.bin', big.sha)
+    await repick.setInputFiles(path)
+    await expectDownloaded(page, 'repick-300mib.bin', big.sha)
     expectOnlyMissing(sentAfter, hadBefore)
     await page.close()
   })

@@ -9,6 +9,7 @@ import type { UpkitUppy } from './use-upkit-uppy'
 export interface UnfinishedUpload {
   readonly uploadId: string
   readonly fileName: string
+  readonly mimeType: string
   readonly size: number
   /** About how many bytes reached the bucket (the bucket says exactly once it resumes). */
   readonly bytesSent: number
@@ -74,6 +75,7 @@ export function useUnfinishedUploads(
         .map((entry) => ({
           uploadId: entry.uploadId,
           fileName: entry.fileName,
+          mimeType: entry.mimeType,
           size: entry.size,
           bytesSent: entry.bytesSent,
           hasFile: entry.file !== null,
