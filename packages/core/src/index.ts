@@ -49,6 +49,7 @@ export { fileDescriptionSchema, fileNameSchema, uploadIdSchema } from './schemas
 export type { SizeInput } from './sizes'
 export { formatBytes, GiB, KiB, MiB, parseSize, TiB } from './sizes'
 export { bytesMatchType, SNIFF_BYTES, sniffImageType } from './sniff'
+export { THUMBNAIL_LIMITS } from './thumbnails'
 export type { TransferPlan } from './transfer'
 export {
   CREATE_SIGNED_PARTS,

@@ -1,9 +1,8 @@
-import { KiB } from '@upkit/core'
+import { THUMBNAIL_LIMITS } from '@upkit/core'
 import { decodeImage, drawImage, isRasterImage } from './image-canvas'
 import { bytesToBase64, fitWithin } from './inline-image'
 
-/** What the server stores as a thumbnail: its limits, which `makeThumbnail` stays within. */
-export const THUMBNAIL_LIMITS = { maxBytes: 16 * KiB, maxEdge: 256 } as const
+export { THUMBNAIL_LIMITS }
 
 export interface ThumbnailOptions {
   /**

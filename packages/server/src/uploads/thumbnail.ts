@@ -2,25 +2,14 @@ import {
   assertInlineImageAllowed,
   fileUrl,
   isUpkitError,
-  KiB,
   type ResolvedInlineImagePolicy,
+  THUMBNAIL_LIMITS,
   UpkitError,
   type UpkitPaths,
 } from '@upkit/core'
 import { decodeBase64 } from '../inline/decode-base64'
 import { verifyImage } from '../inline/verify-image'
 import type { StoredThumbnail } from '../store/upload-store'
-
-/**
- * What a thumbnail may be. 16 KiB and 256 px: a list shows it at about 48 CSS pixels, which a WebP of 160-256 px
- * covers sharply on any screen in a few KiB, and a row of the table stays small. WebP, or PNG/JPEG where the
- * browser cannot encode WebP; never GIF (an animation is not a preview) or SVG (script).
- */
-export const THUMBNAIL_LIMITS = {
-  maxBytes: 16 * KiB,
-  maxEdge: 256,
-  types: ['image/webp', 'image/png', 'image/jpeg'],
-} as const
 
 /** The `/thumbnail` suffix of a file's URL: `<paths.files><id>/thumbnail`. */
 export const THUMBNAIL_PATH_SUFFIX = '/thumbnail'
