@@ -1,5 +1,6 @@
+import type { UpkitErrorCode } from './errors'
 import type { ResolvedInlineImagePolicy } from './logo'
-import type { ResolvedPolicy } from './policies'
+import type { FileDescription, ResolvedPolicy } from './policies'
 import type { TransferPlan } from './transfer'
 
 /**
@@ -63,6 +64,28 @@ export interface CreatedUpload {
    */
   readonly signedParts: readonly SignedPart[]
 }
+
+/** The most files one `createMany` or `confirmMany` call takes: a drop of more goes in several calls. */
+export const MAX_BATCH_FILES = 100
+
+/** Why one file of a batch call (`createMany`, `confirmMany`) was refused; the other files are not affected. */
+export interface UploadFailure {
+  readonly code: UpkitErrorCode
+  /** Written for the person who uploaded the file, as a single call's error message would be. */
+  readonly message: string
+  /** `RATE_LIMITED`: whole seconds until the file may be created again. */
+  readonly retryAfterSeconds?: number
+}
+
+/** One file's answer of `createMany`, in the order the files were sent. */
+export type CreateManyResult =
+  | { readonly ok: true; readonly created: CreatedUpload }
+  | { readonly ok: false; readonly error: UploadFailure }
+
+/** One file's answer of `confirmMany`, in the order the uploads were sent. */
+export type ConfirmManyResult =
+  | { readonly ok: true; readonly upload: UploadRecord }
+  | { readonly ok: false; readonly error: UploadFailure }
 
 /** An HTTP request the browser sends as is: `headers` were signed and must be sent with exactly these values. */
 export interface SignedRequest {
@@ -130,6 +153,12 @@ export interface UploadApi<TCall extends RouteCall = RouteCall> {
   policies(): Promise<Record<string, PublicRoutePolicy>>
   create(input: TCall & { fileName: string; size: number; mimeType: string }): Promise<CreatedUpload>
   /**
+   * `create` for 1 to 100 files of one route call in one round trip: one `authorize`, one transaction, the same
+   * per-file checks, and one answer per file in order. A refused file (too large, wrong type, over `maxFiles` or
+   * the quota, rate-limited) is `{ ok: false, error }` and the others go on.
+   */
+  createMany(input: TCall & { files: FileDescription[] }): Promise<CreateManyResult[]>
+  /**
    * The caller's own PENDING, unexpired upload as `create` answered it, for a page that reloaded mid-upload: the
    * same key, plan and multipart upload id, but nothing signed (`signedPut: null`, `signedParts: []`): list the
    * parts already in the bucket, then sign only the missing ones. `UPLOAD_NOT_PENDING` once it is confirmed,
@@ -145,6 +174,11 @@ export interface UploadApi<TCall extends RouteCall = RouteCall> {
    * upload pending: confirm again without it.
    */
   confirm(input: { uploadId: string; thumbnail?: string }): Promise<UploadRecord>
+  /**
+   * `confirm` for 1 to 100 uploads in one round trip, with the same checks per upload and one answer per upload in
+   * order: a missing object, a failing hook or another person's id fails only that entry.
+   */
+  confirmMany(input: { uploads: { uploadId: string; thumbnail?: string }[] }): Promise<ConfirmManyResult[]>
   cancel(input: { uploadId: string }): Promise<unknown>
   /** Confirmed uploads of a route and input, oldest first. */
   list(input: TCall): Promise<UploadRecord[]>

@@ -1,5 +1,7 @@
 export type {
+  ConfirmManyResult,
   CreatedUpload,
+  CreateManyResult,
   PublicRoutePolicy,
   RouteCall,
   RouteCallOf,
@@ -8,10 +10,12 @@ export type {
   SignRequestInput,
   StoredInlineImage,
   UploadApi,
+  UploadFailure,
   UploadRecord,
   UploadUsage,
   UsageAmount,
 } from './api-types'
+export { MAX_BATCH_FILES } from './api-types'
 export type { UpkitErrorCode, UpkitTransportCode } from './errors'
 export { isUpkitError, isUpkitErrorCode, UPKIT_ERROR_CODES, UpkitError, upkitCodeOf } from './errors'
 export { cleanFileName } from './file-name'

@@ -220,6 +220,8 @@ function fakeApi(confirmAnswers: (() => never)[] = [], multipart?: MultipartOpti
       return null
     },
     policies: unused,
+    createMany: unused,
+    confirmMany: unused,
     resume: unused,
     list: unused,
     usage: unused,

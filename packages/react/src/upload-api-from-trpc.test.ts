@@ -1,7 +1,9 @@
 import { createTRPCClient } from '@trpc/client'
 import { initTRPC } from '@trpc/server'
 import type {
+  ConfirmManyResult,
   CreatedUpload,
+  CreateManyResult,
   PublicRoutePolicy,
   SignedPart,
   SignedRequest,
@@ -33,6 +35,9 @@ const uploadsRouter = t.router({
   create: t.procedure
     .input(typed<BucketCall & { fileName: string; size: number; mimeType: string }>())
     .mutation(() => ({}) as CreatedUpload),
+  createMany: t.procedure
+    .input(typed<BucketCall & { files: { fileName: string; size: number; mimeType: string }[] }>())
+    .mutation(() => [] as CreateManyResult[]),
   resume: t.procedure.input(typed<{ uploadId: string }>()).query(() => ({}) as CreatedUpload),
   sign: t.procedure
     .input(typed<{ uploadId: string; request: SignRequestInput }>())
@@ -41,6 +46,9 @@ const uploadsRouter = t.router({
     .input(typed<{ uploadId: string; s3UploadId: string; partNumbers: number[] }>())
     .mutation(() => [] as SignedPart[]),
   confirm: t.procedure.input(typed<{ uploadId: string }>()).mutation(() => ({}) as UploadRecord),
+  confirmMany: t.procedure
+    .input(typed<{ uploads: { uploadId: string; thumbnail?: string }[] }>())
+    .mutation(() => [] as ConfirmManyResult[]),
   cancel: t.procedure.input(typed<{ uploadId: string }>()).mutation(() => ({ ok: true })),
   list: t.procedure.input(typed<AppCall>()).query(() => [] as UploadRecord[]),
   usage: t.procedure.input(typed<BucketCall>()).query(() => ({}) as UploadUsage),
@@ -85,6 +93,14 @@ describe('uploadApiFromTRPC', () => {
       void api.list({ route: 'taskAttachment', input: { taskId: 7 } })
       // @ts-expect-error the file's fields are required by create
       void api.create({ route: 'taskAttachment', input: { taskId: 't' } })
+      void api.createMany({
+        route: 'taskAttachment',
+        input: { taskId: 't' },
+        files: [{ fileName: 'a', size: 1, mimeType: 'x' }],
+      })
+      // @ts-expect-error createMany takes bucket routes with their own input
+      void api.createMany({ route: 'taskAttachment', input: {}, files: [] })
+      void api.confirmMany({ uploads: [{ uploadId: 'u', thumbnail: 'AA==' }] })
     }
     expect(typeChecks).toBeTypeOf('function')
   })
@@ -108,10 +124,12 @@ describe('uploadApiFromTRPC', () => {
     const api = uploadApiFromTRPC({
       policies: query('policies'),
       create: mutation<AnyCreate>('create'),
+      createMany: mutation('createMany'),
       resume: query('resume'),
       sign: mutation('sign'),
       signParts: mutation('signParts'),
       confirm: mutation('confirm'),
+      confirmMany: mutation('confirmMany'),
       cancel: mutation('cancel'),
       list: query('list'),
       usage: query('usage'),
@@ -122,6 +140,9 @@ describe('uploadApiFromTRPC', () => {
     const call = { route: 'companyLogo', input: {} }
     await api.policies()
     await api.resume({ uploadId: 'u' })
+    const files = [{ fileName: 'a.pdf', size: 1, mimeType: 'application/pdf' }]
+    await api.createMany({ ...call, files })
+    await api.confirmMany({ uploads: [{ uploadId: 'u' }] })
     await api.list(call)
     await api.usage(call)
     await api.download({ uploadId: 'u' })
@@ -131,6 +152,8 @@ describe('uploadApiFromTRPC', () => {
     expect(calls).toEqual([
       ['policies', undefined],
       ['resume', { uploadId: 'u' }],
+      ['createMany', { ...call, files }],
+      ['confirmMany', { uploads: [{ uploadId: 'u' }] }],
       ['list', call],
       ['usage', call],
       ['download', { uploadId: 'u' }],

@@ -1,5 +1,7 @@
 import type {
+  ConfirmManyResult,
   CreatedUpload,
+  CreateManyResult,
   PublicRoutePolicy,
   RouteCall,
   SignedPart,
@@ -32,10 +34,13 @@ export interface UploadsClient {
   readonly policies: Policies
   // biome-ignore lint/suspicious/noExplicitAny: the app's route calls, inferred from this parameter
   readonly create: Mutation<any, CreatedUpload>
+  // biome-ignore lint/suspicious/noExplicitAny: same route calls as `create`, with `files` instead of one file
+  readonly createMany: Mutation<any, CreateManyResult[]>
   readonly resume: Query<{ uploadId: string }, CreatedUpload>
   readonly sign: Mutation<{ uploadId: string; request: SignRequestInput }, SignedRequest>
   readonly signParts: Mutation<{ uploadId: string; s3UploadId: string; partNumbers: number[] }, SignedPart[]>
   readonly confirm: Mutation<{ uploadId: string; thumbnail?: string }, UploadRecord>
+  readonly confirmMany: Mutation<{ uploads: { uploadId: string; thumbnail?: string }[] }, ConfirmManyResult[]>
   readonly cancel: Mutation<{ uploadId: string }, unknown>
   // biome-ignore lint/suspicious/noExplicitAny: same route calls as `create`
   readonly list: Query<any, UploadRecord[]>
@@ -82,10 +87,12 @@ export function uploadApiFromTRPC<TClient extends UploadsClient>(
   return {
     policies: () => client.policies.query(),
     create: (input) => client.create.mutate(input),
+    createMany: (input) => client.createMany.mutate(input),
     resume: (input) => client.resume.query(input),
     sign: (input) => client.sign.mutate(input),
     signParts: (input) => client.signParts.mutate(input),
     confirm: (input) => client.confirm.mutate(input),
+    confirmMany: (input) => client.confirmMany.mutate(input),
     cancel: (input) => client.cancel.mutate(input),
     list: (input) => client.list.query(input),
     usage: (input) => client.usage.query(input),

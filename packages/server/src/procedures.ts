@@ -1,8 +1,11 @@
 import type { TRPCMutationProcedure, TRPCProcedureBuilder, TRPCQueryProcedure } from '@trpc/server'
 import {
+  type ConfirmManyResult,
   type CreatedUpload,
+  type CreateManyResult,
   fileDescriptionSchema,
   isUpkitError,
+  MAX_BATCH_FILES,
   type PublicRoutePolicy,
   type SignedPart,
   type SignedRequest,
@@ -29,11 +32,18 @@ type FileFields = { fileName: string; size: number; mimeType: string }
 export type UpkitProcedures<TRoutes extends AnyRoutes> = {
   policies: Query<void, Record<keyof TRoutes & string, PublicRoutePolicy>>
   create: Mutation<BucketRouteCall<TRoutes> & FileFields, CreatedUpload>
+  /** `create` for 1 to 100 files of one route call; one answer per file, in order. */
+  createMany: Mutation<BucketRouteCall<TRoutes> & { files: FileFields[] }, CreateManyResult[]>
   /** A query: it changes nothing, and a reloaded page may ask it again at any time. */
   resume: Query<{ uploadId: string }, CreatedUpload>
   sign: Mutation<{ uploadId: string; request: SignRequestWire }, SignedRequest>
   signParts: Mutation<{ uploadId: string; s3UploadId: string; partNumbers: number[] }, SignedPart[]>
   confirm: Mutation<{ uploadId: string; thumbnail?: string | undefined }, UploadRecord>
+  /** `confirm` for 1 to 100 uploads; one answer per upload, in order. */
+  confirmMany: Mutation<
+    { uploads: { uploadId: string; thumbnail?: string | undefined }[] },
+    ConfirmManyResult[]
+  >
   cancel: Mutation<{ uploadId: string }, { ok: true }>
   list: Query<BucketRouteCall<TRoutes>, UploadRecord[]>
   usage: Query<BucketRouteCall<TRoutes>, UploadUsage>
@@ -62,6 +72,15 @@ const signInput = z.object({
   }),
 })
 
+/** A confirm's input. A generous structural cap on the thumbnail; the exact checks (16 KiB decoded, with a typed
+ * error) happen in the service. */
+const confirmInput = uploadIdSchema.extend({
+  thumbnail: z
+    .string()
+    .max(256 * 1024)
+    .optional(),
+})
+
 /** Route inputs are validated per route by the services (each route has its own schema). */
 const routeCall = z.object({ route: z.string().min(1).max(128), input: z.unknown() })
 
@@ -88,6 +107,9 @@ export function buildProcedures<TRoutes extends AnyRoutes>(
     create: procedure
       .input(routeCall.extend(fileDescriptionSchema.shape))
       .mutation(({ ctx, input }) => uploads.create(ctx, input)),
+    createMany: procedure
+      .input(routeCall.extend({ files: z.array(fileDescriptionSchema).min(1).max(MAX_BATCH_FILES) }))
+      .mutation(({ ctx, input }) => uploads.createMany(ctx, input)),
     resume: procedure.input(uploadIdSchema).query(({ ctx, input }) => uploads.resume(ctx, input.uploadId)),
     sign: procedure
       .input(signInput)
@@ -104,16 +126,11 @@ export function buildProcedures<TRoutes extends AnyRoutes>(
         uploads.signParts(ctx, input.uploadId, input.s3UploadId, input.partNumbers),
       ),
     confirm: procedure
-      // A generous structural cap; the exact checks (16 KiB decoded, with a typed error) happen in the service.
-      .input(
-        uploadIdSchema.extend({
-          thumbnail: z
-            .string()
-            .max(256 * 1024)
-            .optional(),
-        }),
-      )
+      .input(confirmInput)
       .mutation(({ ctx, input }) => uploads.confirm(ctx, input.uploadId, input.thumbnail)),
+    confirmMany: procedure
+      .input(z.object({ uploads: z.array(confirmInput).min(1).max(MAX_BATCH_FILES) }))
+      .mutation(({ ctx, input }) => uploads.confirmMany(ctx, input)),
     cancel: procedure.input(uploadIdSchema).mutation(async ({ ctx, input }) => {
       await uploads.cancel(ctx, input.uploadId)
       return { ok: true as const }

@@ -21,6 +21,7 @@ type Args = any
 interface UsageDelegate {
   groupBy(args: Args): PromiseLike<unknown[]>
   create(args: Args): PromiseLike<unknown>
+  createManyAndReturn(args: Args): PromiseLike<unknown[]>
 }
 interface UsageClient extends PrismaRawClient {
   readonly upkitUpload: UsageDelegate
@@ -101,7 +102,7 @@ export function insertWithinLimits<T>(
 ): Promise<T> {
   return prisma.$transaction(
     async (tx: UsageClient) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`upkit-quota:${data.tenantId}`}, 0))`
+      await lockTenant(tx, data.tenantId)
       const usage = await usageOf(tx, limits, limits.now)
       const files = usage.used.files + usage.reserved.files + 1
       const bytes = usage.used.bytes + usage.reserved.bytes + Number(data.size)
@@ -113,4 +114,70 @@ export function insertWithinLimits<T>(
     // a burst of a few dozen parallel creates into spurious failures.
     { maxWait: 30_000, timeout: 30_000 },
   )
+}
+
+/** The per-tenant lock every quota decision is made under (one per tenant, held until the transaction ends). */
+async function lockTenant(tx: PrismaRawClient, tenantId: string): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`upkit-quota:${tenantId}`}, 0))`
+}
+
+/** A row to insert as Prisma takes it, with the quota it must respect (none when absent). */
+export interface LimitedRow {
+  readonly data: { id: string; size: bigint; tenantId: string }
+  readonly limits?: UploadLimits | undefined
+}
+
+/**
+ * `insertWithinLimits` for many rows of one tenant: under the same lock, usage is read once and the rows are
+ * decided in order (a row that does not fit is refused with the usage it saw, a later smaller one may still fit),
+ * then the accepted ones are written by one `INSERT ... RETURNING`. Resolves, per row in order, the written row or
+ * the refusal.
+ */
+export function insertManyWithinLimits<T extends { id: string }>(
+  prisma: TransactionalUsageClient,
+  rows: readonly LimitedRow[],
+  select: Record<string, true>,
+): Promise<({ ok: true; row: T } | { ok: false; error: Error })[]> {
+  const tenants = new Set(rows.map((row) => row.data.tenantId))
+  if (tenants.size > 1) throw new TypeError('insertMany: all rows must belong to one tenant.')
+  const limits = rows.find((row) => row.limits)?.limits
+  const write = async (tx: UsageClient) => {
+    const decided: ({ ok: true } | { ok: false; error: Error })[] = []
+    if (limits) {
+      await lockTenant(tx, rows[0]?.data.tenantId as string)
+      const usage = await usageOf(tx, limits, limits.now)
+      let files = usage.reserved.files
+      let bytes = usage.reserved.bytes
+      for (const { data, limits: own } of rows) {
+        const size = Number(data.size)
+        const total = { files: usage.used.files + files + 1, bytes: usage.used.bytes + bytes + size }
+        const over =
+          own &&
+          ((own.files !== null && total.files > own.files) || (own.bytes !== null && total.bytes > own.bytes))
+        if (over) {
+          // The usage this row saw: what the tenant had plus the rows of this batch accepted before it.
+          decided.push({ ok: false, error: own.refuse({ used: usage.used, reserved: { files, bytes } }) })
+          continue
+        }
+        files += 1
+        bytes += size
+        decided.push({ ok: true })
+      }
+    } else {
+      for (const _ of rows) decided.push({ ok: true })
+    }
+    const accepted = rows.filter((_, i) => decided[i]?.ok).map((row) => row.data)
+    const written =
+      accepted.length === 0
+        ? []
+        : ((await tx.upkitUpload.createManyAndReturn({ data: accepted, select })) as T[])
+    // RETURNING's order is not promised; each row is matched by its id.
+    const byId = new Map(written.map((row) => [row.id, row]))
+    return decided.map((result, i) =>
+      result.ok ? { ok: true as const, row: byId.get(rows[i]?.data.id as string) as T } : result,
+    )
+  }
+  // Without a quota nothing is decided: one statement, no transaction or lock needed.
+  if (!limits) return write(prisma)
+  return prisma.$transaction(write, { maxWait: 30_000, timeout: 30_000 })
 }

@@ -6,7 +6,13 @@ import type {
   UploadStatus,
   UploadStore,
 } from '@upkit/server'
-import { insertWithinLimits, type PrismaRawClient, prismaRateLimiter, usageOf } from './prisma-limits'
+import {
+  insertManyWithinLimits,
+  insertWithinLimits,
+  type PrismaRawClient,
+  prismaRateLimiter,
+  usageOf,
+} from './prisma-limits'
 
 // The delegate's methods are typed by the app's generated client; upkit states its own `select` and maps the
 // answer, so it only needs their names. `any` here is what lets any generated client (any output path, any
@@ -15,6 +21,7 @@ import { insertWithinLimits, type PrismaRawClient, prismaRateLimiter, usageOf } 
 type Args = any
 interface UpkitUploadDelegate {
   create(args: Args): PromiseLike<unknown>
+  createManyAndReturn(args: Args): PromiseLike<unknown[]>
   findUnique(args: Args): PromiseLike<unknown>
   findMany(args: Args): PromiseLike<unknown[]>
   updateMany(args: Args): PromiseLike<{ count: number }>
@@ -103,6 +110,16 @@ export function prismaUploadStore<TClient extends PrismaClientWithUpkit>(
       return toRow(await uploads.create({ data, select: uploadSelect }))
     },
 
+    async insertMany(entries) {
+      const rows = entries.map(({ row, limits }) => ({ data: { ...row, size: BigInt(row.size) }, limits }))
+      const results = await insertManyWithinLimits<SelectedUpload & { id: string }>(
+        prisma as never,
+        rows,
+        uploadSelect,
+      )
+      return results.map((result) => (result.ok ? { ok: true as const, row: toRow(result.row) } : result))
+    },
+
     usage: (scope, now) => usageOf(prisma as never, scope, now),
 
     rateLimiter: prismaRateLimiter(prisma as unknown as PrismaRawClient),
@@ -110,6 +127,11 @@ export function prismaUploadStore<TClient extends PrismaClientWithUpkit>(
     async find(id) {
       const row = await uploads.findUnique({ where: { id }, select: uploadSelect })
       return row ? toRow(row) : null
+    },
+
+    async findMany(ids) {
+      const rows = await uploads.findMany({ where: { id: { in: [...ids] } }, select: uploadSelect })
+      return rows.map(toRow)
     },
 
     async setMultipartUploadId(id, multipartUploadId) {

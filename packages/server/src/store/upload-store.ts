@@ -16,11 +16,22 @@ export interface UploadStore<TTx = unknown> {
    * and rejects with `limits.refuse(usage)`.
    */
   insert(row: NewUploadRow, limits?: UploadLimits): Promise<UploadRow>
+  /**
+   * Writes new PENDING rows of one tenant (`createMany`) in one transaction. Each entry's `limits` (when given) is
+   * the same quota, only its `refuse` names the entry's file; they are decided in order under the same atomicity as
+   * `insert`: an entry fits if used + reserved + the entries written before it + itself stay within them, otherwise
+   * it is not written and its result is `limits.refuse(usage as it saw it)`; later, smaller entries may still fit.
+   * Resolves one result per entry, in order. Optional: without it upkit calls `insert` once per entry (correct,
+   * one transaction per row).
+   */
+  insertMany?(entries: readonly NewUploadEntry[]): Promise<InsertResult[]>
   /** What a quota counts for `scope` at `now`: CONFIRMED rows (used) and unexpired PENDING rows (reserved). */
   usage(scope: UsageScope, now: Date): Promise<StoredUsage>
   /** The store's own rate-limit counters, used unless `createUpkit` is given a `rateLimits.limiter`. */
   readonly rateLimiter?: RateLimiter
   find(id: string): Promise<UploadRow | null>
+  /** The rows of `ids` that exist, in any order (`confirmMany`). Optional: without it upkit calls `find` per id. */
+  findMany?(ids: readonly string[]): Promise<UploadRow[]>
   /** Records the multipart upload a PENDING row uses now (a client may start its own). */
   setMultipartUploadId(id: string, multipartUploadId: string): Promise<void>
   /**
@@ -98,6 +109,17 @@ export interface NewUploadRow extends UploadScope {
   readonly metadata: JsonValue
   readonly expiresAt: Date
 }
+
+/** One row for `insertMany`, with the quota its insert must respect (none when absent). */
+export interface NewUploadEntry {
+  readonly row: NewUploadRow
+  readonly limits?: UploadLimits | undefined
+}
+
+/** What `insertMany` did with one entry: the row written, or the quota's refusal. */
+export type InsertResult =
+  | { readonly ok: true; readonly row: UploadRow }
+  | { readonly ok: false; readonly error: Error }
 
 export interface UploadRow extends NewUploadRow {
   readonly status: UploadStatus

@@ -57,6 +57,17 @@ export async function confirmUpload(
   thumbnailBase64?: string,
 ): Promise<UploadRecord> {
   const { row, route } = await findOwnUpload(c.store, c.routes, ctx, uploadId)
+  return confirmOwnUpload(c, ctx, row, route, thumbnailBase64)
+}
+
+/** `confirm` of a row already found to be the caller's own (`findOwnUpload`); `confirmMany` runs it per upload. */
+export async function confirmOwnUpload(
+  c: UploadContext,
+  ctx: unknown,
+  row: UploadRow,
+  route: AnyBucketRoute,
+  thumbnailBase64?: string,
+): Promise<UploadRecord> {
   // A thumbnail sent again with a repeated confirm is ignored: a confirmed upload's thumbnail never changes.
   if (row.status === 'CONFIRMED') return toUploadRecord(row, c.paths)
   if (row.status === 'FAILED') {

@@ -7,7 +7,7 @@ import {
   type Metadata,
   routeOfType,
 } from '../routes/define-routes'
-import type { UploadRow, UploadStore } from '../store/upload-store'
+import type { JsonValue, UploadRow, UploadStore } from '../store/upload-store'
 import { thumbnailUrl } from './thumbnail'
 
 export const NOT_FOUND_MESSAGE = 'This upload does not exist.'
@@ -86,6 +86,45 @@ export function parseInput(
   return parsed.data
 }
 
+type Auth = Required<Authorized<Metadata>>
+
+/** An upload found to be the caller's own, with its route and what `authorize` said now. */
+export interface OwnUpload {
+  readonly row: UploadRow
+  readonly route: AnyBucketRoute
+  readonly auth: Auth
+}
+
+/** How a stored upload's input is authorized again; `ownUploads` shares one run among rows of the same call. */
+export type StoredInputAuthorizer = (route: AnyBucketRoute, storedInput: JsonValue) => Promise<Auth>
+
+/** `authorize` run again with an upload's stored input; any refusal but "not signed in" reads as NOT_FOUND. */
+export function storedInputAuthorizer(ctx: unknown): StoredInputAuthorizer {
+  return async (route, storedInput) => {
+    try {
+      const parsed = route.input.safeParse(storedInput)
+      if (!parsed.success) throw new UpkitError('NOT_FOUND', NOT_FOUND_MESSAGE)
+      return await authorizeCall(route, ctx, parsed.data)
+    } catch (error) {
+      if (isUnauthenticated(error)) throw error
+      throw new UpkitError('NOT_FOUND', NOT_FOUND_MESSAGE, { cause: error })
+    }
+  }
+}
+
+/** `row` if it is the caller's own (see `findOwnUpload`); NOT_FOUND otherwise. */
+export async function ownUpload(
+  routes: AnyRoutes,
+  row: UploadRow | null,
+  authorize: StoredInputAuthorizer,
+): Promise<OwnUpload> {
+  const route = row ? routeOfType(routes, row.route, 'bucket') : undefined
+  if (!row || !route) throw new UpkitError('NOT_FOUND', NOT_FOUND_MESSAGE)
+  const auth = await authorize(route, row.input)
+  if (auth.tenantId !== row.tenantId) throw new UpkitError('NOT_FOUND', NOT_FOUND_MESSAGE)
+  return { row, route, auth }
+}
+
 /**
  * The caller's own upload: the row exists, its route still exists, and the route's `authorize` (run again with the
  * input the upload was created with) puts the caller in the row's tenant. Anything else answers exactly like a
@@ -97,19 +136,46 @@ export async function findOwnUpload<TCtx>(
   routes: AnyRoutes,
   ctx: TCtx,
   uploadId: string,
-): Promise<{ row: UploadRow; route: AnyBucketRoute; auth: Required<Authorized<Metadata>> }> {
-  const row = await store.find(uploadId)
-  const route = row ? routeOfType(routes, row.route, 'bucket') : undefined
-  if (!row || !route) throw new UpkitError('NOT_FOUND', NOT_FOUND_MESSAGE)
-  let auth: Required<Authorized<Metadata>>
-  try {
-    const parsed = route.input.safeParse(row.input)
-    if (!parsed.success) throw new UpkitError('NOT_FOUND', NOT_FOUND_MESSAGE)
-    auth = await authorizeCall(route, ctx, parsed.data)
-  } catch (error) {
-    if (isUnauthenticated(error)) throw error
-    throw new UpkitError('NOT_FOUND', NOT_FOUND_MESSAGE, { cause: error })
+): Promise<OwnUpload> {
+  return ownUpload(routes, await store.find(uploadId), storedInputAuthorizer(ctx))
+}
+
+/**
+ * `findOwnUpload` for many ids (`confirmMany`): one read for all rows, and `authorize` run once per route and
+ * stored input (the files of one drop share them) rather than once per file; each id's answer is the same as
+ * `findOwnUpload`'s, in order. "Not signed in" rejects the whole call, as it would each single call.
+ */
+export async function findOwnUploads(
+  store: UploadStore<unknown>,
+  routes: AnyRoutes,
+  ctx: unknown,
+  uploadIds: readonly string[],
+): Promise<PromiseSettledResult<OwnUpload>[]> {
+  const unique = [...new Set(uploadIds)]
+  const rows = store.findMany
+    ? await store.findMany(unique)
+    : (await Promise.all(unique.map((id) => store.find(id)))).filter((row) => row !== null)
+  const byId = new Map(rows.map((row) => [row.id, row]))
+  const authorizeOnce = storedInputAuthorizer(ctx)
+  const runs = new Map<AnyBucketRoute, Map<string, Promise<Auth>>>()
+  const shared: StoredInputAuthorizer = (route, storedInput) => {
+    const ofRoute = runs.get(route) ?? new Map<string, Promise<Auth>>()
+    runs.set(route, ofRoute)
+    // JSON of a stored input is stable: the database normalized it when the row was written.
+    const key = JSON.stringify(storedInput)
+    let run = ofRoute.get(key)
+    if (!run) {
+      run = authorizeOnce(route, storedInput)
+      // Settled rows read it later; a refusal here must not surface as an unhandled rejection meanwhile.
+      run.catch(() => {})
+      ofRoute.set(key, run)
+    }
+    return run
   }
-  if (auth.tenantId !== row.tenantId) throw new UpkitError('NOT_FOUND', NOT_FOUND_MESSAGE)
-  return { row, route, auth }
+  const results = await Promise.allSettled(
+    uploadIds.map((id) => ownUpload(routes, byId.get(id) ?? null, shared)),
+  )
+  const unauthenticated = results.find((r) => r.status === 'rejected' && isUnauthenticated(r.reason))
+  if (unauthenticated) throw (unauthenticated as PromiseRejectedResult).reason
+  return results
 }
