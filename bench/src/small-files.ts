@@ -1,0 +1,494 @@
+// `pnpm --filter @upkit/bench small-files` (also run by `pnpm bench`): many small files through the public tRPC API
+// as a Node client would (create -> PUT -> confirm per file, with the demo's session cookie), against bare presigned
+// PUTs to the same bucket, on PostgreSQL and on PGlite (the embedded default). Reports; never fails on a missed goal.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { readdirSync, readFileSync } from 'node:fs'
+import { Agent, request } from 'node:http'
+import { join, resolve } from 'node:path'
+import { type BucketStorage, createS3BucketStorage, type PresignedRequest, s3Presets } from '@upkit/storage'
+import { freePort, makeDataDir } from '../../e2e/support/demo-process'
+import { startPostgres, type TestPostgres } from '../../packages/testing/src/postgres'
+import { findPid } from './cpu'
+import { type CpuProfile, profileBreakdown, readProfiles } from './profile-breakdown'
+
+function positiveIntEnv(name: string, fallback: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name} must be a positive integer, got '${raw}'`)
+  return value
+}
+
+/** Default 300 x 100 KiB, 16 at once: the issue's "someone drops 300 screenshots on a task". */
+const FILES = positiveIntEnv('BENCH_SMALL_FILES', 300)
+const FILE_BYTES = positiveIntEnv('BENCH_SMALL_KIB', 100) * 1024
+const CONCURRENCY = positiveIntEnv('BENCH_SMALL_CONCURRENCY', 16)
+/**
+ * The demo's seeded users, one per round: upkit's default rate limit (300 `create` calls a minute per person) would
+ * refuse a second round of 300 by the same person within the minute, and the demo keeps the default on purpose.
+ */
+const USERS = ['ada@acme.test', 'bob@acme.test', 'eve@globex.test'] as const
+/** Default 3 (at most 3, one seeded user each): medians of 3 alternating rounds keep a run under 3 minutes. */
+const ROUNDS = Math.min(positiveIntEnv('BENCH_SMALL_ROUNDS', 3), USERS.length)
+/**
+ * Default on: the demo runs with `--cpu-prof` (V8's sampling profiler, 1 ms interval, a few % of its CPU) so the
+ * breakdown of where the API's time goes comes from the same runs. BENCH_SMALL_PROFILE=0 turns it off.
+ */
+const PROFILE = process.env.BENCH_SMALL_PROFILE !== '0'
+const LOCAL_BUCKET = 'upkit'
+const CONTENT_TYPE = 'application/octet-stream'
+const TICKS_PER_SECOND = 100
+
+type Db = 'postgresql' | 'pglite'
+
+interface Timed {
+  readonly seconds: number
+  /** CPU seconds of the demo process (the API, and the in-process local S3 server and PGlite with it). */
+  readonly demoCpu: number
+  /** CPU seconds of the PostgreSQL server and its backends (0 on PGlite). */
+  readonly pgCpu: number
+  /** CPU seconds of this process (the client). */
+  readonly clientCpu: number
+  /** Wall-clock window (process.hrtime, µs) for the profile. */
+  readonly window: readonly [number, number]
+  readonly create: number[]
+  readonly put: number[]
+  readonly confirm: number[]
+}
+
+interface Round {
+  readonly baseline: Timed
+  readonly upkit: Timed
+}
+
+// --- CPU of other processes, from /proc -------------------------------------------------------------------------
+
+function statOf(pid: number): { ppid: number; cpu: number } | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
+    const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])
+    return { ppid: Number(fields[1]), cpu: ticks / TICKS_PER_SECOND }
+  } catch {
+    return null
+  }
+}
+
+/** CPU seconds of a process and all its live descendants (a postmaster and its backends). */
+function treeCpu(root: number | null): number {
+  if (root === null) return 0
+  const stats = new Map<number, { ppid: number; cpu: number }>()
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    const stat = statOf(Number(name))
+    if (stat) stats.set(Number(name), stat)
+  }
+  let total = 0
+  const walk = (pid: number) => {
+    total += stats.get(pid)?.cpu ?? 0
+    for (const [child, stat] of stats) if (stat.ppid === pid) walk(child)
+  }
+  walk(root)
+  return total
+}
+
+// --- HTTP -------------------------------------------------------------------------------------------------------
+
+interface Answer {
+  readonly status: number
+  readonly headers: Record<string, string | string[] | undefined>
+  readonly text: string
+}
+
+function send(
+  agent: Agent,
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: Uint8Array | string | null,
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const length = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length
+    const req = request(url, { method, agent, headers: { ...headers, 'content-length': String(length) } })
+    req.on('error', reject)
+    req.on('response', (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (chunk: Buffer) => chunks.push(chunk))
+      res.on('error', reject)
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          text: Buffer.concat(chunks).toString('utf8'),
+        }),
+      )
+    })
+    req.end(body ?? undefined)
+  })
+}
+
+async function putSigned(agent: Agent, signed: PresignedRequest, body: Uint8Array): Promise<void> {
+  const answer = await send(agent, signed.url, signed.method, signed.headers, body)
+  if (answer.status !== 200)
+    throw new Error(`PUT ${new URL(signed.url).pathname} -> ${answer.status}: ${answer.text}`)
+}
+
+/** A tRPC client as a script would write one: plain JSON over HTTP with the session cookie (no transformer). */
+function trpcClient(agent: Agent, baseUrl: string) {
+  let cookie = ''
+  const call = async <T>(
+    path: string,
+    input: unknown,
+    kind: 'query' | 'mutation' = 'mutation',
+  ): Promise<T> => {
+    const headers: Record<string, string> = { origin: baseUrl, 'content-type': 'application/json' }
+    if (cookie) headers.cookie = cookie
+    const answer =
+      kind === 'mutation'
+        ? await send(agent, `${baseUrl}/trpc/${path}`, 'POST', headers, JSON.stringify(input))
+        : await send(
+            agent,
+            `${baseUrl}/trpc/${path}${input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`}`,
+            'GET',
+            headers,
+            null,
+          )
+    const setCookie = answer.headers['set-cookie']
+    if (setCookie)
+      cookie = (Array.isArray(setCookie) ? setCookie : [setCookie]).map((c) => c.split(';')[0]).join('; ')
+    const parsed = JSON.parse(answer.text) as { result?: { data: T }; error?: { message: string } }
+    if (!parsed.result)
+      throw new Error(`${path} -> ${answer.status}: ${parsed.error?.message ?? answer.text}`)
+    return parsed.result.data
+  }
+  return { call }
+}
+
+// --- statistics -------------------------------------------------------------------------------------------------
+
+function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+}
+
+const hrMicros = () => Number(process.hrtime.bigint() / 1000n)
+
+/** Runs `work(i)` for i in 0..count-1, `concurrency` at a time. */
+async function pool(count: number, concurrency: number, work: (i: number) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < count) await work(next++)
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker))
+}
+
+// --- the demo ---------------------------------------------------------------------------------------------------
+
+const repoRoot = resolve(import.meta.dirname, '../..')
+
+interface Demo {
+  readonly url: string
+  readonly pid: number
+  stop(): Promise<void>
+}
+
+/**
+ * The demo as `pnpm start` runs it (its own process, tsx), started here rather than through e2e's `startDemo` because
+ * `--cpu-prof` must be a node flag (NODE_OPTIONS refuses it). Resolves once /healthz answers 200.
+ */
+async function startDemo(options: {
+  dataDir: string
+  env: Record<string, string>
+  profileDir: string | null
+}): Promise<Demo> {
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const flags = options.profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`]
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...flags, '--import', 'tsx', join(repoRoot, 'apps/demo/src/server/main.ts')],
+    {
+      cwd: join(repoRoot, 'apps/demo'),
+      env: {
+        ...process.env,
+        UPKIT_DATA_DIR: options.dataDir,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        ...options.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
+  let output = ''
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+  })
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+  })
+  const exited = new Promise<void>((done) => child.once('exit', () => done()))
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`demo exited with ${child.exitCode}:\n${output}`)
+    const healthy = await fetch(`${url}/healthz`).then(
+      (res) => res.status === 200,
+      () => false,
+    )
+    if (healthy) break
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new Error(`demo did not become healthy within 60 s:\n${output}`)
+    }
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  return {
+    url,
+    pid: child.pid as number,
+    stop: async () => {
+      if (child.exitCode !== null) return
+      // SIGTERM: the demo exits through process.exit, which is when --cpu-prof writes its profile.
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+      await exited
+      clearTimeout(timer)
+    },
+  }
+}
+
+// --- one database ------------------------------------------------------------------------------------------------
+
+interface DbResult {
+  readonly db: Db
+  readonly rounds: Round[]
+  readonly profiles: CpuProfile[]
+}
+
+async function runOn(db: Db, payloads: readonly Uint8Array[]): Promise<DbResult> {
+  const data = makeDataDir()
+  const profileDir = join(data.dir, 'profiles')
+  let postgres: TestPostgres | undefined
+  let demo: Demo | undefined
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 })
+  try {
+    const s3Port = await freePort()
+    const env: Record<string, string> = { UPKIT_LOCAL_S3_PORT: String(s3Port) }
+    let pgPid: number | null = null
+    if (db === 'postgresql') {
+      postgres = await startPostgres()
+      env.DATABASE_URL = await postgres.createDatabaseUrl('upkit_small_files')
+      env.SESSION_SECRET = randomBytes(24).toString('hex')
+      pgPid = findPid(['postgres', `-p ${new URL(postgres.url).port}`])
+    }
+    demo = await startDemo({ dataDir: data.dir, env, profileDir: PROFILE ? profileDir : null })
+    const demoPid = demo.pid
+    const storage: BucketStorage = createS3BucketStorage(
+      s3Presets.local({
+        endpoint: `http://127.0.0.1:${s3Port}`,
+        bucket: LOCAL_BUCKET,
+        credentials: {
+          accessKeyId: 'upkit-local',
+          secretAccessKey: readFileSync(join(data.dir, 'local-s3-secret'), 'utf8').trim(),
+        },
+      }),
+    )
+    console.log(
+      `\n[${db}] demo ${demo.url} (pid ${demoPid}, local S3 in-process on :${s3Port})` +
+        (postgres
+          ? `, PostgreSQL ${new URL(postgres.url).host} (postmaster pid ${pgPid ?? '?'})`
+          : ', PGlite'),
+    )
+
+    const clients: { client: ReturnType<typeof trpcClient>; taskId: string }[] = []
+    for (const email of USERS.slice(0, ROUNDS)) {
+      const client = trpcClient(agent, demo.url)
+      await client.call('auth.signIn', { email })
+      const tasks = await client.call<{ id: string }[]>('tasks.list', undefined, 'query')
+      const taskId = tasks[0]?.id
+      if (!taskId) throw new Error(`${email} has no task`)
+      clients.push({ client, taskId })
+    }
+
+    const timed = async (
+      run: (t: { create: number[]; put: number[]; confirm: number[] }) => Promise<void>,
+    ) => {
+      const t = { create: [] as number[], put: [] as number[], confirm: [] as number[] }
+      const before = { demo: treeCpu(demoPid), pg: treeCpu(pgPid), client: process.cpuUsage() }
+      const start = hrMicros()
+      await run(t)
+      const end = hrMicros()
+      const client = process.cpuUsage(before.client)
+      return {
+        seconds: (end - start) / 1e6,
+        demoCpu: treeCpu(demoPid) - before.demo,
+        pgCpu: treeCpu(pgPid) - before.pg,
+        clientCpu: (client.user + client.system) / 1e6,
+        window: [start, end] as const,
+        ...t,
+      }
+    }
+    const ms = (from: number) => performance.now() - from
+
+    const baseline = async (round: number): Promise<Timed> => {
+      // Presigned up front by the bench, as the baseline's "client that already has its URLs".
+      const signed = await Promise.all(
+        payloads.map((payload, i) =>
+          storage.presignPut({
+            key: `bench/bare-${round}-${i}`,
+            contentType: CONTENT_TYPE,
+            contentLength: payload.length,
+            expiresInSeconds: 3600,
+          }),
+        ),
+      )
+      return timed((t) =>
+        pool(FILES, CONCURRENCY, async (i) => {
+          const started = performance.now()
+          await putSigned(agent, signed[i] as PresignedRequest, payloads[i] as Uint8Array)
+          t.put.push(ms(started))
+        }),
+      )
+    }
+
+    const upkit = async (round: number): Promise<Timed> => {
+      const { client, taskId } =
+        clients[round] ?? (clients[0] as { client: ReturnType<typeof trpcClient>; taskId: string })
+      return timed((t) =>
+        pool(FILES, CONCURRENCY, async (i) => {
+          const payload = payloads[i] as Uint8Array
+          let started = performance.now()
+          const created = await client.call<{ upload: { id: string }; signedPut: PresignedRequest | null }>(
+            'uploads.create',
+            {
+              route: 'taskAttachment',
+              input: { taskId },
+              fileName: `small-${round}-${i}.bin`,
+              size: payload.length,
+              mimeType: CONTENT_TYPE,
+            },
+          )
+          t.create.push(ms(started))
+          if (!created.signedPut) throw new Error('expected a single-PUT plan for a small file')
+          started = performance.now()
+          await putSigned(agent, created.signedPut, payload)
+          t.put.push(ms(started))
+          started = performance.now()
+          await client.call('uploads.confirm', { uploadId: created.upload.id })
+          t.confirm.push(ms(started))
+        }),
+      )
+    }
+
+    const rounds: Round[] = []
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alternating order: neither side always runs second (after the other's writes, on a warmer JIT).
+      const upkitFirst = round % 2 === 1
+      let b: Timed
+      let u: Timed
+      if (upkitFirst) {
+        u = await upkit(round)
+        b = await baseline(round)
+      } else {
+        b = await baseline(round)
+        u = await upkit(round)
+      }
+      rounds.push({ baseline: b, upkit: u })
+      console.log(
+        `  round ${round + 1}/${ROUNDS}${upkitFirst ? ' (upkit first)' : ''}: bare ${(FILES / b.seconds).toFixed(0)} files/s, ` +
+          `upkit ${(FILES / u.seconds).toFixed(1)} files/s (${(b.seconds / u.seconds).toFixed(2)}x); ` +
+          `create/PUT/confirm p50 ${median(u.create).toFixed(0)}/${median(u.put).toFixed(0)}/${median(u.confirm).toFixed(0)} ms; ` +
+          `demo CPU ${u.demoCpu.toFixed(2)} s (bare: ${b.demoCpu.toFixed(2)} s)${postgres ? `, PostgreSQL ${u.pgCpu.toFixed(2)} s` : ''}, client ${u.clientCpu.toFixed(2)} s`,
+      )
+    }
+    await demo.stop()
+    demo = undefined
+    const profiles = PROFILE ? readProfiles(profileDir) : []
+    return { db, rounds, profiles }
+  } finally {
+    agent.destroy()
+    await demo?.stop().catch(() => {})
+    await postgres?.stop().catch(() => {})
+    data.remove()
+  }
+}
+
+function report(results: readonly DbResult[]): void {
+  console.log(
+    `\n== Small files: ${FILES} x ${FILE_BYTES / 1024} KiB, ${CONCURRENCY} at once, ${ROUNDS} round(s) ` +
+      '(medians of rounds; ratios: median of the per-round ratio) ==',
+  )
+  const perDb = new Map<Db, number>()
+  for (const { db, rounds, profiles } of results) {
+    const m = (pick: (r: Round) => number) => median(rounds.map(pick))
+    const upkitRate = m((r) => FILES / r.upkit.seconds)
+    perDb.set(db, upkitRate)
+    const ratio = m((r) => r.baseline.seconds / r.upkit.seconds)
+    const demoPerFile = m((r) => (r.upkit.demoCpu / FILES) * 1000)
+    const barePerFile = m((r) => (r.baseline.demoCpu / FILES) * 1000)
+    const pgPerFile = m((r) => (r.upkit.pgCpu / FILES) * 1000)
+    console.log(`\n[${db}]`)
+    console.log(
+      `  bare presigned PUTs         ${m((r) => FILES / r.baseline.seconds)
+        .toFixed(0)
+        .padStart(6)} files/s   PUT p50 ${m((r) => median(r.baseline.put)).toFixed(1)} ms`,
+    )
+    console.log(
+      `  upkit create -> PUT -> confirm ${upkitRate.toFixed(1).padStart(5)} files/s   ${ratio.toFixed(2)}x bare (goal >= 0.25x)   ` +
+        `create p50 ${m((r) => median(r.upkit.create)).toFixed(1)} ms, PUT p50 ${m((r) => median(r.upkit.put)).toFixed(1)} ms, confirm p50 ${m((r) => median(r.upkit.confirm)).toFixed(1)} ms`,
+    )
+    console.log(
+      `  CPU per file: demo process ${demoPerFile.toFixed(2)} ms (bare PUTs alone: ${barePerFile.toFixed(2)} ms, the in-process ` +
+        `local S3), so API create + confirm ~${(demoPerFile - barePerFile).toFixed(2)} ms` +
+        (db === 'postgresql' ? `; PostgreSQL backends ${pgPerFile.toFixed(2)} ms` : ' (PGlite included)') +
+        `; client ${m((r) => (r.upkit.clientCpu / FILES) * 1000).toFixed(2)} ms`,
+    )
+    if (profiles.length > 0) {
+      const windows = rounds.map((r) => r.upkit.window)
+      const breakdown = profileBreakdown(profiles, windows)
+      const total = breakdown.reduce((sum, [, us]) => sum + us, 0)
+      if (total > 0) {
+        console.log(
+          `  where the demo process's CPU goes during the upkit runs (--cpu-prof samples, per file):`,
+        )
+        for (const [name, us] of breakdown) {
+          if (us / total < 0.01) continue
+          console.log(
+            `    ${name.padEnd(44)} ${(us / 1000 / (FILES * windows.length)).toFixed(2).padStart(6)} ms  ${((us / total) * 100).toFixed(0).padStart(3)}%`,
+          )
+        }
+      } else console.log('  (no profile samples fell in the timed windows)')
+    }
+  }
+  const pg = perDb.get('postgresql')
+  const lite = perDb.get('pglite')
+  if (pg !== undefined && lite !== undefined) {
+    console.log(
+      `\nPGlite / PostgreSQL (upkit files/s): ${(lite / pg).toFixed(2)}x (goal: PGlite within 1.5x, i.e. >= 0.67x)`,
+    )
+  }
+  console.log('CPU figures on a shared 2-core machine are noisy; compare ratios from one run, not runs.')
+}
+
+async function main(): Promise<void> {
+  const only = process.env.BENCH_SMALL_DB?.split(',').filter(Boolean) as Db[] | undefined
+  const dbs: Db[] = only ?? ['postgresql', 'pglite']
+  console.log(
+    `upkit small-files bench: ${FILES} x ${FILE_BYTES / 1024} KiB, ${CONCURRENCY} at once, ${ROUNDS} round(s) on ${dbs.join(', ')}` +
+      (PROFILE ? '; demo profiled with --cpu-prof' : ''),
+  )
+  // Random bytes: nothing downstream may shortcut on repeated content.
+  const payloads = Array.from({ length: FILES }, () => randomBytes(FILE_BYTES))
+  const results: DbResult[] = []
+  for (const db of dbs) results.push(await runOn(db, payloads))
+  report(results)
+}
+
+main().catch((error: unknown) => {
+  console.error(error)
+  process.exitCode = 1
+})
