@@ -1,10 +1,19 @@
 import { TRPCError } from '@trpc/server'
-import { isUpkitError, type UploadFailure } from '@upkit/core'
+import { isUpkitError, type UpkitErrorCode, type UploadFailure } from '@upkit/core'
+
+/** The upkit code closest to a `TRPCError` an app's hook threw; what has none is the hook failing. */
+const CODE_OF_TRPC: Partial<Record<TRPCError['code'], UpkitErrorCode>> = {
+  UNAUTHORIZED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  BAD_REQUEST: 'INVALID_INPUT',
+}
 
 /**
  * One file's refusal as a batch answers it: an `UpkitError` keeps its code and message (and `retryAfterSeconds`);
- * a `TRPCError` (an app's hook or `authorize` may throw one) becomes `HOOK_FAILED` with its message. Anything else
- * is not a refusal of that file but a failure of the server (database, storage): `null`, and the caller rethrows.
+ * a `TRPCError` (an app's hook may throw one) keeps its message under the closest code (`HOOK_FAILED` when none
+ * is close). Anything else is not a refusal of that file but a failure of the server (database, storage): `null`,
+ * and the caller rethrows.
  */
 export function uploadFailureOf(error: unknown): UploadFailure | null {
   if (isUpkitError(error)) {
@@ -15,7 +24,8 @@ export function uploadFailureOf(error: unknown): UploadFailure | null {
       ...(after === undefined ? {} : { retryAfterSeconds: after }),
     }
   }
-  if (error instanceof TRPCError) return { code: 'HOOK_FAILED', message: error.message }
+  if (error instanceof TRPCError)
+    return { code: CODE_OF_TRPC[error.code] ?? 'HOOK_FAILED', message: error.message }
   return null
 }
 
