@@ -1,25 +1,69 @@
 // `pnpm --filter @upkit/migrate bench [files] [MiB]`: builds a legacy folder (default 10,000 files, ~1 GiB, varied
-// sizes), migrates it with `migrateUploads` into a fresh local S3 server and, when `rclone` is installed, times
-// `rclone copy` of the same folder to the same server (RCLONE_TRANSFERS: comma-separated runs, default
-// `default,8`: rclone's defaults, then `--transfers 8`). Not run by the tests. Uses DATABASE_URL when set, else a
-// throwaway PGlite folder, with upkit's tables (the test schema) and the tests' legacy source (two raw tables).
+// sizes) once, then times `migrateUploads` against `rclone copy` of the same folder to the same local S3 server,
+// in rounds (BENCH_RUNS, default 5) whose order alternates (upkit first, then rclone first, ...), and reports the
+// median of the per-round ratios. rclone runs as an operator would run it (its defaults: 4 transfers) and with
+// `--transfers 8` like upkit's default concurrency (RCLONE_TRANSFERS: comma-separated, default `default,8`).
+// Needs rclone (apt-get install -y rclone): without it the bench fails rather than print half a comparison.
+//
+// Every timed run starts from the same state: an empty bucket of its own, and for upkit a fresh database (a new
+// PGlite folder; with DATABASE_URL, a throwaway database whose upkit and legacy tables are emptied each round).
+// Before each run the page cache is settled (`sync`), so no run pays for writing back files that the fixture or
+// the previous run left dirty; MIGRATE_BENCH_SETTLE=0 skips that, to see what it costs. Not run by the tests.
 import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { createDatabase } from '@upkit/db'
 import { createS3BucketStorage, s3Presets } from '@upkit/storage'
 import { PrismaClient } from '@upkit/testing/prisma'
 import { writeLegacyFixture } from '../src/fixtures'
 import { migrateUploads } from '../src/migrate-uploads'
+import type { MigrationStore } from '../src/migration-store'
 import { prismaMigrationStore } from '../src/prisma-migration-store'
 import { createLegacyTables, legacyRoutes, legacyTableSource } from '../src/test-support/legacy-table-source'
+import { describeSample, mib, type RunSample, watchRun } from './probes'
+
+function positiveIntEnv(name: string, fallback: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name} must be a positive integer, got '${raw}'`)
+  return value
+}
 
 const files = Number(process.argv[2] ?? 10_000)
 const targetBytes = Number(process.argv[3] ?? 1024) * 1024 * 1024
-const concurrency = Number(process.env.CONCURRENCY ?? 8)
+const concurrency = positiveIntEnv('CONCURRENCY', 8)
+/**
+ * Default 5 rounds, as the upload bench: one round's ratio moves by ±10-20% on a shared 2-core machine, and five
+ * keep one or two disturbed rounds out of the median while the whole bench stays around three minutes.
+ */
+const rounds = positiveIntEnv('BENCH_RUNS', 5)
+const settle = process.env.MIGRATE_BENCH_SETTLE !== '0'
+/** A run during which other processes kept more than this share of one core busy is flagged as noisy. */
+const NOISY_SHARE = 0.25
+const GOAL = 1.0
+
+// Checked before anything is written: a comparison that silently loses one side is worse than none.
+const rcloneVersion = spawnSync('rclone', ['version'], { encoding: 'utf8' })
+if (rcloneVersion.error !== undefined || rcloneVersion.status !== 0) {
+  console.error(
+    'The migration bench compares `upkit migrate` with `rclone copy`, and rclone is not installed here.\n' +
+      'Install it (Debian/Ubuntu): apt-get install -y rclone   (with sudo on a developer machine)',
+  )
+  process.exit(1)
+}
+
+// A full collection before each upkit run stands in for the fresh process the CLI would be: the bench's heap
+// carries earlier rounds' garbage (closed databases, reports) that upkit's run should not pay to collect.
+setFlagsFromString('--expose-gc')
+const collectGarbage = runInNewContext('gc') as () => void
 
 // Mostly small files with a long tail, like real attachments: 1 in 500 is ~24 MiB, 1 in 20 ~1 MiB, the rest
 // a few KiB to ~150 KiB; scaled so the total lands near `targetBytes`.
@@ -34,7 +78,54 @@ for (let i = 0; i < files; i++) rawTotal += shape(i)
 const scale = targetBytes / rawTotal
 const sizeOf = (i: number) => Math.round(shape(i) * scale)
 
+/** `sync`'s wall time: how much writeback was pending, which whatever ran next would otherwise have shared. */
+function syncDisks(): number {
+  const started = performance.now()
+  spawnSync('sync')
+  return (performance.now() - started) / 1000
+}
+
+/** Reads every file once, so both tools read the fixture from the page cache, never the first from disk. */
+function readAll(path: string): number {
+  let bytes = 0
+  for (const entry of readdirSync(path, { withFileTypes: true })) {
+    const child = join(path, entry.name)
+    if (entry.isDirectory()) bytes += readAll(child)
+    else if (entry.isFile()) bytes += readFileSync(child).length
+  }
+  return bytes
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+}
+
+interface Run {
+  seconds: number
+  sample: RunSample
+  noisy: boolean
+  /** Seconds `sync` took right before the run (0 when not settling). */
+  syncBefore: number
+  /** upkit only: time inside the database (plan + batch commits, PGlite runs on this event loop). */
+  dbSeconds: number | null
+}
+
+interface Tool {
+  id: string
+  label: string
+  /** Untimed set-up, the timed run, untimed checks and clean-up; resolves the timed seconds. */
+  run: (
+    round: number,
+    watch: () => () => RunSample,
+  ) => Promise<{ seconds: number; sample: RunSample; db?: number }>
+}
+
 const dir = await mkdtemp(join(tmpdir(), 'upkit-migrate-bench-'))
+const s3Dir = join(dir, 's3')
 const credentials = { accessKeyId: 'bench', secretAccessKey: randomBytes(24).toString('base64url') }
 // Its own process, as a real bucket would be: in ours it would compete with the migration for one event loop.
 const serverProcess = spawn(
@@ -44,7 +135,7 @@ const serverProcess = spawn(
     ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
     fileURLToPath(new URL('../../local-s3/bin/upkit-local-s3.mjs', import.meta.url)),
     '--dir',
-    join(dir, 's3'),
+    s3Dir,
   ],
   {
     env: {
@@ -55,95 +146,227 @@ const serverProcess = spawn(
     stdio: ['ignore', 'pipe', 'inherit'],
   },
 )
-const server = {
-  endpoint: await new Promise<string>((resolve, reject) => {
-    serverProcess.stdout.setEncoding('utf8')
-    serverProcess.stdout.once('data', (text: string) => resolve(text.trim()))
-    serverProcess.once('exit', (code) => reject(new Error(`local S3 server exited (${code})`)))
-  }),
-  close: async () => {
-    serverProcess.kill()
-  },
-}
-const database = await createDatabase({
-  ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : { dataDir: join(dir, 'db') }),
-  migrationsDir: fileURLToPath(new URL('../../testing/prisma/migrations', import.meta.url)),
-  createClient: (adapter) => new PrismaClient({ adapter }),
+const endpoint = await new Promise<string>((resolve, reject) => {
+  serverProcess.stdout.setEncoding('utf8')
+  serverProcess.stdout.once('data', (text: string) => resolve(text.trim()))
+  serverProcess.once('exit', (code) => reject(new Error(`local S3 server exited (${code})`)))
 })
+const serverPid = serverProcess.pid as number
+const bucketStorage = (bucket: string) =>
+  createS3BucketStorage(s3Presets.local({ endpoint, bucket, credentials }))
+/**
+ * A finished run's objects are removed from disk (after they are counted), so ten runs' copies never crowd the
+ * fixture out of the page cache; the server is never asked for that bucket again.
+ */
+const dropBucket = (bucket: string) => rm(join(s3Dir, 'buckets', bucket), { recursive: true, force: true })
+
+const migrationsDir = fileURLToPath(new URL('../../testing/prisma/migrations', import.meta.url))
+const openDatabase = (dataDir: string) =>
+  createDatabase({
+    ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : { dataDir }),
+    migrationsDir,
+    createClient: (adapter) => new PrismaClient({ adapter }),
+  })
+
+const steps: { tool: Tool; runs: Run[] }[] = []
 try {
-  const storage = createS3BucketStorage(
-    s3Presets.local({ endpoint: server.endpoint, bucket: 'upkit', credentials }),
+  let started = performance.now()
+  const fixture = await writeLegacyFixture({ dir, files, sizeOf, bigFiles: false, edgeCases: false })
+  const written = (performance.now() - started) / 1000
+  const expected = fixture.expected.migrated
+  console.log(
+    `fixture: ${expected} files, ${(fixture.expected.migratedBytes / 2 ** 20).toFixed(0)} MiB written in ${written.toFixed(1)} s` +
+      ` (${process.env.DATABASE_URL ? 'PostgreSQL from DATABASE_URL' : 'PGlite, a fresh folder per round'})`,
   )
-  await storage.ensureBucket()
-  // rclone as an operator would run it (its defaults: 4 transfers), and with 8 transfers like upkit's default
-  // concurrency; each into its own empty bucket on the same server, copying the same folder.
-  const rcloneRuns = (process.env.RCLONE_TRANSFERS ?? 'default,8').split(',')
-  for (const transfers of rcloneRuns) {
-    await createS3BucketStorage(
-      s3Presets.local({ endpoint: server.endpoint, bucket: `rclone-${transfers}`, credentials }),
-    ).ensureBucket()
+  if (settle) {
+    // The fixture's ~1 GiB sits dirty in the page cache until the kernel writes it back (30 s later, or at
+    // once past the dirty thresholds); a run timed meanwhile shares the disk and CPU with that writeback.
+    const seconds = syncDisks()
+    started = performance.now()
+    const bytes = readAll(fixture.uploadsDir)
+    console.log(
+      `settled: sync ${seconds.toFixed(1)} s (the fixture's writeback, which the first run used to pay), ` +
+        `warm-up read of ${mib(bytes)} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    )
+  } else {
+    console.log('MIGRATE_BENCH_SETTLE=0: no sync or warm-up read; runs share the disk with pending writeback')
   }
 
-  let started = Date.now()
-  const fixture = await writeLegacyFixture({ dir, files, sizeOf, bigFiles: false, edgeCases: false })
-  await createLegacyTables(database.prisma, fixture)
-  console.log(
-    `fixture: ${fixture.expected.migrated} files, ${(fixture.expected.migratedBytes / 2 ** 20).toFixed(0)} MiB in ${Date.now() - started} ms (${database.describe})`,
-  )
+  const upkit: Tool = {
+    id: 'upkit',
+    label: `upkit migrate (concurrency ${concurrency})`,
+    async run(round, watch) {
+      const database = await openDatabase(join(dir, `db-${round}`))
+      try {
+        if (process.env.DATABASE_URL) {
+          // Same starting state as a fresh PGlite folder: no upkit rows, the legacy rows as the fixture wrote them.
+          await database.prisma.$executeRawUnsafe('DROP TABLE IF EXISTS legacy_files, legacy_logos')
+          await database.prisma.$executeRawUnsafe('TRUNCATE upkit_uploads, upkit_migration_items CASCADE')
+        }
+        await createLegacyTables(database.prisma, fixture)
+        const bucket = `upkit-${round}`
+        const storage = bucketStorage(bucket)
+        await storage.ensureBucket()
+        const inner = prismaMigrationStore(database.prisma)
+        let db = 0
+        const timed =
+          <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+          async (...args: A): Promise<R> => {
+            const t = performance.now()
+            try {
+              return await fn(...args)
+            } finally {
+              db += (performance.now() - t) / 1000
+            }
+          }
+        const store: MigrationStore<unknown> = {
+          ...inner,
+          items: timed(() => inner.items()),
+          plan: timed((items) => inner.plan(items)),
+          commit: timed((batch, writeBack) => inner.commit(batch, writeBack)),
+        }
+        if (settle) collectGarbage()
+        const stop = watch()
+        const t = performance.now()
+        const report = await migrateUploads({
+          source: legacyTableSource(database.prisma),
+          store,
+          routes: legacyRoutes(database.prisma, fixture.taskCompany),
+          storage,
+          uploadsDir: fixture.uploadsDir,
+          concurrency,
+        })
+        const seconds = (performance.now() - t) / 1000
+        const sample = stop()
+        if (report.failures.length > 0)
+          throw new Error(`upkit failures: ${JSON.stringify(report.failures.slice(0, 5))}`)
+        if (report.migrated !== expected) throw new Error(`upkit migrated ${report.migrated} of ${expected}`)
+        await dropBucket(bucket)
+        return { seconds, sample, db }
+      } finally {
+        await database.close()
+        await rm(join(dir, `db-${round}`), { recursive: true, force: true })
+      }
+    },
+  }
 
-  started = Date.now()
-  let lastPhase = ''
-  const report = await migrateUploads({
-    source: legacyTableSource(database.prisma),
-    store: prismaMigrationStore(database.prisma),
-    routes: legacyRoutes(database.prisma, fixture.taskCompany),
-    storage,
-    uploadsDir: fixture.uploadsDir,
-    concurrency,
-    onProgress: (progress) => {
-      if (progress.phase === lastPhase) return
-      lastPhase = progress.phase
-      if (process.env.BENCH_PHASES) console.log(`  ${progress.phase} at ${Date.now() - started} ms`)
+  // The machine's AWS_CA_BUNDLE makes rclone refuse a plain-http endpoint; it is irrelevant here.
+  const { AWS_CA_BUNDLE: _ignored, ...inherited } = process.env
+  const rcloneEnv = {
+    ...inherited,
+    RCLONE_CONFIG_LOCAL_TYPE: 's3',
+    RCLONE_CONFIG_LOCAL_PROVIDER: 'Other',
+    RCLONE_CONFIG_LOCAL_ENDPOINT: endpoint,
+    RCLONE_CONFIG_LOCAL_ACCESS_KEY_ID: credentials.accessKeyId,
+    RCLONE_CONFIG_LOCAL_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    RCLONE_CONFIG_LOCAL_FORCE_PATH_STYLE: 'true',
+    RCLONE_CONFIG_LOCAL_REGION: 'us-east-1',
+  }
+  const rcloneTool = (transfers: string): Tool => ({
+    id: `rclone-${transfers}`,
+    label: `rclone copy (${transfers === 'default' ? 'defaults' : `--transfers ${transfers}`})`,
+    async run(round, watch) {
+      const bucket = `rclone-${transfers}-${round}`
+      await bucketStorage(bucket).ensureBucket()
+      const flags = transfers === 'default' ? [] : ['--transfers', transfers]
+      const stop = watch()
+      const t = performance.now()
+      // Spawned, not spawnSync: the probes' timer keeps sampling the page cache while rclone runs.
+      const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>(
+        (resolve, reject) => {
+          const child = spawn('rclone', ['copy', fixture.uploadsDir, `local:${bucket}`, ...flags], {
+            env: rcloneEnv,
+            stdio: ['ignore', 'ignore', 'pipe'],
+          })
+          let text = ''
+          child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+            text += chunk
+          })
+          child.once('error', reject)
+          child.once('close', (exitCode) => resolve({ code: exitCode, stderr: text }))
+        },
+      )
+      const seconds = (performance.now() - t) / 1000
+      const sample = stop()
+      if (code !== 0) throw new Error(`rclone failed (${code}): ${stderr}`)
+      // One metadata file per object in the server's folder: rclone must have copied every file, as upkit did.
+      const objects = readdirSync(join(s3Dir, 'buckets', bucket, 'objects')).filter((f) =>
+        f.endsWith('.json'),
+      )
+      if (objects.length !== expected) throw new Error(`rclone copied ${objects.length} of ${expected} files`)
+      await dropBucket(bucket)
+      return { seconds, sample }
     },
   })
-  const ours = (Date.now() - started) / 1000
-  if (report.failures.length > 0) throw new Error(`failures: ${JSON.stringify(report.failures.slice(0, 5))}`)
-  const line = (name: string, seconds: number) =>
-    `${name}: ${seconds.toFixed(2)} s, ${(report.migrated / seconds).toFixed(0)} files/s, ${(report.migratedBytes / seconds / 1e6).toFixed(1)} MB/s`
-  console.log(line(`upkit migrate (concurrency ${concurrency})`, ours))
+  const tools = [upkit, ...(process.env.RCLONE_TRANSFERS ?? 'default,8').split(',').map(rcloneTool)]
+  for (const tool of tools) steps.push({ tool, runs: [] })
 
-  const rclone = spawnSync('rclone', ['version'], { encoding: 'utf8' })
-  if (rclone.status !== 0) {
-    console.log('rclone not installed (apt-get install -y rclone); skipping the comparison')
-  } else {
-    // The machine's AWS_CA_BUNDLE makes rclone refuse a plain-http endpoint; it is irrelevant here.
-    const { AWS_CA_BUNDLE: _ignored, ...inherited } = process.env
-    const env = {
-      ...inherited,
-      RCLONE_CONFIG_LOCAL_TYPE: 's3',
-      RCLONE_CONFIG_LOCAL_PROVIDER: 'Other',
-      RCLONE_CONFIG_LOCAL_ENDPOINT: server.endpoint,
-      RCLONE_CONFIG_LOCAL_ACCESS_KEY_ID: credentials.accessKeyId,
-      RCLONE_CONFIG_LOCAL_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      RCLONE_CONFIG_LOCAL_FORCE_PATH_STYLE: 'true',
-      RCLONE_CONFIG_LOCAL_REGION: 'us-east-1',
-    }
-    for (const transfers of rcloneRuns) {
-      const flags = transfers === 'default' ? [] : ['--transfers', transfers]
-      started = Date.now()
-      const run = spawnSync('rclone', ['copy', fixture.uploadsDir, `local:rclone-${transfers}`, ...flags], {
-        env,
-        encoding: 'utf8',
+  const line = (label: string, seconds: number) =>
+    `${label.padEnd(34)} ${seconds.toFixed(2).padStart(6)} s ${(expected / seconds).toFixed(0).padStart(5)} files/s ${(fixture.expected.migratedBytes / seconds / 1e6).toFixed(1).padStart(6)} MB/s`
+  for (let round = 1; round <= rounds; round++) {
+    // Every other round runs the tools in reverse, so none always runs first (on the freshest machine) or
+    // right after the same neighbour, and a drift over the round hits both sides alike.
+    const order = round % 2 === 1 ? steps : [...steps].reverse()
+    console.log(`\nround ${round}/${rounds}${round % 2 === 1 ? '' : ' (reverse order)'}`)
+    for (const step of order) {
+      // What the previous run's server writes left dirty is written back now, not during the next run.
+      const syncBefore = settle ? syncDisks() : 0
+      const { seconds, sample, db } = await step.tool.run(round, () => {
+        const watcher = watchRun({ serverPid, inProcess: step.tool.id === 'upkit' })
+        return watcher.stop
       })
-      const theirs = (Date.now() - started) / 1000
-      if (run.status !== 0) throw new Error(`rclone failed: ${run.stderr}`)
-      const name = transfers === 'default' ? 'defaults' : `--transfers ${transfers}`
-      console.log(line(`rclone copy (${name})`, theirs))
-      console.log(`  ratio (rclone time / upkit time): ${(theirs / ours).toFixed(2)}x`)
+      const noisy = sample.othersCpu / seconds > NOISY_SHARE
+      step.runs.push({ seconds, sample, noisy, syncBefore, dbSeconds: db ?? null })
+      const extra = [
+        settle ? `sync before ${syncBefore.toFixed(1)} s` : '',
+        db === undefined ? '' : `database ${db.toFixed(2)} s`,
+        noisy ? 'NOISY' : '',
+      ].filter(Boolean)
+      console.log(`  ${line(step.tool.label, seconds)}   ${extra.join(', ')}`)
+      console.log(`      ${describeSample(sample, seconds, step.tool.id === 'upkit' ? 'upkit' : 'rclone')}`)
     }
   }
+
+  console.log(
+    `\n== Migration figures (${expected} files, ${(fixture.expected.migratedBytes / 2 ** 20).toFixed(0)} MiB; median of the quiet runs, of all when none was quiet) ==`,
+  )
+  for (const { tool, runs } of steps) {
+    const quiet = runs.filter((r) => !r.noisy)
+    const pool = quiet.length > 0 ? quiet : runs
+    const seconds = pool.map((r) => r.seconds)
+    const min = Math.min(...seconds)
+    const max = Math.max(...seconds)
+    console.log(
+      `${line(tool.label, median(seconds))}   (${quiet.length}/${runs.length} quiet; range ${min.toFixed(1)}-${max.toFixed(1)} s, max/min ${(max / min).toFixed(2)})`,
+    )
+  }
+  const upkitRuns = steps[0]?.runs ?? []
+  const share = (pick: (r: Run) => number) => median(upkitRuns.map((r) => pick(r) / r.seconds))
+  console.log(
+    `upkit's median run: ${Math.round(share((r) => r.sample.toolCpu) * 100)}% of a core in its process` +
+      ` (database ${Math.round(share((r) => r.dbSeconds ?? 0) * 100)}% of the wall time, GC ${Math.round(share((r) => r.sample.gcPause ?? 0) * 100)}%),` +
+      ` local S3 ${Math.round(share((r) => r.sample.serverCpu) * 100)}% of a core, others ${Math.round(share((r) => r.sample.othersCpu) * 100)}%`,
+  )
+
+  /**
+   * The median of per-round ratios (rclone's time / upkit's time in the same round): a machine that is slower
+   * for a while slows both sides of a round. Rounds where either side was noisy are left out, unless none was
+   * quiet on both sides (then all count and the ratio is marked noisy).
+   */
+  console.log('\n== Goal (median over the rounds of rclone time / upkit time within each round) ==')
+  console.log(`${'goal'.padEnd(44)}${'target'.padEnd(11)}${'measured'.padEnd(24)}result`)
+  for (const { tool, runs } of steps.slice(1)) {
+    const pairs = upkitRuns.map((u, i) => [u, runs[i] as Run] as const)
+    const quiet = pairs.filter(([u, r]) => !u.noisy && !r.noisy)
+    const pool = quiet.length > 0 ? quiet : pairs
+    const ratios = pool.map(([u, r]) => r.seconds / u.seconds)
+    const value = median(ratios)
+    const measured = `${value.toFixed(2)}x${quiet.length === 0 ? ' (NOISY)' : ''} [${ratios.map((r) => r.toFixed(2)).join(' ')}]`
+    console.log(
+      `${`upkit migrate vs ${tool.label}`.padEnd(44)}${`>= ${GOAL.toFixed(2)}x`.padEnd(11)}${measured.padEnd(24)}${value >= GOAL ? 'MET' : 'MISSED'}`,
+    )
+  }
 } finally {
-  await database.close()
-  await server.close()
+  serverProcess.kill()
   await rm(dir, { recursive: true, force: true })
 }
