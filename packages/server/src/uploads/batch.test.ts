@@ -124,7 +124,24 @@ describe('createMany', () => {
   })
 
   it('two concurrent batches against one quota are as exact as single creates', async () => {
-    const app = createTestApp(db, bucket, { quotas: () => ({ files: 30, bytes: 30 * 1000 }) })
+    // Both batches reach the store's insertMany together, so their transactions overlap: only the store's
+    // per-tenant lock keeps them from both seeing the quota empty.
+    const { prismaUploadStore } = await import('@upkit/store-prisma')
+    const real = prismaUploadStore(db.prisma)
+    let arrived = 0
+    let release = () => {}
+    const bothArrived = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const insertMany: NonNullable<typeof real.insertMany> = async (entries) => {
+      if (++arrived === 2) release()
+      await bothArrived
+      return (real.insertMany as NonNullable<typeof real.insertMany>)(entries)
+    }
+    const app = createTestApp(db, bucket, {
+      store: { ...real, insertMany },
+      quotas: () => ({ files: 30, bytes: 30 * 1000 }),
+    })
     const acme = company(app)
     const batch = (who: string) =>
       acme.person().createMany({
