@@ -184,6 +184,12 @@ export interface BucketStorage {
    */
   readRange(key: string, start: number, endInclusive: number): Promise<Uint8Array>
   /**
+   * The object's head and its first `length` bytes (fewer if it is shorter) in one ranged GET, whose answer carries
+   * the size (Content-Range), ETag and types a HEAD would: confirming an upload needs both, and one round trip to
+   * the bucket instead of two. Null when the object does not exist.
+   */
+  readStart(key: string, length: number): Promise<{ head: ObjectHead; bytes: Uint8Array } | null>
+  /**
    * `etag` is the bucket's answer, quoted; for a single PUT it is the hex MD5 of the bytes the bucket stored on
    * S3, R2 and MinIO (not with SSE-KMS), so comparing it with a locally computed MD5 verifies the copy without a
    * HEAD. Undefined when the provider sends none.

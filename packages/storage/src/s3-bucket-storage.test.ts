@@ -347,6 +347,52 @@ describe('objects', () => {
     expect(await storage.head('obj/doc.pdf')).toBeNull()
   })
 
+  it('readStart answers what head answers and the first bytes from one GET; null when missing', async () => {
+    const data = new TextEncoder().encode('%PDF-1.7 rest of the file')
+    await storage.putObject({
+      key: 'start/doc.pdf',
+      body: data,
+      contentType: 'application/pdf',
+      contentLength: 25,
+    })
+    await storage.putObject({
+      key: 'start/empty',
+      body: new Uint8Array(),
+      contentType: 'text/plain',
+      contentLength: 0,
+    })
+
+    const read = await storage.readStart('start/doc.pdf', 5)
+    const { lastModified, ...head } = (await storage.head('start/doc.pdf')) ?? {}
+    expect(read?.head).toMatchObject(head)
+    expect(read?.head.size).toBe(25)
+    expect(read?.head.lastModified?.getTime()).toBe(lastModified?.getTime())
+    expect(new TextDecoder().decode(read?.bytes)).toBe('%PDF-')
+    // Longer than the object: the whole object, and the size still right.
+    const whole = await storage.readStart('start/doc.pdf', 4096)
+    expect(whole?.head.size).toBe(25)
+    expect(whole?.bytes).toEqual(data)
+    const empty = await storage.readStart('start/empty', 64)
+    expect(empty?.head.size).toBe(0)
+    expect(empty?.bytes).toEqual(new Uint8Array())
+    expect(await storage.readStart('start/missing', 64)).toBeNull()
+  })
+
+  it('readStart reports a Content-Encoding stored with the upload, undecoded', async () => {
+    const gzipped = new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3])
+    const signed = await storage.presignPut({
+      key: 'start/gz.bin',
+      contentType: 'application/octet-stream',
+      contentLength: gzipped.length,
+      expiresInSeconds: 60,
+    })
+    const res = await send(signed, gzipped, { 'content-encoding': 'gzip' })
+    expect(res.status).toBe(200)
+    const read = await storage.readStart('start/gz.bin', 64)
+    expect(read?.head.contentEncoding).toBe('gzip')
+    expect(read?.bytes).toEqual(gzipped)
+  })
+
   it('lists every page under a prefix and deletes in batches of 1000', async () => {
     const keys = Array.from({ length: 1003 }, (_, i) => `many/${String(i).padStart(4, '0')}.txt`)
     for (let i = 0; i < keys.length; i += 50) {

@@ -27,6 +27,8 @@ import type {
   UploadedPart,
 } from './bucket-storage'
 import { createDirectUploader } from './direct-upload'
+import { createQueryPresigner, type QueryPresignInput } from './presign'
+import { createStartReader } from './read-start'
 
 export type S3Provider = 'aws' | 'r2' | 'minio' | 'local'
 
@@ -60,6 +62,8 @@ export interface S3StorageConfig {
   directWrites?: boolean
 }
 
+/** A key only ever presigned (never requested), to learn the bucket's address from the SDK. */
+const BUCKET_URL_PROBE = 'upkit-bucket-url-probe'
 const UNSIGNED_PAYLOAD = Symbol('upkit.unsignedPayload')
 const MAX_EXPIRES_IN_SECONDS = 7 * 24 * 60 * 60
 const DELETE_BATCH_SIZE = 1000
@@ -117,95 +121,89 @@ export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
         })
       : null
 
-  type PresignOptions = NonNullable<Parameters<typeof getSignedUrl>[2]>
-
-  // getSignedUrl's generics only line up for a concrete command type, so callers pass a callback.
-  async function sign(
-    presignUrl: (options: PresignOptions) => Promise<string>,
-    method: PresignedRequest['method'],
-    expiresInSeconds: number,
-    headers: Record<string, string> = {},
-  ): Promise<PresignedRequest> {
-    assertExpiry(expiresInSeconds)
-    const names = Object.keys(headers)
-    const url = await presignUrl({
-      expiresIn: expiresInSeconds,
-      // The presigner never signs Content-Type unless told to; signing it stops a client from
-      // uploading a different type than the one the server checked.
-      signableHeaders: new Set(names),
-      // x-amz-* headers are otherwise moved into the query string, where not every provider reads
-      // them; kept as signed headers the bucket must see them on the request itself.
-      unhoistableHeaders: new Set(names.filter((name) => name.startsWith('x-amz-'))),
+  // Every presigned URL is signed by hand (presign.ts): the SDK's presigner cost more CPU per URL than the rest of
+  // an upload's `create`. The SDK still resolves where the bucket lives, once, by presigning a probe: AWS's
+  // virtual-hosted or path-style address, FIPS/dual-stack endpoints and odd bucket names stay the SDK's call.
+  let bucketUrl: Promise<URL> | undefined
+  const resolveBucketUrl = () => {
+    bucketUrl ??= getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: BUCKET_URL_PROBE }), {
+      expiresIn: 60,
+    }).then((signed) => {
+      const url = new URL(signed)
+      url.search = ''
+      url.pathname = url.pathname.slice(0, -BUCKET_URL_PROBE.length)
+      return url
     })
-    return { url, method, headers }
+    bucketUrl.catch(() => {
+      bucketUrl = undefined
+    })
+    return bucketUrl
   }
+  const staticCredentials = config.credentials
+  const presignUrl = createQueryPresigner({
+    bucketUrl: resolveBucketUrl,
+    region: config.region,
+    // Static credentials as given; otherwise the SDK's chain (env, shared config, instance role), which memoises
+    // and refreshes them itself.
+    credentials: staticCredentials ? () => staticCredentials : () => client.config.credentials(),
+  })
+
+  async function sign(
+    method: PresignedRequest['method'],
+    input: Omit<QueryPresignInput, 'method'>,
+  ): Promise<PresignedRequest> {
+    assertExpiry(input.expiresInSeconds)
+    return { url: await presignUrl({ method, ...input }), method, headers: { ...input.headers } }
+  }
+
+  const readStart = createStartReader({ presign: presignUrl, head: (key) => storage.head(key) })
 
   const storage: BucketStorage = {
     // For health reports and logs: where the bucket is, never the credentials.
     describe: `s3 ${config.endpoint ?? `aws ${config.region}`}/${bucket}`,
     async presignPut({ key, contentType, contentLength, expiresInSeconds, metadata }) {
       assertLength(contentLength, 'contentLength')
-      const command = new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        ContentType: contentType,
-        ContentLength: contentLength,
-        IfNoneMatch: '*',
-        ...metadataInput(metadata),
-      })
-      return sign((options) => getSignedUrl(client, command, options), 'PUT', expiresInSeconds, {
-        'content-type': contentType,
-        'if-none-match': '*',
-        ...metadataHeaders(metadata),
+      metadataInput(metadata)
+      return sign('PUT', {
+        key,
+        query: { 'x-id': 'PutObject' },
+        headers: { 'content-type': contentType, 'if-none-match': '*', ...metadataHeaders(metadata) },
+        contentLength,
+        expiresInSeconds,
       })
     },
 
     async presignCreateMultipartUpload({ key, contentType, metadata, expiresInSeconds }) {
-      const command = new CreateMultipartUploadCommand({
-        Bucket: bucket,
-        Key: key,
-        ContentType: contentType,
-        ...metadataInput(metadata),
-      })
-      return sign((options) => getSignedUrl(client, command, options), 'POST', expiresInSeconds, {
-        'content-type': contentType,
-        ...metadataHeaders(metadata),
+      metadataInput(metadata)
+      return sign('POST', {
+        key,
+        query: { uploads: '' },
+        headers: { 'content-type': contentType, ...metadataHeaders(metadata) },
+        expiresInSeconds,
       })
     },
 
     async presignUploadPart({ key, uploadId, partNumber, contentLength, expiresInSeconds }) {
       assertPartNumber(partNumber)
       assertLength(contentLength, 'contentLength')
-      const command = new UploadPartCommand({
-        Bucket: bucket,
-        Key: key,
-        UploadId: uploadId,
-        PartNumber: partNumber,
-        ContentLength: contentLength,
+      return sign('PUT', {
+        key,
+        query: { partNumber: String(partNumber), uploadId, 'x-id': 'UploadPart' },
+        contentLength,
+        expiresInSeconds,
       })
-      return sign((options) => getSignedUrl(client, command, options), 'PUT', expiresInSeconds)
     },
 
     async presignCompleteMultipartUpload({ key, uploadId, expiresInSeconds }) {
-      const command = new CompleteMultipartUploadCommand({
-        Bucket: bucket,
-        Key: key,
-        UploadId: uploadId,
-        IfNoneMatch: '*',
-      })
-      return sign((options) => getSignedUrl(client, command, options), 'POST', expiresInSeconds, {
-        'if-none-match': '*',
-      })
+      return sign('POST', { key, query: { uploadId }, headers: { 'if-none-match': '*' }, expiresInSeconds })
     },
 
     async presignListParts({ key, uploadId, expiresInSeconds }) {
-      const command = new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId })
-      return sign((options) => getSignedUrl(client, command, options), 'GET', expiresInSeconds)
+      return sign('GET', { key, query: { uploadId, 'x-id': 'ListParts' }, expiresInSeconds })
     },
 
     async presignAbortMultipartUpload({ key, uploadId, expiresInSeconds }) {
-      const command = new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })
-      return sign((options) => getSignedUrl(client, command, options), 'DELETE', expiresInSeconds)
+      return sign('DELETE', { key, query: { uploadId, 'x-id': 'AbortMultipartUpload' }, expiresInSeconds })
     },
 
     async createMultipartUpload({ key, contentType, metadata }) {
@@ -319,16 +317,13 @@ export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
       responseContentType,
       responseCacheControl,
     }) {
-      const command = new GetObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        ...(responseCacheControl === undefined ? {} : { ResponseCacheControl: responseCacheControl }),
-        ...(responseContentDisposition === undefined
-          ? {}
-          : { ResponseContentDisposition: responseContentDisposition }),
-        ...(responseContentType === undefined ? {} : { ResponseContentType: responseContentType }),
-      })
-      return (await sign((options) => getSignedUrl(client, command, options), 'GET', expiresInSeconds)).url
+      const query: Record<string, string> = { 'x-id': 'GetObject' }
+      if (responseCacheControl !== undefined) query['response-cache-control'] = responseCacheControl
+      if (responseContentDisposition !== undefined) {
+        query['response-content-disposition'] = responseContentDisposition
+      }
+      if (responseContentType !== undefined) query['response-content-type'] = responseContentType
+      return (await sign('GET', { key, query, expiresInSeconds })).url
     },
 
     async head(key) {
@@ -364,6 +359,10 @@ export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
         if (statusOf(error) === 416) return new Uint8Array()
         throw error
       }
+    },
+
+    async readStart(key, length) {
+      return readStart(key, length)
     },
 
     async putObject({ key, body, contentType, contentLength }) {
