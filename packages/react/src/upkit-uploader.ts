@@ -1,6 +1,7 @@
 import { normalizeMimeType, type RouteCall, type UploadApi, type UploadRecord } from '@upkit/core'
 import { BasePlugin, type Meta, type PluginOpts, type Uppy, type UppyFile } from '@uppy/core'
 import { AbortedError, DEFAULT_RETRY_POLICY, type RetryPolicy } from './backoff'
+import { batchingApi } from './batching-api'
 import {
   FileTransfer,
   isRetryable,
@@ -135,6 +136,8 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
   /** The upload id each file is remembered under in the journal, and the release of its cross-tab lock. */
   readonly #claims = new Map<string, { uploadId: string; release: () => void }>()
   readonly #journal: UploadJournal | null
+  /** `opts.api` with the creates of files added together, and confirms finishing together, sent as one call. */
+  readonly #api: UploadApi<RouteCall>
 
   constructor(uppy: Uppy<M, UpkitUploadBody>, opts: UpkitUploaderOptions) {
     super(uppy, opts)
@@ -142,6 +145,8 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
     this.type = 'uploader'
     this.#limiter = new Limiter(opts.partConcurrency ?? UPLOADER_DEFAULTS.partConcurrency)
     this.#journal = opts.journal === false ? null : (opts.journal ?? sharedJournal())
+    // Read at each call, so `setOptions({ api })` applies to the next one.
+    this.#api = batchingApi(() => this.opts.api)
   }
 
   /** The journal unfinished uploads are remembered in, or `null` when this uploader remembers none. */
@@ -306,7 +311,7 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
         thumbnail: thumbnailOf,
       },
       {
-        api: this.opts.api,
+        api: this.#api,
         settings: this.#settings(),
         limiter: this.#limiter,
         getState: () => this.#fileState(file.id),
