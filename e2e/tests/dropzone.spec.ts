@@ -272,6 +272,12 @@ test.describe('the drop zone', () => {
       mimeType: i % 3 === 0 ? 'application/pdf' : 'text/plain',
       buffer: Buffer.from(i % 3 === 0 ? PDF.text : `scan ${i + 1}\n`.repeat(200)),
     }))
+    // tRPC procedures the page calls, one entry per call (httpBatchLink joins names with commas).
+    const procedures: string[] = []
+    page.on('request', (request) => {
+      const path = new URL(request.url()).pathname
+      if (path.startsWith('/trpc/')) procedures.push(...path.slice('/trpc/'.length).split(','))
+    })
     await page.getByLabel('Attach files').setInputFiles(files)
     const totals = page.locator('.upkit-totals')
     await expect(totals).toContainText('200 files')
@@ -286,5 +292,11 @@ test.describe('the drop zone', () => {
     await expect(list.getByRole('listitem')).toHaveCount(200, { timeout: 180_000 })
     await expect(page.getByRole('list', { name: 'Uploads' })).toHaveCount(0, { timeout: 30_000 })
     await page.screenshot({ path: `${SCREENSHOTS}/attachments-200-files.png` })
+    // Files added together are created in batches of at most 100, never one call each; the list is refetched
+    // once things settle, not once per confirmed file.
+    const count = (name: string) => procedures.filter((procedure) => procedure === name).length
+    expect(count('uploads.create')).toBe(0)
+    expect(count('uploads.createMany')).toBe(2)
+    expect(count('uploads.list')).toBeLessThan(20)
   })
 })

@@ -8,7 +8,7 @@ import {
   type UploadApi,
   type UploadRecord,
 } from '@upkit/core'
-import { useCallback, useMemo } from 'react'
+import { useCallback, useEffect, useMemo, useRef } from 'react'
 
 export interface UseUploadListOptions<TCall extends RouteCall, TRoute extends TCall['route']> {
   readonly api: UploadApi<TCall>
@@ -35,6 +35,11 @@ export interface UploadListState {
   fileUrl(uploadId: string): string
 }
 
+/** Quiet time after the last confirmed file before the list is refetched in the background. */
+const REFRESH_AFTER_ADDED_MS = 300
+/** How long a file confirmed here stays listed while `list` answers do not have it yet. */
+const RECENT_KEPT_MS = 10_000
+
 /** The query key of a route's list, for hosts that invalidate it themselves. */
 export function uploadListKey(route: string, input: unknown): readonly unknown[] {
   return ['upkit', 'uploads', route, input]
@@ -57,20 +62,50 @@ export function useUploadList<TCall extends RouteCall, TRoute extends TCall['rou
     () => ({ route, input: JSON.parse(inputJson) }) as unknown as TCall,
     [route, inputJson],
   )
-  const query = useQuery({ queryKey, queryFn: () => api.list(call) })
+  // Files confirmed here lately, by id: kept in the list until an answer of `list` has them, so an answer to a
+  // request sent before they were confirmed does not take them off the screen again.
+  const recent = useRef(new Map<string, { readonly upload: UploadRecord; readonly at: number }>())
+  const query = useQuery({
+    queryKey,
+    queryFn: async () => {
+      const listed = await api.list(call)
+      const ids = new Set(listed.map((upload) => upload.id))
+      const now = Date.now()
+      const pending: UploadRecord[] = []
+      for (const [id, entry] of recent.current) {
+        if (ids.has(id) || now - entry.at > RECENT_KEPT_MS) recent.current.delete(id)
+        else pending.push(entry.upload)
+      }
+      return [...listed, ...pending]
+    },
+  })
   const refresh = useCallback(() => queryClient.invalidateQueries({ queryKey }), [queryClient, queryKey])
+  const refreshTimer = useRef<ReturnType<typeof setTimeout> | null>(null)
+  useEffect(
+    () => () => {
+      if (refreshTimer.current !== null) clearTimeout(refreshTimer.current)
+    },
+    [],
+  )
   const added = useCallback(
     (upload: UploadRecord) => {
+      recent.current.set(upload.id, { upload, at: Date.now() })
       queryClient.setQueryData<UploadRecord[]>(queryKey, (current) =>
         current ? [...current.filter((item) => item.id !== upload.id), upload] : [upload],
       )
-      // Others may have added files meanwhile: the background refetch brings them too.
-      void refresh()
+      // Others may have added files meanwhile: one background refetch brings them, after a drop's files have
+      // stopped arriving, not one full list per file (200 dropped files would be 200 lists of up to 200 rows).
+      if (refreshTimer.current !== null) clearTimeout(refreshTimer.current)
+      refreshTimer.current = setTimeout(() => {
+        refreshTimer.current = null
+        void refresh()
+      }, REFRESH_AFTER_ADDED_MS)
     },
     [queryClient, queryKey, refresh],
   )
   const remove = useCallback(
     async (uploadId: string) => {
+      recent.current.delete(uploadId)
       await api.delete({ uploadId })
       await refresh()
     },
