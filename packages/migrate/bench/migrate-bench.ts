@@ -9,24 +9,17 @@
 // PGlite folder; with DATABASE_URL, a throwaway database whose upkit and legacy tables are emptied each round).
 // Before each run the page cache is settled (`sync`), so no run pays for writing back files that the fixture or
 // the previous run left dirty; MIGRATE_BENCH_SETTLE=0 skips that, to see what it costs. Not run by the tests.
-import { spawn, spawnSync } from 'node:child_process'
+import { fork, spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
-import { createDatabase } from '@upkit/db'
 import { createS3BucketStorage, s3Presets } from '@upkit/storage'
-import { PrismaClient } from '@upkit/testing/prisma'
 import { writeLegacyFixture } from '../src/fixtures'
-import { migrateUploads } from '../src/migrate-uploads'
-import type { MigrationStore } from '../src/migration-store'
-import { prismaMigrationStore } from '../src/prisma-migration-store'
-import { createLegacyTables, legacyRoutes, legacyTableSource } from '../src/test-support/legacy-table-source'
-import { describeSample, mib, type RunSample, watchRun } from './probes'
+import { describeSample, type InProcessSample, mib, type RunSample, watchRun } from './probes'
+import type { UpkitRunResult, UpkitRunSetup } from './upkit-run'
 
 function positiveIntEnv(name: string, fallback: number): number {
   const raw = process.env[name]
@@ -40,6 +33,8 @@ function positiveIntEnv(name: string, fallback: number): number {
 const files = Number(process.argv[2] ?? 10_000)
 const targetBytes = Number(process.argv[3] ?? 1024) * 1024 * 1024
 const concurrency = positiveIntEnv('CONCURRENCY', 8)
+/** Unset: migrateUploads' default. Set to see what the batch size does to the database's share. */
+const batchSize = process.env.BATCH_SIZE ? positiveIntEnv('BATCH_SIZE', 1) : undefined
 /**
  * Default 5 rounds, as the upload bench: one round's ratio moves by ±10-20% on a shared 2-core machine, and five
  * keep one or two disturbed rounds out of the median while the whole bench stays around three minutes.
@@ -59,11 +54,6 @@ if (rcloneVersion.error !== undefined || rcloneVersion.status !== 0) {
   )
   process.exit(1)
 }
-
-// A full collection before each upkit run stands in for the fresh process the CLI would be: the bench's heap
-// carries earlier rounds' garbage (closed databases, reports) that upkit's run should not pay to collect.
-setFlagsFromString('--expose-gc')
-const collectGarbage = runInNewContext('gc') as () => void
 
 // Mostly small files with a long tail, like real attachments: 1 in 500 is ~24 MiB, 1 in 20 ~1 MiB, the rest
 // a few KiB to ~150 KiB; scaled so the total lands near `targetBytes`.
@@ -110,8 +100,8 @@ interface Run {
   noisy: boolean
   /** Seconds `sync` took right before the run (0 when not settling). */
   syncBefore: number
-  /** upkit only: time inside the database (plan + batch commits, PGlite runs on this event loop). */
-  dbSeconds: number | null
+  /** upkit only: database time (plan + batch commits), GC and event-loop stalls, from its process. */
+  inProcess: InProcessSample | undefined
 }
 
 interface Tool {
@@ -120,8 +110,8 @@ interface Tool {
   /** Untimed set-up, the timed run, untimed checks and clean-up; resolves the timed seconds. */
   run: (
     round: number,
-    watch: () => () => RunSample,
-  ) => Promise<{ seconds: number; sample: RunSample; db?: number }>
+    watch: (toolPid?: number) => () => RunSample,
+  ) => Promise<{ seconds: number; sample: RunSample; inProcess?: InProcessSample }>
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'upkit-migrate-bench-'))
@@ -161,13 +151,6 @@ const bucketStorage = (bucket: string) =>
 const dropBucket = (bucket: string) => rm(join(s3Dir, 'buckets', bucket), { recursive: true, force: true })
 
 const migrationsDir = fileURLToPath(new URL('../../testing/prisma/migrations', import.meta.url))
-const openDatabase = (dataDir: string) =>
-  createDatabase({
-    ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : { dataDir }),
-    migrationsDir,
-    createClient: (adapter) => new PrismaClient({ adapter }),
-  })
-
 const steps: { tool: Tool; runs: Run[] }[] = []
 try {
   let started = performance.now()
@@ -192,60 +175,59 @@ try {
     console.log('MIGRATE_BENCH_SETTLE=0: no sync or warm-up read; runs share the disk with pending writeback')
   }
 
+  const fixtureMessage: UpkitRunSetup['fixture'] = { ...fixture, taskCompany: [...fixture.taskCompany] }
   const upkit: Tool = {
     id: 'upkit',
     label: `upkit migrate (concurrency ${concurrency})`,
     async run(round, watch) {
-      const database = await openDatabase(join(dir, `db-${round}`))
-      try {
-        if (process.env.DATABASE_URL) {
-          // Same starting state as a fresh PGlite folder: no upkit rows, the legacy rows as the fixture wrote them.
-          await database.prisma.$executeRawUnsafe('DROP TABLE IF EXISTS legacy_files, legacy_logos')
-          await database.prisma.$executeRawUnsafe('TRUNCATE upkit_uploads, upkit_migration_items CASCADE')
-        }
-        await createLegacyTables(database.prisma, fixture)
-        const bucket = `upkit-${round}`
-        const storage = bucketStorage(bucket)
-        await storage.ensureBucket()
-        const inner = prismaMigrationStore(database.prisma)
-        let db = 0
-        const timed =
-          <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
-          async (...args: A): Promise<R> => {
-            const t = performance.now()
-            try {
-              return await fn(...args)
-            } finally {
-              db += (performance.now() - t) / 1000
-            }
-          }
-        const store: MigrationStore<unknown> = {
-          ...inner,
-          items: timed(() => inner.items()),
-          plan: timed((items) => inner.plan(items)),
-          commit: timed((batch, writeBack) => inner.commit(batch, writeBack)),
-        }
-        if (settle) collectGarbage()
-        const stop = watch()
-        const t = performance.now()
-        const report = await migrateUploads({
-          source: legacyTableSource(database.prisma),
-          store,
-          routes: legacyRoutes(database.prisma, fixture.taskCompany),
-          storage,
-          uploadsDir: fixture.uploadsDir,
-          concurrency,
+      const bucket = `upkit-${round}`
+      const dataDir = join(dir, `db-${round}`)
+      // A fresh process per run (see upkit-run.ts); tsx compiles it as it does this file.
+      const child = fork(fileURLToPath(new URL('./upkit-run.ts', import.meta.url)), [], {
+        execArgv: ['--import', 'tsx'],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      })
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+      const next = () =>
+        new Promise<unknown>((resolve, reject) => {
+          const onExit = (code: number | null) => reject(new Error(`upkit's run exited (${code}) early`))
+          child.once('exit', onExit)
+          child.once('message', (message) => {
+            child.off('exit', onExit)
+            resolve(message)
+          })
         })
-        const seconds = (performance.now() - t) / 1000
+      try {
+        const setup: UpkitRunSetup = {
+          fixture: fixtureMessage,
+          endpoint,
+          bucket,
+          credentials,
+          dataDir,
+          databaseUrl: process.env.DATABASE_URL,
+          migrationsDir,
+          concurrency,
+          batchSize,
+        }
+        const ready = next()
+        child.send(setup)
+        await ready
+        // What the database set-up wrote is written back now, not during the run.
+        if (settle) syncDisks()
+        const stop = watch(child.pid as number)
+        const done = next()
+        child.send('go')
+        const result = (await done) as UpkitRunResult
         const sample = stop()
-        if (report.failures.length > 0)
-          throw new Error(`upkit failures: ${JSON.stringify(report.failures.slice(0, 5))}`)
-        if (report.migrated !== expected) throw new Error(`upkit migrated ${report.migrated} of ${expected}`)
+        child.send('exit')
+        if (result.failures.length > 0) throw new Error(`upkit failures: ${result.failures.join('; ')}`)
+        if (result.migrated !== expected) throw new Error(`upkit migrated ${result.migrated} of ${expected}`)
         await dropBucket(bucket)
-        return { seconds, sample, db }
+        return { seconds: result.seconds, sample, inProcess: result }
       } finally {
-        await database.close()
-        await rm(join(dir, `db-${round}`), { recursive: true, force: true })
+        if (child.connected) child.disconnect()
+        await exited
+        await rm(dataDir, { recursive: true, force: true })
       }
     },
   }
@@ -299,7 +281,11 @@ try {
     },
   })
   const tools = [upkit, ...(process.env.RCLONE_TRANSFERS ?? 'default,8').split(',').map(rcloneTool)]
-  for (const tool of tools) steps.push({ tool, runs: [] })
+  // BENCH_ONLY=<tool ids>: only those, to chase one figure quickly (the goal then prints NOT MEASURED).
+  const only = process.env.BENCH_ONLY?.split(',').filter(Boolean)
+  for (const tool of only ? tools.filter((t) => only.includes(t.id)) : tools) steps.push({ tool, runs: [] })
+  if (steps.length === 0)
+    throw new Error(`BENCH_ONLY matches no tool; they are ${tools.map((t) => t.id).join(', ')}`)
 
   const line = (label: string, seconds: number) =>
     `${label.padEnd(34)} ${seconds.toFixed(2).padStart(6)} s ${(expected / seconds).toFixed(0).padStart(5)} files/s ${(fixture.expected.migratedBytes / seconds / 1e6).toFixed(1).padStart(6)} MB/s`
@@ -311,19 +297,19 @@ try {
     for (const step of order) {
       // What the previous run's server writes left dirty is written back now, not during the next run.
       const syncBefore = settle ? syncDisks() : 0
-      const { seconds, sample, db } = await step.tool.run(round, () => {
-        const watcher = watchRun({ serverPid, inProcess: step.tool.id === 'upkit' })
-        return watcher.stop
-      })
+      const { seconds, sample, inProcess } = await step.tool.run(
+        round,
+        (toolPid) => watchRun({ serverPid, ...(toolPid === undefined ? {} : { toolPid }) }).stop,
+      )
       const noisy = sample.othersCpu / seconds > NOISY_SHARE
-      step.runs.push({ seconds, sample, noisy, syncBefore, dbSeconds: db ?? null })
-      const extra = [
-        settle ? `sync before ${syncBefore.toFixed(1)} s` : '',
-        db === undefined ? '' : `database ${db.toFixed(2)} s`,
-        noisy ? 'NOISY' : '',
-      ].filter(Boolean)
+      step.runs.push({ seconds, sample, noisy, syncBefore, inProcess })
+      const extra = [settle ? `sync before ${syncBefore.toFixed(1)} s` : '', noisy ? 'NOISY' : ''].filter(
+        Boolean,
+      )
       console.log(`  ${line(step.tool.label, seconds)}   ${extra.join(', ')}`)
-      console.log(`      ${describeSample(sample, seconds, step.tool.id === 'upkit' ? 'upkit' : 'rclone')}`)
+      console.log(
+        `      ${describeSample(sample, seconds, step.tool.id === 'upkit' ? 'upkit' : 'rclone', inProcess)}`,
+      )
     }
   }
 
@@ -340,13 +326,15 @@ try {
       `${line(tool.label, median(seconds))}   (${quiet.length}/${runs.length} quiet; range ${min.toFixed(1)}-${max.toFixed(1)} s, max/min ${(max / min).toFixed(2)})`,
     )
   }
-  const upkitRuns = steps[0]?.runs ?? []
-  const share = (pick: (r: Run) => number) => median(upkitRuns.map((r) => pick(r) / r.seconds))
-  console.log(
-    `upkit's median run: ${Math.round(share((r) => r.sample.toolCpu) * 100)}% of a core in its process` +
-      ` (database ${Math.round(share((r) => r.dbSeconds ?? 0) * 100)}% of the wall time, GC ${Math.round(share((r) => r.sample.gcPause ?? 0) * 100)}%),` +
-      ` local S3 ${Math.round(share((r) => r.sample.serverCpu) * 100)}% of a core, others ${Math.round(share((r) => r.sample.othersCpu) * 100)}%`,
-  )
+  const upkitRuns = steps.find((s) => s.tool.id === 'upkit')?.runs ?? []
+  if (upkitRuns.length > 0) {
+    const share = (pick: (r: Run) => number) => median(upkitRuns.map((r) => pick(r) / r.seconds))
+    console.log(
+      `upkit's median run: ${Math.round(share((r) => r.sample.toolCpu) * 100)}% of a core in its process` +
+        ` (database ${Math.round(share((r) => r.inProcess?.dbSeconds ?? 0) * 100)}% of the wall time, GC ${Math.round(share((r) => r.inProcess?.gcPause ?? 0) * 100)}%),` +
+        ` local S3 ${Math.round(share((r) => r.sample.serverCpu) * 100)}% of a core, others ${Math.round(share((r) => r.sample.othersCpu) * 100)}%`,
+    )
+  }
 
   /**
    * The median of per-round ratios (rclone's time / upkit's time in the same round): a machine that is slower
@@ -354,18 +342,29 @@ try {
    * quiet on both sides (then all count and the ratio is marked noisy).
    */
   console.log('\n== Goal (median over the rounds of rclone time / upkit time within each round) ==')
-  console.log(`${'goal'.padEnd(44)}${'target'.padEnd(11)}${'measured'.padEnd(24)}result`)
-  for (const { tool, runs } of steps.slice(1)) {
+  console.log(`${'goal'.padEnd(50)}${'target'.padEnd(10)}${'measured'.padEnd(16)}result   per round`)
+  for (const tool of tools.slice(1)) {
+    const runs = steps.find((s) => s.tool === tool)?.runs ?? []
+    const name = `upkit migrate vs ${tool.label}`.padEnd(50) + `>= ${GOAL.toFixed(2)}x`.padEnd(10)
+    if (upkitRuns.length === 0 || runs.length === 0) {
+      console.log(`${name}${'n/a'.padEnd(16)}NOT MEASURED (BENCH_ONLY)`)
+      continue
+    }
     const pairs = upkitRuns.map((u, i) => [u, runs[i] as Run] as const)
     const quiet = pairs.filter(([u, r]) => !u.noisy && !r.noisy)
     const pool = quiet.length > 0 ? quiet : pairs
-    const ratios = pool.map(([u, r]) => r.seconds / u.seconds)
-    const value = median(ratios)
-    const measured = `${value.toFixed(2)}x${quiet.length === 0 ? ' (NOISY)' : ''} [${ratios.map((r) => r.toFixed(2)).join(' ')}]`
+    const value = median(pool.map(([u, r]) => r.seconds / u.seconds))
+    const measured = `${value.toFixed(2)}x${quiet.length === 0 ? ' (NOISY)' : ''}`
+    const perRound = pairs.map(
+      ([u, r]) => `${(r.seconds / u.seconds).toFixed(2)}${u.noisy || r.noisy ? '*' : ''}`,
+    )
     console.log(
-      `${`upkit migrate vs ${tool.label}`.padEnd(44)}${`>= ${GOAL.toFixed(2)}x`.padEnd(11)}${measured.padEnd(24)}${value >= GOAL ? 'MET' : 'MISSED'}`,
+      `${name}${measured.padEnd(16)}${(value >= GOAL ? 'MET' : 'MISSED').padEnd(9)}${perRound.join(' ')}`,
     )
   }
+  console.log(
+    '(* = a noisy round: other processes used more than a quarter of a core meanwhile; left out of the median while any round is quiet)',
+  )
 } finally {
   serverProcess.kill()
   await rm(dir, { recursive: true, force: true })

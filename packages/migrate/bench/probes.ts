@@ -4,7 +4,6 @@
 // in-process run, garbage collection and event-loop stalls. Linux only (reads /proc); elsewhere the figures
 // that need /proc read as zero.
 import { readdirSync, readFileSync } from 'node:fs'
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
 
 /** USER_HZ: the unit of /proc's CPU times, 100 on every Linux this runs on. */
 const TICKS_PER_SECOND = 100
@@ -101,20 +100,26 @@ export interface RunSample {
   dirtyMax: number
   /** What the disk wrote during the run: the tool's objects reaching disk, or writeback of older files. */
   diskWritten: number
-  /** In-process runs only: GC pause time, and the longest event-loop stall. */
-  gcPause: number | null
-  gcCount: number | null
-  loopDelayMax: number | null
+}
+
+/** What upkit's run measures in its own process. */
+export interface InProcessSample {
+  gcPause: number
+  gcCount: number
+  /** The longest event-loop stall (a GC pause, a PGlite query running on the loop, a blocking read). */
+  loopDelayMax: number
+  dbSeconds: number
 }
 
 /**
- * Starts watching; `stop()` returns what happened since. `inProcess` adds GC and event-loop figures (for upkit,
- * which runs in this process). A tool spawned by this process (rclone) counts as the tool once it has exited and
- * been waited for (its CPU then shows in our children's times), so call `stop()` after its exit.
+ * Starts watching; `stop()` returns what happened since. The tool is `toolPid` (upkit's forked run: call
+ * `stop()` before it exits), or without it a child this process spawned and has waited for (rclone: its CPU
+ * then shows in our children's times, so call `stop()` after its exit).
  */
-export function watchRun(options: { serverPid: number; inProcess: boolean }): { stop: () => RunSample } {
+export function watchRun(options: { serverPid: number; toolPid?: number }): { stop: () => RunSample } {
   const machine = machineCpu()
   const self = processCpu('self')
+  const tool = options.toolPid === undefined ? 0 : processCpu(options.toolPid).own
   const server = processCpu(options.serverPid).own
   const disk = diskWrittenBytes()
   const processes = allProcesses()
@@ -125,29 +130,20 @@ export function watchRun(options: { serverPid: number; inProcess: boolean }): { 
   const timer = setInterval(() => {
     dirtyMax = Math.max(dirtyMax, dirtyBytes())
   }, 200)
-  let gcPause = 0
-  let gcCount = 0
-  const gc = options.inProcess
-    ? new PerformanceObserver((list) => {
-        for (const entry of list.getEntries()) {
-          gcPause += entry.duration / 1000
-          gcCount++
-        }
-      })
-    : null
-  gc?.observe({ entryTypes: ['gc'] })
-  const loop = options.inProcess ? monitorEventLoopDelay({ resolution: 10 }) : null
-  loop?.enable()
   return {
     stop() {
       clearInterval(timer)
-      gc?.disconnect()
-      loop?.disable()
       const machineNow = machineCpu()
       const selfNow = processCpu('self')
-      const toolCpu = selfNow.own - self.own + (selfNow.children - self.children)
+      // Our own CPU (probes, IPC) is small and counted with the tool, not as "others".
+      const toolCpu =
+        selfNow.own -
+        self.own +
+        selfNow.children -
+        self.children +
+        (options.toolPid === undefined ? 0 : processCpu(options.toolPid).own - tool)
       const serverCpu = processCpu(options.serverPid).own - server
-      const ours = new Set([process.pid, options.serverPid])
+      const ours = new Set([process.pid, options.serverPid, options.toolPid])
       // Summed by command name: a parallel typecheck or test run is several processes of one name.
       const byName = new Map<string, { cpu: number; count: number }>()
       for (const [pid, { name, cpu }] of allProcesses()) {
@@ -172,9 +168,6 @@ export function watchRun(options: { serverPid: number; inProcess: boolean }): { 
         dirtyAtStart,
         dirtyMax: Math.max(dirtyMax, dirtyBytes()),
         diskWritten: diskWrittenBytes() - disk,
-        gcPause: gc ? gcPause : null,
-        gcCount: gc ? gcCount : null,
-        loopDelayMax: loop ? loop.max / 1e9 : null,
       }
     },
   }
@@ -183,15 +176,20 @@ export function watchRun(options: { serverPid: number; inProcess: boolean }): { 
 export const mib = (bytes: number) => `${(bytes / MiB).toFixed(0)} MiB`
 
 /** One line of what a run's sample says, after its time. */
-export function describeSample(sample: RunSample, seconds: number, toolName: string): string {
+export function describeSample(
+  sample: RunSample,
+  seconds: number,
+  toolName: string,
+  inProcess?: InProcessSample,
+): string {
   const share = (s: number) => `${Math.round((s / seconds) * 100)}%`
   const parts = [
     `cpu: ${toolName} ${sample.toolCpu.toFixed(1)} s (${share(sample.toolCpu)}), local S3 ${sample.serverCpu.toFixed(1)} s (${share(sample.serverCpu)}), others ${sample.othersCpu.toFixed(1)} s (${share(sample.othersCpu)}${sample.topOthers ? `: ${sample.topOthers}` : ''})`,
     `disk: dirty ${mib(sample.dirtyAtStart)} at start, max ${mib(sample.dirtyMax)}, ${mib(sample.diskWritten)} written, io stall ${sample.ioStall.toFixed(1)} s`,
   ]
-  if (sample.gcPause !== null) {
+  if (inProcess !== undefined) {
     parts.push(
-      `gc ${sample.gcPause.toFixed(2)} s in ${sample.gcCount} pauses, longest event-loop stall ${((sample.loopDelayMax ?? 0) * 1000).toFixed(0)} ms`,
+      `database ${inProcess.dbSeconds.toFixed(2)} s, gc ${inProcess.gcPause.toFixed(2)} s in ${inProcess.gcCount} pauses, longest event-loop stall ${(inProcess.loopDelayMax * 1000).toFixed(0)} ms`,
     )
   }
   return parts.join('; ')
