@@ -51,6 +51,17 @@ export function prismaRateLimiter(prisma: PrismaRawClient): RateLimiter {
         RETURNING "count"`
       return rateLimitHit(Number(rows[0]?.count ?? 1), limit, now)
     },
+    // `hit` for a batch: the same upsert adding `hits` at once, so a createMany of 100 files is one statement.
+    async hitMany(key: string, hits: number, limit: RateLimit & { now?: Date }) {
+      const now = limit.now ?? new Date()
+      const windowStart = windowStartOf(now, limit.windowMs).toISOString()
+      const rows = await prisma.$queryRaw<{ count: number }[]>`
+        INSERT INTO "upkit_rate_limits" ("key", "windowStart", "count")
+        VALUES (${key}, (${windowStart}::timestamptz AT TIME ZONE 'UTC'), ${hits}::int)
+        ON CONFLICT ("key", "windowStart") DO UPDATE SET "count" = "upkit_rate_limits"."count" + ${hits}::int
+        RETURNING "count"`
+      return { count: Number(rows[0]?.count ?? hits) }
+    },
     async deleteWindowsBefore(before: Date) {
       return prisma.$executeRaw`
         DELETE FROM "upkit_rate_limits"

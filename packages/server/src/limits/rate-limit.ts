@@ -20,6 +20,17 @@ export interface RateLimitHit {
 export interface RateLimiter {
   /** Counts one hit of `key` in the current fixed window and says whether it is within `limit`. */
   hit(key: string, limit: RateLimit & { readonly now?: Date }): Promise<RateLimitHit>
+  /**
+   * Counts `hits` hits of `key` at once (a `createMany` of `hits` files) and resolves the window's count after
+   * them, as `hit` would after the last. Atomic like `hit`: concurrent callers each get a contiguous range of the
+   * counter, so which hits fall past the limit is decided exactly. Optional: without it upkit calls `hit` once
+   * per hit (one statement each).
+   */
+  hitMany?(
+    key: string,
+    hits: number,
+    limit: RateLimit & { readonly now?: Date },
+  ): Promise<{ readonly count: number }>
   /** Removes windows that started before `before`; resolves how many. The sweeper calls it. */
   deleteWindowsBefore(before: Date): Promise<number>
 }
@@ -37,6 +48,14 @@ export function rateLimitHit(count: number, limit: RateLimit, now: Date): RateLi
     count,
     retryAfterSeconds: Math.max(1, Math.ceil((end - now.getTime()) / 1000)),
   }
+}
+
+/**
+ * How many of `hits` hits that brought the window's count to `count` are within `limit`: the first ones, up to
+ * what was left before them (hits of the same window are counted in order, so the overflow is the last ones).
+ */
+export function allowedOfHits(count: number, hits: number, limit: RateLimit): number {
+  return Math.max(0, Math.min(hits, limit.limit - (count - hits)))
 }
 
 export function assertRateLimit(name: string, limit: RateLimit): void {

@@ -9,9 +9,10 @@ import {
   quotaExceeded,
   type ResolvedQuota,
   resolveQuota,
+  type StoredUsage,
   type UploadLimits,
 } from './quota'
-import { assertRateLimit, type RateLimit, type RateLimiter } from './rate-limit'
+import { allowedOfHits, assertRateLimit, type RateLimit, type RateLimiter, rateLimitHit } from './rate-limit'
 
 export interface RateLimitsOptions {
   /**
@@ -77,17 +78,58 @@ export function createUploadLimits(
     const key = `upkit:${action}:${who.tenantId}:${who.uploadedBy ?? ''}`
     const result = await limiter.hit(key, { ...limit, now: now() })
     if (result.allowed) return
-    const seconds = result.retryAfterSeconds
-    throw new UpkitError(
+    throw rateLimited(action, result.retryAfterSeconds)
+  }
+
+  const rateLimited = (action: keyof typeof limits, seconds: number) =>
+    new UpkitError(
       'RATE_LIMITED',
       `Too many ${what[action]} in a short time; try again in ${seconds} second${seconds === 1 ? '' : 's'}.`,
       { retryAfterSeconds: seconds },
     )
+
+  /**
+   * Counts `hits` hits of one person at once: one `hitMany` statement when the limiter has it, else one `hit`
+   * each, stopping at the first refused (the rest would be refused too, and a refused call need not count).
+   * Resolves how many of the first hits are allowed and, when some are not, their refusal.
+   */
+  async function hitMany(
+    action: keyof typeof limits,
+    who: { tenantId: string; uploadedBy: string | null },
+    hits: number,
+  ): Promise<{ allowed: number; refusal: UpkitError | null }> {
+    const limit = limits[action]
+    if (!limiter || !limit || hits === 0) return { allowed: hits, refusal: null }
+    const key = `upkit:${action}:${who.tenantId}:${who.uploadedBy ?? ''}`
+    const at = now()
+    if (limiter.hitMany) {
+      const { count } = await limiter.hitMany(key, hits, { ...limit, now: at })
+      const allowed = allowedOfHits(count, hits, limit)
+      const seconds = rateLimitHit(count, limit, at).retryAfterSeconds
+      return { allowed, refusal: allowed < hits ? rateLimited(action, seconds) : null }
+    }
+    for (let i = 0; i < hits; i++) {
+      const result = await limiter.hit(key, { ...limit, now: at })
+      if (!result.allowed) return { allowed: i, refusal: rateLimited(action, result.retryAfterSeconds) }
+    }
+    return { allowed: hits, refusal: null }
   }
 
   async function quotaFor(args: QuotaArgs<unknown>): Promise<ResolvedQuota | null> {
     const quota = config.quotas ? await config.quotas(args) : null
     return quota ? resolveQuota(quota, args) : null
+  }
+
+  /** What the store's insert enforces for `file` under a resolved quota (`undefined`: no quota). */
+  function limitsOf(quota: ResolvedQuota | null, file: { fileName: string; size: number }) {
+    if (!quota || (quota.bytes === null && quota.files === null)) return undefined
+    return {
+      ...quota.scope,
+      bytes: quota.bytes,
+      files: quota.files,
+      now: now(),
+      refuse: (usage: StoredUsage) => quotaExceeded(quota, usage, file),
+    } satisfies UploadLimits
   }
 
   return {
@@ -100,15 +142,26 @@ export function createUploadLimits(
       file: { fileName: string; size: number },
     ): Promise<UploadLimits | undefined> {
       await hit('create', args)
-      const quota = await quotaFor(args)
-      if (!quota || (quota.bytes === null && quota.files === null)) return undefined
-      return {
-        ...quota.scope,
-        bytes: quota.bytes,
-        files: quota.files,
-        now: now(),
-        refuse: (usage) => quotaExceeded(quota, usage, file),
-      }
+      return limitsOf(await quotaFor(args), file)
+    },
+    /**
+     * `beforeCreate` for the files of one `createMany` (one person, route and tenant): the rate limit counts them
+     * all in one statement (the store's `hitMany`), the first that fit are allowed and the rest refused
+     * RATE_LIMITED, as `beforeCreate` one file after the other would decide; the app's `quotas` runs once for
+     * them (it depends only on tenant, route and person), each file getting limits that name it in a refusal.
+     * Exactness of the quota stays with the store's insert (its per-tenant lock). Resolves per file in order.
+     */
+    async beforeCreateMany(
+      args: QuotaArgs<unknown>,
+      files: readonly { fileName: string; size: number }[],
+    ): Promise<({ ok: true; limits: UploadLimits | undefined } | { ok: false; error: UpkitError })[]> {
+      const { allowed, refusal } = await hitMany('create', args, files.length)
+      const quota = allowed > 0 ? await quotaFor(args) : null
+      return files.map((file, i) =>
+        i < allowed
+          ? { ok: true as const, limits: limitsOf(quota, file) }
+          : { ok: false as const, error: refusal as UpkitError },
+      )
     },
 
     beforeSignParts(row: { tenantId: string; uploadedBy: string | null }): Promise<void> {

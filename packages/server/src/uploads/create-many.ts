@@ -1,4 +1,4 @@
-import type { CreateManyResult, FileDescription, UploadFailure } from '@upkit/core'
+import type { CreateManyResult, FileDescription } from '@upkit/core'
 import type { UploadLimits } from '../limits/quota'
 import type { InsertResult, NewUploadEntry } from '../store/upload-store'
 import { refusalOf, uploadFailureOf } from './batch-results'
@@ -21,15 +21,14 @@ export interface CreateManyCall {
   readonly files: readonly FileDescription[]
 }
 
-type Refusal = { ok: false; error: UploadFailure }
-
 /**
  * `uploads.createMany`: `create` for many files of one route call, answered per file in order. The route call is
  * authorized once (its files share it); each file then gets exactly `create`'s checks, in this order, and a file
  * refused by one is answered with that refusal while the others go on:
  * - the route's policy (size, type); a refused file counts for nothing below;
  * - the rate limit, counted per file (a batch of 100 counts as 100 `create` calls: the limit is about how many
- *   uploads a person starts, however they are sent); from the first file refused, the rest of the batch is too;
+ *   uploads a person starts, however they are sent) but in one statement for the batch; from the first file
+ *   refused, the rest of the batch is too; the app's `quotas` runs once for the batch;
  * - `maxFiles`: the person's pending uploads plus this batch's files before it, so the first files that fit are
  *   the ones accepted;
  * - the quota, decided in order in the one transaction that writes every row (`UploadStore.insertMany`): a file
@@ -61,22 +60,20 @@ export async function createManyUploads(
     }
   })
 
-  // One file after the other, so which files the rate limit refuses follows their order.
+  // The rate limit counts the batch's checked files in one statement and the app's `quotas` runs once: the files
+  // share one tenant, route and person. Which files are refused still follows their order.
   const quotas: (UploadLimits | undefined)[] = []
-  let rateLimited: Refusal | null = null
+  const checked = [...files.entries()].flatMap(([i, file]) => (file ? [{ i, file }] : []))
   const who = { tenantId: auth.tenantId, route: call.route, uploadedBy: auth.uploadedBy, ctx }
-  for (const [i, file] of files.entries()) {
-    if (!file) continue
-    if (rateLimited) {
-      results[i] = rateLimited
-      continue
-    }
-    try {
-      quotas[i] = await c.limits?.beforeCreate(who, file)
-    } catch (error) {
-      const failure = uploadFailureOf(error)
-      if (failure?.code === 'RATE_LIMITED') rateLimited = { ok: false, error: failure }
-      refuse(i, error)
+  if (c.limits) {
+    const decided = await c.limits.beforeCreateMany(
+      who,
+      checked.map(({ file }) => file),
+    )
+    for (const [j, { i }] of checked.entries()) {
+      const decision = decided[j]
+      if (decision?.ok) quotas[i] = decision.limits
+      else if (decision) refuse(i, decision.error)
     }
   }
 
