@@ -168,7 +168,7 @@ try {
     started = performance.now()
     const bytes = readAll(fixture.uploadsDir)
     console.log(
-      `settled: sync ${seconds.toFixed(1)} s (the fixture's writeback, which the first run used to pay), ` +
+      `settled: sync ${seconds.toFixed(1)} s (the fixture's pending writeback, which a run timed right after the write would share the disk with), ` +
         `warm-up read of ${mib(bytes)} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
     )
   } else {
