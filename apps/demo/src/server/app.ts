@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createHTTPHandler } from '@trpc/server/adapters/standalone'
-import { type LocalS3Server, startLocalS3 } from '@upkit/local-s3'
+import type { LocalS3Server } from '@upkit/local-s3'
 import { createUpkit, originCheck } from '@upkit/server'
 import { type BucketStorage, browserUploadCors, createS3BucketStorage, s3Presets } from '@upkit/storage'
 import { prismaRateLimiter, prismaUploadStore } from '@upkit/store-prisma'
@@ -12,6 +12,7 @@ import { demoPaths } from '../shared/paths'
 import { TRPC_MAX_BATCH_SIZE } from '../shared/trpc-limits'
 import type { DemoConfig } from './config'
 import { type DemoDatabase, openDemoDatabase } from './database'
+import { startLocalS3InWorker } from './local-s3-thread'
 import { createAppRouter } from './router'
 import { loadOrCreateSecret } from './secrets'
 import { seedDemoData } from './seed'
@@ -54,7 +55,8 @@ export async function startDemoServer(config: DemoConfig): Promise<DemoServer> {
         accessKeyId: 'upkit-local',
         secretAccessKey: loadOrCreateSecret(join(config.dataDir, 'local-s3-secret')),
       }
-      localS3 = await startLocalS3({
+      // On its own thread: the bucket's per-request work (SigV4, hashing, writes) stays off the API's event loop.
+      localS3 = await startLocalS3InWorker({
         dir: join(config.dataDir, 's3'),
         port: config.localS3Port,
         ...credentials,
