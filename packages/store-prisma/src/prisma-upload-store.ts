@@ -158,6 +158,44 @@ export function prismaUploadStore<TClient extends PrismaClientWithUpkit>(
       })
     },
 
+    // One UPDATE for the whole batch: the per-row values (etag, thumbnail) travel as one JSON parameter (a single
+    // text value every driver adapter passes as is, where arrays of bytes would depend on the adapter), the
+    // thumbnail as base64 decoded in SQL. Then the flipped rows are read with the usual select.
+    confirmMany(entries, now) {
+      if (entries.length === 0) return Promise.resolve([])
+      const values = JSON.stringify(
+        entries.map((entry) => ({
+          id: entry.id,
+          etag: entry.etag,
+          thumbnail: entry.thumbnail ? Buffer.from(entry.thumbnail.bytes).toString('base64') : null,
+          thumbnailType: entry.thumbnail?.mimeType ?? null,
+        })),
+      )
+      // UTC text converted in SQL, as `prismaRateLimiter` does: the columns are `timestamp` without zone.
+      const at = now.toISOString()
+      return prisma.$transaction(async (tx: TClient & PrismaRawClient) => {
+        const flipped = await tx.$queryRaw<{ id: string }[]>`
+          UPDATE "upkit_uploads" AS u
+          SET "status" = 'CONFIRMED',
+              "confirmedAt" = (${at}::timestamptz AT TIME ZONE 'UTC'),
+              "multipartUploadId" = NULL,
+              "etag" = v."etag",
+              "thumbnail" = decode(v."thumbnail", 'base64'),
+              "thumbnailType" = v."thumbnailType"
+          FROM jsonb_to_recordset(${values}::jsonb)
+            AS v("id" uuid, "etag" text, "thumbnail" text, "thumbnailType" text)
+          WHERE u."id" = v."id" AND u."status" = 'PENDING'
+            AND u."expiresAt" > (${at}::timestamptz AT TIME ZONE 'UTC')
+          RETURNING u."id"::text AS "id"`
+        if (flipped.length === 0) return []
+        const rows = await tx.upkitUpload.findMany({
+          where: { id: { in: flipped.map((row) => row.id) } },
+          select: uploadSelect,
+        })
+        return rows.map(toRow)
+      })
+    },
+
     async findThumbnail(id) {
       const row = (await uploads.findUnique({
         where: { id },

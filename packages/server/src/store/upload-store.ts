@@ -51,6 +51,13 @@ export interface UploadStore<TTx = unknown> {
      */
     thumbnail?: StoredThumbnail | null,
   ): Promise<UploadRow | null>
+  /**
+   * `confirm` for many rows of routes without an `onConfirmed` hook (`confirmMany`), in one statement: each row
+   * still PENDING and unexpired at `now` -> CONFIRMED with its entry's `etag` and `thumbnail` (as `confirm` stores
+   * them); the others are left as they are. Resolves the rows it flipped, in any order. Optional: without it upkit
+   * calls `confirm` per row (correct, one transaction each).
+   */
+  confirmMany?(entries: readonly ConfirmEntry[], now: Date): Promise<UploadRow[]>
   /** The thumbnail bytes of a CONFIRMED row; `null` when it has none. Read on its own: no list selects the bytes. */
   findThumbnail(id: string): Promise<StoredThumbnail | null>
   /** PENDING -> FAILED with a reason; a no-op for any other status. */
@@ -130,6 +137,13 @@ export interface UploadRow extends NewUploadRow {
   /** Type of the stored thumbnail (its bytes are read with `findThumbnail`); null when there is none. */
   readonly thumbnailType: string | null
   readonly createdAt: Date
+}
+
+/** One row for `confirmMany`: what `confirm` would store with its flip. */
+export interface ConfirmEntry {
+  readonly id: string
+  readonly etag: string | null
+  readonly thumbnail: StoredThumbnail | null
 }
 
 /** A preview image as stored: bytes checked by the server, type as their magic bytes say. */
