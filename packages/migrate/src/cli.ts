@@ -18,7 +18,7 @@ Copies the files a legacy app kept in ./uploads into the bucket and rewrites the
   --dry-run                  print the plan; change nothing
   --delete-source            delete each source file once its copy is verified and committed
   --concurrency N            files copied at once (default 8)
-  --batch-size N             references written per transaction (default 200)
+  --batch-size N             references written per transaction (default 1000)
   --log-every N              without a terminal, log progress every N files (default 500) or 5 s
   --json                     print the report as JSON
 
@@ -66,7 +66,7 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
   const sourceModule = values.source ?? env.UPKIT_MIGRATE_SOURCE
   if (!sourceModule) problems.push('--source is required (or set UPKIT_MIGRATE_SOURCE)')
   const concurrency = intOption(values.concurrency, 8, '--concurrency', problems)
-  const batchSize = intOption(values['batch-size'], 200, '--batch-size', problems)
+  const batchSize = intOption(values['batch-size'], 1000, '--batch-size', problems)
   const logEvery = intOption(values['log-every'], 500, '--log-every', problems)
   if (problems.length > 0 || uploadsDir === undefined || !sourceModule) {
     stderr.write(`${problems.join('\n')}\n\n${USAGE}\n`)

@@ -41,8 +41,10 @@ export interface MigrateUploadsOptions<TTx> {
   /** Files copied at once. Default 8: enough to hide per-request latency without starving the bucket or disk. */
   concurrency?: number
   /**
-   * Finished files written to the database per transaction. Default 200: one round trip per few hundred files,
-   * while a killed run loses at most this many files' bookkeeping (they are re-checked, not re-sent).
+   * Finished files written to the database per transaction. Default 1000: each transaction has a fixed cost
+   * (on embedded PGlite it runs on this event loop, stalling every copy), and 1,000 rows per commit took a third
+   * less database time than 200 in the 10,000-file bench; a batch is also flushed every 2 s, so at ~1,000
+   * files/s a killed run loses about as much bookkeeping either way (those files are re-checked, not re-sent).
    */
   batchSize?: number
   /** Called on every finished file and phase change; the CLI draws its progress bar from it. Default none. */
@@ -99,7 +101,7 @@ export async function migrateUploads<TTx>(options: MigrateUploadsOptions<TTx>): 
   const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX
   assertKeyPrefix(keyPrefix)
   const concurrency = positiveInteger(options.concurrency ?? 8, 'concurrency')
-  const batchSize = positiveInteger(options.batchSize ?? 200, 'batchSize')
+  const batchSize = positiveInteger(options.batchSize ?? 1000, 'batchSize')
   const progress: MigrationProgress = {
     phase: 'scanning',
     filesDone: 0,
