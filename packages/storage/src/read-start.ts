@@ -28,21 +28,22 @@ export function createStartReader(options: {
       await options.presign({ method: 'GET', key, query: { 'x-id': 'GetObject' }, expiresInSeconds: 60 }),
     )
     const https = url.protocol === 'https:'
-    const response = await new Promise<IncomingMessage>((resolve, reject) => {
-      const send = https ? httpsRequest : httpRequest
-      const request = send(
-        url,
-        {
-          method: 'GET',
-          // Range is not signed: a presigned GET accepts any unsigned header.
-          headers: { range: `bytes=0-${length - 1}` },
-          agent: https ? httpsAgent : httpAgent,
-        },
-        resolve,
-      )
-      request.once('error', reject)
-      request.end()
-    })
+    const send = () =>
+      new Promise<IncomingMessage>((resolve, reject) => {
+        const request = (https ? httpsRequest : httpRequest)(
+          url,
+          {
+            method: 'GET',
+            // Range is not signed: a presigned GET accepts any unsigned header.
+            headers: { range: `bytes=0-${length - 1}` },
+            agent: https ? httpsAgent : httpAgent,
+          },
+          resolve,
+        )
+        request.once('error', (error) => reject(Object.assign(error, { reusedSocket: request.reusedSocket })))
+        request.end()
+      })
+    const response = await sendWithRetry(send)
     const status = response.statusCode ?? 0
     const chunks: Buffer[] = []
     let received = 0
@@ -93,6 +94,29 @@ export function createStartReader(options: {
         contentEncoding: header('content-encoding'),
       },
       bytes: new Uint8Array(body.subarray(0, length)),
+    }
+  }
+}
+
+/** Network failures worth sending an idempotent GET again for (the SDK retries these too). */
+const TRANSIENT = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EAI_AGAIN'])
+const ATTEMPTS = 3
+
+/**
+ * A keep-alive socket the store closed while idle (its keep-alive timeout) fails the next request sent on it with
+ * ECONNRESET before a byte is answered; Node's documentation says to retry such a request, and the SDK this path
+ * replaced retried network errors three times. A GET is idempotent, so retrying changes nothing but the outcome.
+ */
+async function sendWithRetry(send: () => Promise<IncomingMessage>): Promise<IncomingMessage> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send()
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? ''
+      if (attempt >= ATTEMPTS || !TRANSIENT.has(code)) throw error
+      // A reused socket's reset is not the store being down: send again at once. Otherwise back off a little.
+      if (!(error as { reusedSocket?: boolean }).reusedSocket)
+        await new Promise((r) => setTimeout(r, 50 * attempt))
     }
   }
 }
