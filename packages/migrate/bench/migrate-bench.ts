@@ -1,12 +1,12 @@
 // `pnpm --filter @upkit/migrate bench [files] [MiB]`: builds a legacy folder (default 10,000 files, ~1 GiB, varied
-// sizes) once, then times `migrateUploads` against `rclone copy` of the same folder to the same local S3 server,
-// in rounds (BENCH_RUNS, default 5) whose order alternates (upkit first, then rclone first, ...), and reports the
+// sizes) once, then times `migrateUploads` against `rclone copy` of the same folder to a local S3 server, in
+// rounds (BENCH_RUNS, default 5) whose order alternates (upkit first, then rclone first, ...), and reports the
 // median of the per-round ratios. rclone runs as an operator would run it (its defaults: 4 transfers) and with
 // `--transfers 8` like upkit's default concurrency (RCLONE_TRANSFERS: comma-separated, default `default,8`).
 // Needs rclone (apt-get install -y rclone): without it the bench fails rather than print half a comparison.
 //
-// Every timed run starts from the same state: an empty bucket of its own, and for upkit a fresh database (a new
-// PGlite folder; with DATABASE_URL, a throwaway database whose upkit and legacy tables are emptied each round).
+// Every timed run starts from the same state: a fresh local S3 server process with an empty bucket, and for upkit
+// a fresh process and database (a new PGlite folder; with DATABASE_URL, a throwaway database whose upkit and legacy tables are emptied each round).
 // Before each run the page cache is settled (`sync`), so no run pays for writing back files that the fixture or
 // the previous run left dirty; MIGRATE_BENCH_SETTLE=0 skips that, to see what it costs. Not run by the tests.
 import { fork, spawn, spawnSync } from 'node:child_process'
@@ -110,45 +110,66 @@ interface Tool {
   /** Untimed set-up, the timed run, untimed checks and clean-up; resolves the timed seconds. */
   run: (
     round: number,
+    server: Server,
     watch: (toolPid?: number) => () => RunSample,
   ) => Promise<{ seconds: number; sample: RunSample; inProcess?: InProcessSample }>
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'upkit-migrate-bench-'))
-const s3Dir = join(dir, 's3')
 const credentials = { accessKeyId: 'bench', secretAccessKey: randomBytes(24).toString('base64url') }
-// Its own process, as a real bucket would be: in ours it would compete with the migration for one event loop.
-const serverProcess = spawn(
-  process.execPath,
-  [
-    // e.g. BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the server.
-    ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
-    fileURLToPath(new URL('../../local-s3/bin/upkit-local-s3.mjs', import.meta.url)),
-    '--dir',
-    s3Dir,
-  ],
-  {
-    env: {
-      ...process.env,
-      LOCAL_S3_ACCESS_KEY_ID: credentials.accessKeyId,
-      LOCAL_S3_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
-)
-const endpoint = await new Promise<string>((resolve, reject) => {
-  serverProcess.stdout.setEncoding('utf8')
-  serverProcess.stdout.once('data', (text: string) => resolve(text.trim()))
-  serverProcess.once('exit', (code) => reject(new Error(`local S3 server exited (${code})`)))
-})
-const serverPid = serverProcess.pid as number
-const bucketStorage = (bucket: string) =>
-  createS3BucketStorage(s3Presets.local({ endpoint, bucket, credentials }))
+interface Server {
+  endpoint: string
+  pid: number
+  dir: string
+}
 /**
- * A finished run's objects are removed from disk (after they are counted), so ten runs' copies never crowd the
- * fixture out of the page cache; the server is never asked for that bucket again.
+ * A fresh local S3 server per run, in its own process (as a real bucket would be: in ours it would compete with
+ * the migration for one event loop) and its own folder. One server kept for the whole bench grew slower run after
+ * run: it keeps every object's metadata in memory, and with 10,000 more per run its CPU for the same 10,000 PUTs
+ * went from 7.7 s to 14-15 s by the second round, so later runs measured the server, not the tools.
  */
-const dropBucket = (bucket: string) => rm(join(s3Dir, 'buckets', bucket), { recursive: true, force: true })
+async function startServer(serverDir: string): Promise<Server & { stop: () => Promise<void> }> {
+  const child = spawn(
+    process.execPath,
+    [
+      // e.g. BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the server.
+      ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      fileURLToPath(new URL('../../local-s3/bin/upkit-local-s3.mjs', import.meta.url)),
+      '--dir',
+      serverDir,
+    ],
+    {
+      env: {
+        ...process.env,
+        LOCAL_S3_ACCESS_KEY_ID: credentials.accessKeyId,
+        LOCAL_S3_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    child.stdout.setEncoding('utf8')
+    child.stdout.once('data', (text: string) => resolve(text.trim()))
+    child.once('exit', (code) => reject(new Error(`local S3 server exited (${code})`)))
+  })
+  servers.add(child)
+  return {
+    endpoint,
+    pid: child.pid as number,
+    dir: serverDir,
+    async stop() {
+      child.kill()
+      await exited
+      servers.delete(child)
+      // Its objects go with it, so ten runs' copies never crowd the fixture out of the page cache.
+      await rm(serverDir, { recursive: true, force: true })
+    },
+  }
+}
+const servers = new Set<ReturnType<typeof spawn>>()
+const bucketStorage = (server: Server, bucket: string) =>
+  createS3BucketStorage(s3Presets.local({ endpoint: server.endpoint, bucket, credentials }))
 
 const migrationsDir = fileURLToPath(new URL('../../testing/prisma/migrations', import.meta.url))
 const steps: { tool: Tool; runs: Run[] }[] = []
@@ -179,7 +200,7 @@ try {
   const upkit: Tool = {
     id: 'upkit',
     label: `upkit migrate (concurrency ${concurrency})`,
-    async run(round, watch) {
+    async run(round, server, watch) {
       const bucket = `upkit-${round}`
       const dataDir = join(dir, `db-${round}`)
       // A fresh process per run (see upkit-run.ts); tsx compiles it as it does this file.
@@ -200,7 +221,7 @@ try {
       try {
         const setup: UpkitRunSetup = {
           fixture: fixtureMessage,
-          endpoint,
+          endpoint: server.endpoint,
           bucket,
           credentials,
           dataDir,
@@ -222,7 +243,6 @@ try {
         child.send('exit')
         if (result.failures.length > 0) throw new Error(`upkit failures: ${result.failures.join('; ')}`)
         if (result.migrated !== expected) throw new Error(`upkit migrated ${result.migrated} of ${expected}`)
-        await dropBucket(bucket)
         return { seconds: result.seconds, sample, inProcess: result }
       } finally {
         if (child.connected) child.disconnect()
@@ -234,22 +254,22 @@ try {
 
   // The machine's AWS_CA_BUNDLE makes rclone refuse a plain-http endpoint; it is irrelevant here.
   const { AWS_CA_BUNDLE: _ignored, ...inherited } = process.env
-  const rcloneEnv = {
+  const rcloneEnv = (server: Server) => ({
     ...inherited,
     RCLONE_CONFIG_LOCAL_TYPE: 's3',
     RCLONE_CONFIG_LOCAL_PROVIDER: 'Other',
-    RCLONE_CONFIG_LOCAL_ENDPOINT: endpoint,
+    RCLONE_CONFIG_LOCAL_ENDPOINT: server.endpoint,
     RCLONE_CONFIG_LOCAL_ACCESS_KEY_ID: credentials.accessKeyId,
     RCLONE_CONFIG_LOCAL_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     RCLONE_CONFIG_LOCAL_FORCE_PATH_STYLE: 'true',
     RCLONE_CONFIG_LOCAL_REGION: 'us-east-1',
-  }
+  })
   const rcloneTool = (transfers: string): Tool => ({
     id: `rclone-${transfers}`,
     label: `rclone copy (${transfers === 'default' ? 'defaults' : `--transfers ${transfers}`})`,
-    async run(round, watch) {
+    async run(round, server, watch) {
       const bucket = `rclone-${transfers}-${round}`
-      await bucketStorage(bucket).ensureBucket()
+      await bucketStorage(server, bucket).ensureBucket()
       const flags = transfers === 'default' ? [] : ['--transfers', transfers]
       const stop = watch()
       const t = performance.now()
@@ -257,7 +277,7 @@ try {
       const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>(
         (resolve, reject) => {
           const child = spawn('rclone', ['copy', fixture.uploadsDir, `local:${bucket}`, ...flags], {
-            env: rcloneEnv,
+            env: rcloneEnv(server),
             stdio: ['ignore', 'ignore', 'pipe'],
           })
           let text = ''
@@ -272,11 +292,10 @@ try {
       const sample = stop()
       if (code !== 0) throw new Error(`rclone failed (${code}): ${stderr}`)
       // One metadata file per object in the server's folder: rclone must have copied every file, as upkit did.
-      const objects = readdirSync(join(s3Dir, 'buckets', bucket, 'objects')).filter((f) =>
+      const objects = readdirSync(join(server.dir, 'buckets', bucket, 'objects')).filter((f) =>
         f.endsWith('.json'),
       )
       if (objects.length !== expected) throw new Error(`rclone copied ${objects.length} of ${expected} files`)
-      await dropBucket(bucket)
       return { seconds, sample }
     },
   })
@@ -295,12 +314,22 @@ try {
     const order = round % 2 === 1 ? steps : [...steps].reverse()
     console.log(`\nround ${round}/${rounds}${round % 2 === 1 ? '' : ' (reverse order)'}`)
     for (const step of order) {
-      // What the previous run's server writes left dirty is written back now, not during the next run.
-      const syncBefore = settle ? syncDisks() : 0
-      const { seconds, sample, inProcess } = await step.tool.run(
-        round,
-        (toolPid) => watchRun({ serverPid, ...(toolPid === undefined ? {} : { toolPid }) }).stop,
-      )
+      const server = await startServer(join(dir, `s3-${step.tool.id}-${round}`))
+      let measured: Awaited<ReturnType<Tool['run']>>
+      let syncBefore = 0
+      try {
+        // What the previous run's server writes left dirty is written back now, not during the next run.
+        syncBefore = settle ? syncDisks() : 0
+        measured = await step.tool.run(
+          round,
+          server,
+          (toolPid) =>
+            watchRun({ serverPid: server.pid, ...(toolPid === undefined ? {} : { toolPid }) }).stop,
+        )
+      } finally {
+        await server.stop()
+      }
+      const { seconds, sample, inProcess } = measured
       const noisy = sample.othersCpu / seconds > NOISY_SHARE
       step.runs.push({ seconds, sample, noisy, syncBefore, inProcess })
       const extra = [settle ? `sync before ${syncBefore.toFixed(1)} s` : '', noisy ? 'NOISY' : ''].filter(
@@ -366,6 +395,6 @@ try {
     '(* = a noisy round: other processes used more than a quarter of a core meanwhile; left out of the median while any round is quiet)',
   )
 } finally {
-  serverProcess.kill()
+  for (const server of servers) server.kill()
   await rm(dir, { recursive: true, force: true })
 }
