@@ -15,6 +15,15 @@ test.describe('company logo and comment images', () => {
     browser,
   }) => {
     const ada = await browser.newPage()
+    // The logo's rules arrive only after the file is chosen (a slow connection): the picker waits for them.
+    let releaseRules: () => void = () => {}
+    const rulesHeld = new Promise<void>((resolve) => {
+      releaseRules = resolve
+    })
+    await ada.route(/\/trpc\/[^?]*uploads\.policies/, async (route) => {
+      await rulesHeld
+      await route.continue()
+    })
     await signIn(ada, demo().url, 'ada@acme.test')
     await expect(ada.getByRole('img', { name: 'Acme logo' })).toHaveCount(0)
     await ada.getByRole('link', { name: 'Company settings' }).click()
@@ -23,6 +32,8 @@ test.describe('company logo and comment images', () => {
     const png = await drawPng(ada, 600, 400)
     const input = ada.getByLabel('Company logo', { exact: true })
     await input.setInputFiles({ name: 'acme-600x400.png', mimeType: 'image/png', buffer: png })
+    await expect(ada.getByText('Preparing the image…')).toBeVisible()
+    releaseRules()
     // The preview is what will be sent: already fitted into 512x512.
     await expect(ada.getByRole('img', { name: 'New company logo preview' })).toBeVisible()
     await expect(ada.getByText('acme-600x400.png: 512×341')).toBeVisible()

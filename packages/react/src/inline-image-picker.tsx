@@ -86,6 +86,10 @@ export function InlineImagePicker<TCall extends RouteCall, TRoute extends TCall[
     setSaved(null)
   }, [callKey])
 
+  // A file chosen before the route's rules arrived: prepared as soon as they do, rather than asking the person to
+  // choose it again (on a slow connection the rules can arrive after the dialog closes).
+  const [waiting, setWaiting] = useState<File | null>(null)
+
   const choose = async (file: File | undefined) => {
     // Ignored while busy rather than disabling the input, which would drop its focus.
     if (!file || busy !== null) return
@@ -95,7 +99,7 @@ export function InlineImagePicker<TCall extends RouteCall, TRoute extends TCall[
       if (policyState.status === 'failed') {
         setError(policyState.message)
         reloadPolicy()
-      } else setError('The image rules are still loading. Try again in a moment.')
+      } else setWaiting(file)
       return
     }
     setBusy('preparing')
@@ -109,6 +113,13 @@ export function InlineImagePicker<TCall extends RouteCall, TRoute extends TCall[
       setBusy(null)
     }
   }
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the rules arrive, for the file that waited
+  useEffect(() => {
+    if (!policy || !waiting) return
+    setWaiting(null)
+    void choose(waiting)
+  }, [policy, waiting])
 
   const save = async () => {
     if (!pending || busy !== null) return
@@ -183,7 +194,7 @@ export function InlineImagePicker<TCall extends RouteCall, TRoute extends TCall[
       </div>
 
       <p role="status" className="loading">
-        {busy === 'preparing' ? 'Preparing the image…' : ''}
+        {busy === 'preparing' || waiting ? 'Preparing the image…' : ''}
       </p>
       {pending ? (
         <figure className="upkit-logo-preview">
