@@ -168,8 +168,21 @@ export async function fingerprintOf(blob: Blob): Promise<string> {
     joined.set(part, offset)
     offset += part.length
   }
+  // `crypto.subtle` exists only in secure contexts (https, localhost); an app served over plain http on a LAN
+  // still gets resume, with a non-cryptographic hash that tells mistaken files apart just as well.
+  if (typeof crypto === 'undefined' || !crypto.subtle) return `fnv1a64:${fnv1a64(joined)}`
   const digest = await crypto.subtle.digest('SHA-256', joined)
   return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, '0')).join('')
+}
+
+/** FNV-1a, 64 bits, hex. */
+export function fnv1a64(bytes: Uint8Array): string {
+  let hash = 0xcbf29ce484222325n
+  for (const byte of bytes) {
+    hash ^= BigInt(byte)
+    hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn
+  }
+  return hash.toString(16).padStart(16, '0')
 }
 
 /** Why `file` is not the one `entry` was started with, or `null` when it is. */

@@ -26,7 +26,10 @@ export type {
 } from './routes/define-routes'
 export { uploadRoutes } from './routes/define-routes'
 export type {
+  ConfirmEntry,
+  InsertResult,
   JsonValue,
+  NewUploadEntry,
   NewUploadRow,
   StoredThumbnail,
   UploadRow,
