@@ -1,14 +1,9 @@
 import { type ConfirmManyResult, UpkitError, type UploadRecord } from '@upkit/core'
-import type { ObjectHead } from '@upkit/storage'
-import type { AnyBucketRoute } from '../routes/define-routes'
-import type { StoredThumbnail, UploadRow } from '../store/upload-store'
+import type { UploadRow } from '../store/upload-store'
 import { mapBounded, refusalOf } from './batch-results'
-import { checkObject } from './check-object'
-import { confirmOwnUpload } from './confirm-upload'
-import { checkThumbnail } from './thumbnail'
+import { type CheckedUpload, checkForConfirm, confirmOwnUpload } from './confirm-upload'
 import { findOwnUploads, type OwnUpload, toUploadRecord } from './upload-access'
 import type { UploadContext } from './upload-context'
-import { expiredError } from './upload-helpers'
 
 /**
  * How many uploads of one `confirmMany` are checked in the bucket at once. 8: each check is one ranged GET, so 8
@@ -20,13 +15,6 @@ export const CONFIRM_MANY_CONCURRENCY = 8
 /** What `uploads.confirmMany` receives: the uploads to confirm, each with its optional thumbnail. */
 export interface ConfirmManyCall {
   readonly uploads: readonly { readonly uploadId: string; readonly thumbnail?: string | undefined }[]
-}
-
-/** An upload whose checks passed, waiting for the batch's one flip. */
-interface Checked {
-  readonly row: UploadRow
-  readonly head: ObjectHead
-  readonly thumbnail: StoredThumbnail | null
 }
 
 /**
@@ -59,13 +47,13 @@ export async function confirmManyUploads(
   const settled = await mapBounded(
     [...firstIndex.values()],
     CONFIRM_MANY_CONCURRENCY,
-    async (i): Promise<UploadRecord | Checked> => {
+    async (i): Promise<UploadRecord | CheckedUpload> => {
       const own = found[i] as PromiseSettledResult<OwnUpload>
       if (own.status === 'rejected') throw own.reason
       const { row, route } = own.value
       const thumbnail = call.uploads[i]?.thumbnail
       if (!flipTogether || route.config.onConfirmed) return confirmOwnUpload(c, ctx, row, route, thumbnail)
-      return checkForFlip(c, row, route, thumbnail)
+      return checkForConfirm(c, row, route, thumbnail)
     },
   )
   const confirmations = await flipChecked(c, settled)
@@ -77,41 +65,15 @@ export async function confirmManyUploads(
 }
 
 /**
- * `confirm`'s checks before its flip (`confirmOwnUpload`), in the same order and with the same refusals; resolves
- * the record of an upload already confirmed, else what its flip stores.
- */
-async function checkForFlip(
-  c: UploadContext,
-  row: UploadRow,
-  route: AnyBucketRoute,
-  thumbnailBase64: string | undefined,
-): Promise<UploadRecord | Checked> {
-  if (row.status === 'CONFIRMED') return toUploadRecord(row, c.paths)
-  if (row.status === 'FAILED') {
-    throw new UpkitError(
-      'UPLOAD_NOT_PENDING',
-      `The upload of "${row.fileName}" failed: ${row.failureReason ?? 'unknown reason'}`,
-    )
-  }
-  if (row.status === 'CANCELLED') {
-    throw new UpkitError('UPLOAD_NOT_PENDING', `The upload of "${row.fileName}" was cancelled.`)
-  }
-  if (row.expiresAt.getTime() <= c.now().getTime()) throw expiredError(row)
-  const thumbnail = thumbnailBase64 === undefined ? null : await checkThumbnail(thumbnailBase64, row.fileName)
-  const head = await checkObject(c, row, route)
-  return { row, head, thumbnail }
-}
-
-/**
  * Flips the checked uploads in one `UploadStore.confirmMany` and turns every settled result into a record. A row
  * the statement did not flip left PENDING meanwhile (a cancel, the sweeper, a concurrent confirm): as `confirm`,
  * it is answered with its record if it is CONFIRMED now, else UPLOAD_NOT_PENDING.
  */
 async function flipChecked(
   c: UploadContext,
-  settled: PromiseSettledResult<UploadRecord | Checked>[],
+  settled: PromiseSettledResult<UploadRecord | CheckedUpload>[],
 ): Promise<PromiseSettledResult<UploadRecord>[]> {
-  const isChecked = (value: UploadRecord | Checked): value is Checked => 'head' in value
+  const isChecked = (value: UploadRecord | CheckedUpload): value is CheckedUpload => 'head' in value
   const checked = settled.flatMap((s) => (s.status === 'fulfilled' && isChecked(s.value) ? [s.value] : []))
   const flipped = new Map<string, UploadRow>()
   if (checked.length > 0 && c.store.confirmMany) {

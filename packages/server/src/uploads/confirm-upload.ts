@@ -60,14 +60,23 @@ export async function confirmUpload(
   return confirmOwnUpload(c, ctx, row, route, thumbnailBase64)
 }
 
-/** `confirm` of a row already found to be the caller's own (`findOwnUpload`); `confirmMany` runs it per upload. */
-export async function confirmOwnUpload(
+/** An upload whose checks before the flip passed: what its flip stores. */
+export interface CheckedUpload {
+  readonly row: UploadRow
+  readonly head: ObjectHead
+  readonly thumbnail: StoredThumbnail | null
+}
+
+/**
+ * `confirm`'s checks before its flip, shared by `confirm` and `confirmMany` so both refuse exactly alike: the row's
+ * status, its expiry, the thumbnail, then the object. Resolves the record of an upload already confirmed.
+ */
+export async function checkForConfirm(
   c: UploadContext,
-  ctx: unknown,
   row: UploadRow,
   route: AnyBucketRoute,
   thumbnailBase64?: string,
-): Promise<UploadRecord> {
+): Promise<UploadRecord | CheckedUpload> {
   // A thumbnail sent again with a repeated confirm is ignored: a confirmed upload's thumbnail never changes.
   if (row.status === 'CONFIRMED') return toUploadRecord(row, c.paths)
   if (row.status === 'FAILED') {
@@ -86,7 +95,20 @@ export async function confirmOwnUpload(
   // browser can confirm again without one.
   const thumbnail = thumbnailBase64 === undefined ? null : await checkThumbnail(thumbnailBase64, row.fileName)
   const head = await checkObject(c, row, route)
-  const confirmed = await flipConfirmed(c, row, route, head, ctx, thumbnail)
+  return { row, head, thumbnail }
+}
+
+/** `confirm` of a row already found to be the caller's own (`findOwnUpload`); `confirmMany` runs it per upload. */
+export async function confirmOwnUpload(
+  c: UploadContext,
+  ctx: unknown,
+  row: UploadRow,
+  route: AnyBucketRoute,
+  thumbnailBase64?: string,
+): Promise<UploadRecord> {
+  const checked = await checkForConfirm(c, row, route, thumbnailBase64)
+  if (!('head' in checked)) return checked
+  const confirmed = await flipConfirmed(c, row, route, checked.head, ctx, checked.thumbnail)
   if (confirmed) return toUploadRecord(confirmed, c.paths)
   const current = await c.store.find(row.id)
   if (current?.status !== 'CONFIRMED') {
