@@ -8,38 +8,17 @@ import {
   WEBP_3X2_ALPHA,
   WEBP_3X2_LOSSLESS,
 } from '../test-support/chromium-images'
+import { PNG_SIGNATURE, pngChunk } from '../test-support/png'
 import { verifyImage } from './verify-image'
 
 // ---- encoders for the test's own images ----
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
-  return c >>> 0
-})
-const crc32 = (data: Buffer) => {
-  let crc = 0xffffffff
-  for (const byte of data) crc = (CRC_TABLE[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8)
-  return (crc ^ 0xffffffff) >>> 0
-}
-
-function chunk(type: string, data: Uint8Array = new Uint8Array()): Buffer {
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data])
-  const out = Buffer.alloc(body.length + 8)
-  out.writeUInt32BE(data.length, 0)
-  body.copy(out, 4)
-  out.writeUInt32BE(crc32(body), body.length + 4)
-  return out
-}
-
-const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
 
 function ihdr(width: number, height: number, depth: number, colorType: number, interlace = 0) {
   const data = Buffer.alloc(13)
   data.writeUInt32BE(width, 0)
   data.writeUInt32BE(height, 4)
   data.set([depth, colorType, 0, 0, interlace], 8)
-  return chunk('IHDR', data)
+  return pngChunk('IHDR', data)
 }
 
 /** A PNG whose filtered rows are `raw` (filter bytes included), compressed with zlib. */
@@ -49,11 +28,11 @@ function png(
   extra: Buffer[] = [],
 ): Buffer {
   return Buffer.concat([
-    SIGNATURE,
+    PNG_SIGNATURE,
     ihdr(header.width, header.height, header.depth, header.colorType, header.interlace),
     ...extra,
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND'),
+    pngChunk('IDAT', deflateSync(raw)),
+    pngChunk('IEND'),
   ])
 }
 
@@ -140,13 +119,13 @@ describe('verifyImage: PNG', () => {
   it('accepts complete PNGs: RGBA, 16-bit grey, a 1-bit palette image, Adam7 interlaced', async () => {
     await check(PNG_3X2)
     await check(png({ width: 2, height: 2, depth: 16, colorType: 0 }, Buffer.alloc(2 * 5)))
-    const palette = chunk('PLTE', Buffer.from([0, 0, 0, 255, 255, 255]))
+    const palette = pngChunk('PLTE', Buffer.from([0, 0, 0, 255, 255, 255]))
     await check(png({ width: 9, height: 1, depth: 1, colorType: 3 }, Buffer.alloc(3), [palette]))
     // 3x2 Adam7 keeps passes 1, 4, 6 (one pixel each) and 7 (one row of three): 3 * (1 + 4) + (1 + 12) bytes.
     await check(png({ width: 3, height: 2, depth: 8, colorType: 6, interlace: 1 }, Buffer.alloc(28)))
     // Ancillary chunks anywhere before IEND are fine.
     await check(
-      Buffer.concat([PNG_3X2.subarray(0, 33), chunk('tEXt', Buffer.from('a\0b')), PNG_3X2.subarray(33)]),
+      Buffer.concat([PNG_3X2.subarray(0, 33), pngChunk('tEXt', Buffer.from('a\0b')), PNG_3X2.subarray(33)]),
     )
   })
 
@@ -165,7 +144,7 @@ describe('verifyImage: PNG', () => {
     expect(await refusal(flipped)).toContain('checksum')
     const withoutEnd = PNG_3X2.subarray(0, PNG_3X2.length - 12)
     expect(await refusal(withoutEnd)).toContain('IEND chunk is missing')
-    const early = Buffer.concat([PNG_3X2.subarray(0, 33), chunk('IEND'), PNG_3X2.subarray(33)])
+    const early = Buffer.concat([PNG_3X2.subarray(0, 33), pngChunk('IEND'), PNG_3X2.subarray(33)])
     expect(await refusal(early)).toContain('after the IEND')
     expect(await refusal(Buffer.concat([PNG_3X2, Buffer.from('junk')]))).toContain('after the IEND')
   })
@@ -175,10 +154,10 @@ describe('verifyImage: PNG', () => {
     expect(await refusal(png(header, rgbaRaw().subarray(0, 13)))).toContain('shorter')
     expect(await refusal(png(header, Buffer.concat([rgbaRaw(), Buffer.alloc(1)])))).toContain('longer')
     const broken = Buffer.concat([
-      SIGNATURE,
+      PNG_SIGNATURE,
       ihdr(3, 2, 8, 6),
-      chunk('IDAT', deflateSync(rgbaRaw()).subarray(0, 8)),
-      chunk('IEND'),
+      pngChunk('IDAT', deflateSync(rgbaRaw()).subarray(0, 8)),
+      pngChunk('IEND'),
     ])
     expect(await refusal(broken)).toContain('compressed image data')
   })
@@ -193,7 +172,7 @@ describe('verifyImage: PNG', () => {
     expect(await refusal(png({ width: 3, height: 2, depth: 4, colorType: 6 }, rgbaRaw()))).toContain(
       'bit depth',
     )
-    const unknown = Buffer.concat([PNG_3X2.subarray(0, 33), chunk('ABCD'), PNG_3X2.subarray(33)])
+    const unknown = Buffer.concat([PNG_3X2.subarray(0, 33), pngChunk('ABCD'), PNG_3X2.subarray(33)])
     expect(await refusal(unknown)).toContain('ABCD')
   })
 

@@ -13,7 +13,8 @@ function crc32(data: Buffer): number {
   return (crc ^ 0xffffffff) >>> 0
 }
 
-function chunk(type: string, data: Uint8Array = new Uint8Array()): Buffer {
+/** One PNG chunk with its length and CRC: tests build damaged or unusual PNGs from these. */
+export function pngChunk(type: string, data: Uint8Array = new Uint8Array()): Buffer {
   const body = Buffer.concat([Buffer.from(type, 'latin1'), data])
   const out = Buffer.alloc(body.length + 8)
   out.writeUInt32BE(data.length, 0)
@@ -21,6 +22,8 @@ function chunk(type: string, data: Uint8Array = new Uint8Array()): Buffer {
   out.writeUInt32BE(crc32(body), body.length + 4)
   return out
 }
+
+export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
 
 /**
  * A complete RGBA PNG of `width`×`height` (what the server's image check reads whole). `noise` fills it with random
@@ -35,9 +38,9 @@ export function makePng(width: number, height: number, fill: 'flat' | 'noise' = 
   const raw = fill === 'noise' ? randomBytes(rowBytes * height) : Buffer.alloc(rowBytes * height, 0x7f)
   for (let y = 0; y < height; y++) raw[y * rowBytes] = 0 // filter type None
   return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND'),
+    PNG_SIGNATURE,
+    pngChunk('IHDR', header),
+    pngChunk('IDAT', deflateSync(raw)),
+    pngChunk('IEND'),
   ])
 }
