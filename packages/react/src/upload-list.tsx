@@ -8,6 +8,7 @@ import {
 } from '@upkit/core'
 import { memo, useCallback, useEffect, useRef, useState } from 'react'
 import { FileTypeIcon } from './file-icons'
+import { ThumbnailImage } from './thumbnail-image'
 
 /** What the list needs of each file (an `UploadRecord` fits). */
 export interface UploadListItem {
@@ -274,10 +275,12 @@ function Preview({
     )
   }
   if (typeof attachment.thumbnailUrl === 'string')
-    return <Thumbnail src={attachment.thumbnailUrl} fileName={fileName} onError={() => setBroken(true)} />
+    return (
+      <ThumbnailImage src={attachment.thumbnailUrl} fileName={fileName} onError={() => setBroken(true)} />
+    )
   // The same URL as the link: the server shows a verified image inline after the route's authorize.
   if (attachment.thumbnailUrl === undefined && isImage(attachment.mimeType))
-    return <Thumbnail src={href} fileName={fileName} onError={() => setBroken(true)} />
+    return <ThumbnailImage src={href} fileName={fileName} onError={() => setBroken(true)} />
   return icon
 }
 
@@ -321,21 +324,6 @@ function When({ iso, now }: { iso: string; now: number }) {
   )
 }
 
-function Thumbnail({ src, fileName, onError }: { src: string; fileName: string; onError?: () => void }) {
-  return (
-    <img
-      className="upkit-thumbnail"
-      src={src}
-      alt={`Preview of ${fileName}`}
-      width={40}
-      height={40}
-      loading="lazy"
-      decoding="async"
-      onError={onError}
-    />
-  )
-}
-
 /** A thumbnail from a signed URL asked for on mount (apps whose auth does not travel with a plain URL). */
 function SignedThumbnail({
   id,
@@ -361,5 +349,5 @@ function SignedThumbnail({
     }
   }, [id])
   if (!src) return <span className="upkit-thumbnail" aria-hidden="true" style={{ width: 40, height: 40 }} />
-  return <Thumbnail src={src} fileName={fileName} />
+  return <ThumbnailImage src={src} fileName={fileName} />
 }

@@ -2,6 +2,7 @@ import { formatBytes } from '@upkit/core'
 import { memo, useEffect, useState } from 'react'
 import { FileTypeIcon } from './file-icons'
 import { isRasterImage } from './image-canvas'
+import { ThumbnailImage } from './thumbnail-image'
 import type { Upload } from './use-uploads'
 
 /** Status words per upload phase; a phase missing here (added later) shows its own name. */
@@ -167,18 +168,7 @@ function LocalPreview({ data, mimeType, name }: { data: Blob | null; mimeType: s
   const url = useObjectUrl(previewable ? data : null)
   const [broken, setBroken] = useState(false)
   if (!url || broken) return <FileTypeIcon mimeType={mimeType} />
-  return (
-    <img
-      className="upkit-thumbnail"
-      src={url}
-      alt={`Preview of ${name}`}
-      width={40}
-      height={40}
-      loading="lazy"
-      decoding="async"
-      onError={() => setBroken(true)}
-    />
-  )
+  return <ThumbnailImage src={url} fileName={name} onError={() => setBroken(true)} />
 }
 
 function useObjectUrl(blob: Blob | null): string | null {
