@@ -171,10 +171,13 @@ export function InlineImagePicker<TCall extends RouteCall, TRoute extends TCall[
       {/* Dropping is a shortcut; the labelled input below is the keyboard and screen reader path. */}
       <div {...dropTarget}>
         <p>Drop an image here, or</p>
-        <label htmlFor={inputId}>{label}</label>
+        {/* Visually hidden, not `display: none`: it stays in the tab order and the accessibility tree, and the
+            label after it is the button people see (its focus ring follows the input's, see styles.css). */}
         <input
           id={inputId}
           type="file"
+          className="upkit-file-input"
+          style={VISUALLY_HIDDEN}
           // A hint for the file dialog only; the bytes decide (see `sourceRefusal`).
           accept={types.length > 0 ? types.join(',') : 'image/*'}
           aria-busy={busy !== null}
@@ -184,7 +187,10 @@ export function InlineImagePicker<TCall extends RouteCall, TRoute extends TCall[
             event.currentTarget.value = ''
           }}
         />
-        <p className="upkit-hint">
+        <label htmlFor={inputId} className="upkit-button upkit-picker">
+          {label}
+        </label>
+        <p className="upkit-hint upkit-dropzone-rules">
           {policy
             ? `${typeNames(types)}. It is resized to fit ${policy.targetSize}×${policy.targetSize}.`
             : policyState.status === 'failed'
@@ -212,17 +218,28 @@ export function InlineImagePicker<TCall extends RouteCall, TRoute extends TCall[
       <div className="upkit-logo-actions">
         {/* aria-disabled, not disabled: a button that disables itself while focused drops keyboard focus to the
             page; the handlers ignore presses meanwhile. */}
-        <button type="button" onClick={() => void save()} aria-disabled={!pending || busy !== null}>
+        <button
+          type="button"
+          className="upkit-button"
+          onClick={() => void save()}
+          aria-disabled={!pending || busy !== null}
+        >
           {busy === 'saving' ? 'Saving…' : `Save ${noun}`}
         </button>
         {currentUrl ? (
-          <button type="button" onClick={() => void remove()} aria-disabled={busy !== null}>
+          <button
+            type="button"
+            className="upkit-button upkit-button-quiet"
+            onClick={() => void remove()}
+            aria-disabled={busy !== null}
+          >
             {busy === 'removing' ? 'Removing…' : `Remove ${noun}`}
           </button>
         ) : null}
         {pending ? (
           <button
             type="button"
+            className="upkit-button upkit-button-quiet"
             onClick={() => {
               if (busy === null) setPending(null)
             }}
