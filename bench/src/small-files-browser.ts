@@ -1,0 +1,355 @@
+// `pnpm --filter @upkit/bench small-files-browser` (also run by `pnpm bench`): issue #14's browser side. 200 x 100 KiB
+// files dropped on the demo's dropzone (task attachments), timed until all are listed as confirmed, against a plain
+// browser client PUTting the same files to URLs presigned before its clock starts, 6 at a time, in the same Chromium
+// and to the same bucket; then the time to the first PUT byte of one file and the round trips before it. The demo
+// runs on a throwaway PostgreSQL cluster. Reports; never fails on a missed goal.
+import { execFile, execFileSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { promisify } from 'node:util'
+import { type BucketStorage, createS3BucketStorage, s3Presets } from '@upkit/storage'
+import { type Browser, type CDPSession, chromium, type Page } from 'playwright-core'
+import { assertChromium, chromiumArgs, chromiumPath } from '../../e2e/support/chromium'
+import { freePort, makeDataDir } from '../../e2e/support/demo-process'
+import { startPostgres, type TestPostgres } from '../../packages/testing/src/postgres'
+import { type CpuSample, cpuDelta, findPid, snapshotCpu } from './cpu'
+import { openTask, signIn } from './demo-upload'
+import type { SignedPut } from './page/small-files-page'
+import {
+  type BrowserRun,
+  bundleSmallFilesPage,
+  dropOnDemo,
+  type FirstByte,
+  firstByte,
+  plainUpload,
+} from './small-files-browser-page'
+import { type Demo, median, startDemo, treeCpu } from './small-files-support'
+
+function positiveIntEnv(name: string, fallback: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name} must be a positive integer, got '${raw}'`)
+  return value
+}
+
+/** Default 200 x 100 KiB: issue #14's drop, and the demo's task attachments take 200 at once (maxFiles). */
+const FILES = positiveIntEnv('BENCH_BROWSER_FILES', 200)
+const FILE_BYTES = positiveIntEnv('BENCH_BROWSER_KIB', 100) * 1024
+/** Default 3 alternating rounds: the ratio is the median of per-round ratios, and a run stays under ~3 minutes. */
+const ROUNDS = positiveIntEnv('BENCH_BROWSER_ROUNDS', 3)
+/** Single-file trials for the time to first byte (median). */
+const TTFB_TRIALS = positiveIntEnv('BENCH_BROWSER_TTFB_TRIALS', 5)
+/**
+ * The plain client's PUTs at once: the most HTTP/1.1 connections Chromium opens per origin, and the uploader's
+ * shared limit per bucket, so neither side can go wider.
+ */
+const PLAIN_CONCURRENCY = 6
+const GOAL = 0.5
+const LOCAL_BUCKET = 'upkit'
+const CONTENT_TYPE = 'application/octet-stream'
+const USER = 'ada@acme.test'
+/**
+ * Requests before the first PUT byte in the peers' protocols, from their documentation and source (not measured
+ * here): better-upload asks its route once for every file's URL; Uppy's AwsS3 plugin asks its signer once per file.
+ */
+const PEERS = [
+  ['better-upload', '1 (one request for all files, then PUTs)'],
+  ['Uppy AwsS3', '1 per file (getUploadParameters signs each file)'],
+] as const
+
+interface Side {
+  readonly run: BrowserRun
+  /** CPU seconds by group over the run: api (demo process with its local S3 worker), browser, bench, other. */
+  readonly cpu: CpuSample
+  readonly pgCpu: number
+}
+
+interface Round {
+  readonly order: readonly ('upkit' | 'plain')[]
+  readonly upkit: Side
+  readonly plain: Side
+}
+
+const run = promisify(execFile)
+const filesPerSecond = (side: Side) => FILES / side.run.seconds
+
+async function main(): Promise<void> {
+  assertChromium()
+  const repoRoot = resolve(import.meta.dirname, '../..')
+  console.log(
+    `upkit small-files browser bench: ${FILES} x ${FILE_BYTES / 1024} KiB, ${ROUNDS} round(s) alternating, ` +
+      `plain client ${PLAIN_CONCURRENCY} PUTs at a time; time to first byte: median of ${TTFB_TRIALS} single-file trials`,
+  )
+  // The demo serves its built client: build it so the drop runs today's @upkit/react.
+  execFileSync('pnpm', ['--filter', '@upkit/demo', 'build'], { cwd: repoRoot, stdio: 'ignore' })
+  const script = await bundleSmallFilesPage()
+
+  const work = mkdtempSync(join(tmpdir(), 'upkit-bench-browser-'))
+  const data = makeDataDir()
+  let postgres: TestPostgres | undefined
+  let demo: Demo | undefined
+  let browser: Browser | undefined
+  try {
+    // Random bytes (nothing may shortcut on repeated content), written once; each run gets hard links with names
+    // of its own, so both sides read the same bytes from the page cache.
+    const payloads = Array.from({ length: FILES }, (_, i) => {
+      const path = join(work, `payload-${i}.bin`)
+      writeFileSync(path, randomBytes(FILE_BYTES))
+      return path
+    })
+    const named = (prefix: string, count = FILES): string[] => {
+      const dir = join(work, prefix)
+      mkdirSync(dir)
+      return Array.from({ length: count }, (_, i) => {
+        const path = join(dir, `${prefix}${i}.bin`)
+        linkSync(payloads[i % FILES] as string, path)
+        return path
+      })
+    }
+
+    postgres = await startPostgres()
+    const databaseUrl = await postgres.createDatabaseUrl('upkit_small_files_browser')
+    const pgPid = findPid(['postgres', `-p ${new URL(postgres.url).port}`])
+    const s3Port = await freePort()
+    demo = await startDemo({
+      dataDir: data.dir,
+      env: {
+        UPKIT_LOCAL_S3_PORT: String(s3Port),
+        DATABASE_URL: databaseUrl,
+        SESSION_SECRET: randomBytes(24).toString('hex'),
+      },
+      profileDir: null,
+    })
+    const bucketOrigin = `http://127.0.0.1:${s3Port}`
+    const storage: BucketStorage = createS3BucketStorage(
+      s3Presets.local({
+        endpoint: bucketOrigin,
+        bucket: LOCAL_BUCKET,
+        credentials: {
+          accessKeyId: 'upkit-local',
+          secretAccessKey: readFileSync(join(data.dir, 'local-s3-secret'), 'utf8').trim(),
+        },
+      }),
+    )
+    const demoOrigin = new URL(demo.url).origin
+    console.log(
+      `demo ${demo.url} (pid ${demo.pid}, local S3 worker on :${s3Port}), PostgreSQL ${new URL(postgres.url).host} ` +
+        `(postmaster pid ${pgPid ?? '?'}), Chromium ${chromiumPath}`,
+    )
+
+    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true })
+    const context = await browser.newContext()
+    const demoPage = await context.newPage()
+    const plainPage = await context.newPage()
+    const cdpOf = async (page: Page): Promise<CDPSession> => {
+      const cdp = await context.newCDPSession(page)
+      await cdp.send('Performance.enable')
+      return cdp
+    }
+    const demoCdp = await cdpOf(demoPage)
+    const plainCdp = await cdpOf(plainPage)
+    await signIn(demoPage, demo.url, USER)
+    await openTask(demoPage)
+
+    /** A fresh task page: its list and uploader start empty every run, as after a person opens the task. */
+    const openDemo = async () => {
+      await demoPage.reload()
+      await demoPage.getByRole('heading', { name: 'Attachments' }).waitFor()
+      // The route's rules arrived: a drop now goes straight to createMany, as for a person who looked first.
+      await demoPage.getByText(/ at a time$/).waitFor()
+      await demoPage.evaluate(script)
+    }
+    /** A blank document on the demo's origin, which the bucket's CORS rules already allow. */
+    const openPlain = async () => {
+      await plainPage.goto(`${demo?.url}/healthz`)
+      await plainPage.evaluate(script)
+    }
+    const presign = (paths: readonly string[], prefix: string): Promise<SignedPut[]> =>
+      Promise.all(
+        paths.map(async (_, i) => {
+          const signed = await storage.presignPut({
+            key: `bench/${prefix}${i}`,
+            contentType: CONTENT_TYPE,
+            contentLength: FILE_BYTES,
+            expiresInSeconds: 3600,
+          })
+          return { url: signed.url, headers: signed.headers }
+        }),
+      )
+    /**
+     * Between runs: no objects or attachment rows from the last one (the local S3 keeps every object's metadata in
+     * memory, and a longer list renders slower), the person's `create` counter cleared (upkit's default allows 300
+     * a minute; this bench measures throughput, not the limit) and written-back pages flushed.
+     */
+    const reset = async () => {
+      const keys: string[] = []
+      for await (const object of storage.list({ prefix: '' })) keys.push(object.key)
+      if (keys.length > 0) await storage.deleteObjects(keys)
+      await run('psql', [
+        databaseUrl,
+        '-qAtc',
+        `DELETE FROM "upkit_uploads"; DELETE FROM "upkit_rate_limits" WHERE "key" LIKE 'upkit:create:%'`,
+      ])
+      execFileSync('sync')
+    }
+    const measure = async (go: () => Promise<BrowserRun>): Promise<Side> => {
+      const before = snapshotCpu({ api: demo?.pid as number })
+      const pgBefore = treeCpu(pgPid)
+      const result = await go()
+      const pgCpu = treeCpu(pgPid) - pgBefore
+      const cpu = cpuDelta(before, snapshotCpu({ api: demo?.pid as number }))
+      // PostgreSQL is no child of the bench (pg_ctl daemonizes it): take its share out of `other`.
+      cpu.other = Math.max(0, (cpu.other ?? 0) - pgCpu)
+      return { run: result, cpu, pgCpu }
+    }
+
+    const rounds: Round[] = []
+    for (let round = 1; round <= ROUNDS; round++) {
+      // Alternating: neither side always runs first (cold) or second (after the other's writes).
+      const order = round % 2 === 1 ? (['upkit', 'plain'] as const) : (['plain', 'upkit'] as const)
+      const got: Partial<Record<'upkit' | 'plain', Side>> = {}
+      for (const side of order) {
+        await reset()
+        if (side === 'upkit') {
+          const paths = named(`d${round}-`)
+          await openDemo()
+          got.upkit = await measure(() => dropOnDemo(demoPage, demoCdp, paths, `d${round}-`))
+        } else {
+          const paths = named(`p${round}-`)
+          const signed = await presign(paths, `p${round}-`)
+          await openPlain()
+          got.plain = await measure(() => plainUpload(plainPage, plainCdp, paths, signed, PLAIN_CONCURRENCY))
+        }
+      }
+      const r: Round = { order, upkit: got.upkit as Side, plain: got.plain as Side }
+      rounds.push(r)
+      console.log(
+        `  round ${round}/${ROUNDS} (${order.join(', ')}): upkit ${filesPerSecond(r.upkit).toFixed(1)} files/s ` +
+          `(${r.upkit.run.seconds.toFixed(2)} s), plain ${filesPerSecond(r.plain).toFixed(1)} files/s ` +
+          `(${r.plain.run.seconds.toFixed(2)} s), ratio ${(filesPerSecond(r.upkit) / filesPerSecond(r.plain)).toFixed(2)}x`,
+      )
+      for (const side of order) console.log(`    ${side.padEnd(5)} ${costText(r[side])}`)
+    }
+
+    // Time to first byte: one file at a time, each trial waiting until the file is listed (or, plain, PUT).
+    await reset()
+    await openDemo()
+    const origins = { api: demoOrigin, bucket: bucketOrigin }
+    const upkitTrials: FirstByte[] = []
+    for (let trial = 1; trial <= TTFB_TRIALS; trial++) {
+      const paths = named(`t${trial}-`, 1)
+      // The list's background refetch after the last trial's file (300 ms after files stop arriving) is over.
+      if (trial > 1) await demoPage.waitForTimeout(1000)
+      upkitTrials.push(
+        await firstByte(demoCdp, origins, () => dropOnDemo(demoPage, demoCdp, paths, `t${trial}-`)),
+      )
+    }
+    const plainTrials: FirstByte[] = []
+    for (let trial = 1; trial <= TTFB_TRIALS; trial++) {
+      const paths = named(`q${trial}-`, 1)
+      const signed = await presign(paths, `q${trial}-`)
+      await openPlain()
+      plainTrials.push(
+        await firstByte(plainCdp, origins, () => plainUpload(plainPage, plainCdp, paths, signed, 1)),
+      )
+    }
+    await reset()
+    report(rounds, upkitTrials, plainTrials)
+  } catch (error) {
+    if (demo) console.error(`demo output (last 3,000 characters):\n${demo.output().slice(-3000)}`)
+    throw error
+  } finally {
+    await browser?.close().catch(() => {})
+    await demo?.stop().catch(() => {})
+    await postgres?.stop().catch(() => {})
+    data.remove()
+    rmSync(work, { recursive: true, force: true })
+  }
+}
+
+/** Where one run's time went: the page's main thread (CDP TaskDuration) and CPU per process group. */
+function costText(side: Side): string {
+  const { seconds, mainThread: m } = side.run
+  const cpu = side.cpu
+  const share = (s: number) => `${Math.round((s / seconds) * 100)}%`
+  const parts = Object.entries(cpu)
+    .filter(([name, s]) => name.startsWith('browser.') && s >= 0.01)
+    .map(([name, s]) => `${name.slice('browser.'.length)} ${s.toFixed(2)}`)
+    .join(', ')
+  return (
+    `page main thread busy ${m.task.toFixed(2)} s (${share(m.task)} of the wall; script ${m.script.toFixed(2)}, ` +
+    `style ${m.style.toFixed(2)}, layout ${m.layout.toFixed(2)}); CPU s: Chromium ${(cpu.browser ?? 0).toFixed(2)} ` +
+    `(${parts}), demo process ${(cpu.api ?? 0).toFixed(2)} (${share(cpu.api ?? 0)}), PostgreSQL ${side.pgCpu.toFixed(2)}, ` +
+    `others ${(cpu.other ?? 0).toFixed(2)}`
+  )
+}
+
+function report(
+  rounds: readonly Round[],
+  upkitTrials: readonly FirstByte[],
+  plainTrials: readonly FirstByte[],
+) {
+  const m = (pick: (r: Round) => number) => median(rounds.map(pick))
+  const ratio = m((r) => filesPerSecond(r.upkit) / filesPerSecond(r.plain))
+  console.log(
+    `\n== Browser, many small files: ${FILES} x ${FILE_BYTES / 1024} KiB, ${rounds.length} round(s) ` +
+      '(medians of rounds; the ratio is the median of per-round ratios) ==',
+  )
+  console.log(
+    `  plain browser client (XHR PUTs, ${PLAIN_CONCURRENCY} at a time, URLs presigned before the clock) ` +
+      `${m((r) => filesPerSecond(r.plain)).toFixed(1)} files/s`,
+  )
+  console.log(
+    `  upkit demo dropzone, input -> all listed as confirmed                    ${m((r) => filesPerSecond(r.upkit)).toFixed(1)} files/s`,
+  )
+  console.log(`  upkit / plain: ${ratio.toFixed(2)}x (goal >= ${GOAL}x: ${ratio >= GOAL ? 'met' : 'missed'})`)
+  for (const side of ['upkit', 'plain'] as const) {
+    const busy = m((r) => r[side].run.mainThread.task / r[side].run.seconds)
+    console.log(
+      `  ${side.padEnd(5)} per file: page main thread ${m((r) => (r[side].run.mainThread.task / FILES) * 1000).toFixed(2)} ms ` +
+        `(busy ${Math.round(busy * 100)}% of the wall), Chromium CPU ${m((r) => ((r[side].cpu.browser ?? 0) / FILES) * 1000).toFixed(2)} ms, ` +
+        `demo process ${m((r) => ((r[side].cpu.api ?? 0) / FILES) * 1000).toFixed(2)} ms, PostgreSQL ${m((r) => (r[side].pgCpu / FILES) * 1000).toFixed(2)} ms`,
+    )
+  }
+
+  console.log(
+    `\n== Time to first byte, one ${FILE_BYTES / 1024} KiB file (input event -> Chromium sends the first PUT; median of ${upkitTrials.length}) ==`,
+  )
+  const trips = (trials: readonly FirstByte[]) => {
+    // The round trips of the median trial's kind: every trial should show the same list.
+    const kinds = new Map<string, number>()
+    for (const t of trials) {
+      const key = t.roundTrips.map((x) => x.what).join(' -> ') || 'none'
+      kinds.set(key, (kinds.get(key) ?? 0) + 1)
+    }
+    return [...kinds].map(([key, n]) => `${key} (${n}/${trials.length} trials)`).join('; ')
+  }
+  const apiTrips = (t: FirstByte) => t.roundTrips.filter((x) => x.what.startsWith('api ')).length
+  console.log(
+    `  upkit dropzone  ${median(upkitTrials.map((t) => t.ms))
+      .toFixed(1)
+      .padStart(6)} ms   round trips to the app before the first byte: ` +
+      `${median(upkitTrials.map(apiTrips))} (measured; all exchanges: ${trips(upkitTrials)})`,
+  )
+  console.log(
+    `  plain client    ${median(plainTrials.map((t) => t.ms))
+      .toFixed(1)
+      .padStart(
+        6,
+      )} ms   URL presigned before the clock; exchanges before the first byte: ${trips(plainTrials)}`,
+  )
+  for (const [peer, text] of PEERS)
+    console.log(
+      `  ${peer.padEnd(14)} round trips to the app before the first byte (by design, not measured): ${text}`,
+    )
+  console.log('Figures on a shared 2-core machine are noisy; compare ratios from one run, not runs.')
+}
+
+main().catch((error: unknown) => {
+  console.error(error)
+  process.exitCode = 1
+})
