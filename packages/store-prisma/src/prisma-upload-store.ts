@@ -32,6 +32,8 @@ interface UpkitUploadDelegate {
 /** Any Prisma client whose schema includes `upkit.prisma` (so it has `upkitUpload`). */
 export interface PrismaClientWithUpkit {
   readonly upkitUpload: UpkitUploadDelegate
+  // biome-ignore lint/suspicious/noExplicitAny: Prisma's own signature (positional parameters).
+  $queryRawUnsafe<T = unknown>(query: string, ...values: any[]): PromiseLike<T>
   // biome-ignore lint/suspicious/noExplicitAny: the transaction client is the app's own type, inferred below.
   $transaction<R>(fn: (tx: any) => Promise<R>, options?: any): Promise<R>
 }
@@ -68,6 +70,31 @@ const uploadSelect = {
   thumbnailType: true,
   createdAt: true,
 } as const
+
+/**
+ * The same columns for the hot paths written in SQL (`find`, `insert`, `confirm`, `confirmMany`, `countPending`):
+ * one statement each where Prisma's query builder costs about twice a raw statement's CPU (measured: 0.38 vs 0.20 ms
+ * per row read), and a flip plus its read is one `UPDATE ... RETURNING` instead of a transaction of four. The
+ * adapter answers raw rows with the same types as the model (uuid as string, BigInt, Date, parsed JSON).
+ */
+const COLUMNS = Object.keys(uploadSelect)
+const columnsOf = (alias: string) => COLUMNS.map((column) => `${alias}"${column}"`).join(', ')
+const RETURNED = columnsOf('')
+const RETURNED_U = columnsOf('u.')
+
+const INSERT = `INSERT INTO "upkit_uploads" ("id", "route", "tenantId", "ownerId", "uploadedBy", "key", "fileName",
+  "mimeType", "size", "partSize", "multipartUploadId", "input", "metadata", "expiresAt", "createdAt")
+  VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9::bigint, $10::int, $11, $12::jsonb, $13::jsonb,
+    ($14::timestamptz AT TIME ZONE 'UTC'), ($15::timestamptz AT TIME ZONE 'UTC'))
+  RETURNING ${RETURNED}`
+
+/**
+ * A timestamp parameter: the columns are `timestamp` without zone (Prisma's DateTime) holding UTC, and a driver's
+ * own Date serialization would use the process's time zone, so it travels as UTC text converted in SQL.
+ */
+const UTC = (n: number) => `($${n}::timestamptz AT TIME ZONE 'UTC')`
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 interface SelectedUpload extends Omit<UploadRow, 'size' | 'status'> {
   readonly size: bigint
@@ -107,7 +134,26 @@ export function prismaUploadStore<TClient extends PrismaClientWithUpkit>(
     async insert(row: NewUploadRow, limits) {
       const data = { ...row, size: BigInt(row.size) }
       if (limits) return toRow(await insertWithinLimits(prisma as never, data, uploadSelect, limits))
-      return toRow(await uploads.create({ data, select: uploadSelect }))
+      const rows = await prisma.$queryRawUnsafe<unknown[]>(
+        INSERT,
+        row.id,
+        row.route,
+        row.tenantId,
+        row.ownerId,
+        row.uploadedBy,
+        row.key,
+        row.fileName,
+        row.mimeType,
+        String(row.size),
+        row.partSize,
+        row.multipartUploadId,
+        JSON.stringify(row.input),
+        JSON.stringify(row.metadata),
+        row.expiresAt.toISOString(),
+        // As Prisma's `@default(now())` does: the app's clock, not the database session's time zone.
+        new Date().toISOString(),
+      )
+      return toRow(rows[0])
     },
 
     async insertMany(entries) {
@@ -125,12 +171,24 @@ export function prismaUploadStore<TClient extends PrismaClientWithUpkit>(
     rateLimiter: prismaRateLimiter(prisma as unknown as PrismaRawClient),
 
     async find(id) {
-      const row = await uploads.findUnique({ where: { id }, select: uploadSelect })
-      return row ? toRow(row) : null
+      // Not a uuid: no row can have it (and the cast would fail the statement).
+      if (!UUID.test(id)) return null
+      const rows = await prisma.$queryRawUnsafe<unknown[]>(
+        `SELECT ${RETURNED} FROM "upkit_uploads" WHERE "id" = $1::uuid`,
+        id,
+      )
+      return rows[0] ? toRow(rows[0]) : null
     },
 
     async findMany(ids) {
-      const rows = await uploads.findMany({ where: { id: { in: [...ids] } }, select: uploadSelect })
+      const valid = ids.filter((id) => UUID.test(id))
+      if (valid.length === 0) return []
+      // The ids as one JSON parameter: a text value every driver adapter passes as is (PGlite's included).
+      const rows = await prisma.$queryRawUnsafe<unknown[]>(
+        `SELECT ${RETURNED} FROM "upkit_uploads"
+         WHERE "id" IN (SELECT jsonb_array_elements_text($1::jsonb)::uuid)`,
+        JSON.stringify(valid),
+      )
       return rows.map(toRow)
     },
 
@@ -140,29 +198,31 @@ export function prismaUploadStore<TClient extends PrismaClientWithUpkit>(
 
     confirm(id, now, hook, etag = null, thumbnail = null) {
       return prisma.$transaction(async (tx: TClient) => {
-        const flipped = await tx.upkitUpload.updateMany({
-          where: { id, status: 'PENDING', expiresAt: { gt: now } },
-          data: {
-            status: 'CONFIRMED',
-            confirmedAt: now,
-            multipartUploadId: null,
-            etag,
-            thumbnail: thumbnail?.bytes ?? null,
-            thumbnailType: thumbnail?.mimeType ?? null,
-          },
-        })
-        if (flipped.count === 0) return null
-        const row = toRow(await tx.upkitUpload.findUnique({ where: { id }, select: uploadSelect }))
+        // The flip and its read in one statement; the hook then runs in the same transaction.
+        const flipped = await tx.$queryRawUnsafe<unknown[]>(
+          `UPDATE "upkit_uploads"
+           SET "status" = 'CONFIRMED', "confirmedAt" = ${UTC(2)}, "multipartUploadId" = NULL, "etag" = $3,
+               "thumbnail" = decode($4, 'base64'), "thumbnailType" = $5
+           WHERE "id" = $1::uuid AND "status" = 'PENDING' AND "expiresAt" > ${UTC(2)}
+           RETURNING ${RETURNED}`,
+          id,
+          now.toISOString(),
+          etag,
+          thumbnail ? Buffer.from(thumbnail.bytes).toString('base64') : null,
+          thumbnail?.mimeType ?? null,
+        )
+        if (flipped.length === 0) return null
+        const row = toRow(flipped[0])
         await hook(tx as PrismaTransactionOf<TClient>, row)
         return row
       })
     },
 
-    // One UPDATE for the whole batch: the per-row values (etag, thumbnail) travel as one JSON parameter (a single
-    // text value every driver adapter passes as is, where arrays of bytes would depend on the adapter), the
-    // thumbnail as base64 decoded in SQL. Then the flipped rows are read with the usual select.
-    confirmMany(entries, now) {
-      if (entries.length === 0) return Promise.resolve([])
+    // One UPDATE for the whole batch, answering the flipped rows itself (no transaction: one statement is atomic):
+    // the per-row values (etag, thumbnail) travel as one JSON parameter (a single text value every driver adapter
+    // passes as is, where arrays of bytes would depend on the adapter), the thumbnail as base64 decoded in SQL.
+    async confirmMany(entries, now) {
+      if (entries.length === 0) return []
       const values = JSON.stringify(
         entries.map((entry) => ({
           id: entry.id,
@@ -171,29 +231,17 @@ export function prismaUploadStore<TClient extends PrismaClientWithUpkit>(
           thumbnailType: entry.thumbnail?.mimeType ?? null,
         })),
       )
-      // UTC text converted in SQL, as `prismaRateLimiter` does: the columns are `timestamp` without zone.
-      const at = now.toISOString()
-      return prisma.$transaction(async (tx: TClient & PrismaRawClient) => {
-        const flipped = await tx.$queryRaw<{ id: string }[]>`
-          UPDATE "upkit_uploads" AS u
-          SET "status" = 'CONFIRMED',
-              "confirmedAt" = (${at}::timestamptz AT TIME ZONE 'UTC'),
-              "multipartUploadId" = NULL,
-              "etag" = v."etag",
-              "thumbnail" = decode(v."thumbnail", 'base64'),
-              "thumbnailType" = v."thumbnailType"
-          FROM jsonb_to_recordset(${values}::jsonb)
-            AS v("id" uuid, "etag" text, "thumbnail" text, "thumbnailType" text)
-          WHERE u."id" = v."id" AND u."status" = 'PENDING'
-            AND u."expiresAt" > (${at}::timestamptz AT TIME ZONE 'UTC')
-          RETURNING u."id"::text AS "id"`
-        if (flipped.length === 0) return []
-        const rows = await tx.upkitUpload.findMany({
-          where: { id: { in: flipped.map((row) => row.id) } },
-          select: uploadSelect,
-        })
-        return rows.map(toRow)
-      })
+      const rows = await prisma.$queryRawUnsafe<unknown[]>(
+        `UPDATE "upkit_uploads" AS u
+           SET "status" = 'CONFIRMED', "confirmedAt" = ${UTC(2)}, "multipartUploadId" = NULL, "etag" = v."etag",
+               "thumbnail" = decode(v."thumbnail", 'base64'), "thumbnailType" = v."thumbnailType"
+           FROM jsonb_to_recordset($1::jsonb) AS v("id" uuid, "etag" text, "thumbnail" text, "thumbnailType" text)
+           WHERE u."id" = v."id" AND u."status" = 'PENDING' AND u."expiresAt" > ${UTC(2)}
+           RETURNING ${RETURNED_U}`,
+        values,
+        now.toISOString(),
+      )
+      return rows.map(toRow)
     },
 
     async findThumbnail(id) {
@@ -245,15 +293,21 @@ export function prismaUploadStore<TClient extends PrismaClientWithUpkit>(
       return rows.map(toRow)
     },
 
-    countPending(scope, now) {
-      return uploads.count({
-        where: {
-          ...scopeWhere(scope),
-          uploadedBy: scope.uploadedBy,
-          status: 'PENDING',
-          expiresAt: { gt: now },
-        },
-      }) as Promise<number>
+    async countPending(scope, now) {
+      // `= NULL` matches nothing: a null owner or uploader is tested with IS NULL (and keeps the index usable).
+      const values: unknown[] = [scope.route, scope.tenantId, now.toISOString()]
+      const equals = (column: string, value: string | null) => {
+        if (value === null) return `"${column}" IS NULL`
+        values.push(value)
+        return `"${column}" = $${values.length}`
+      }
+      const where = `${equals('ownerId', scope.ownerId)} AND ${equals('uploadedBy', scope.uploadedBy)}`
+      const rows = await prisma.$queryRawUnsafe<{ count: number }[]>(
+        `SELECT count(*)::int AS "count" FROM "upkit_uploads"
+         WHERE "route" = $1 AND "tenantId" = $2 AND ${where} AND "status" = 'PENDING' AND "expiresAt" > ${UTC(3)}`,
+        ...values,
+      )
+      return Number(rows[0]?.count ?? 0)
     },
 
     async listAbandoned(now, limit) {

@@ -132,4 +132,23 @@ describe('confirmMany of a route without onConfirmed', () => {
     })
     expect(strip(record.upload)).toEqual(strip(one))
   })
+
+  it('a single confirm of such a route takes the same one-statement flip, not a transaction', async () => {
+    const { person, uploads } = await commentImages(['alone.png'])
+    const [alone] = uploads as [CreatedUpload]
+    await send(alone)
+    const before = { ...calls }
+    const record = await person.confirm({ uploadId: alone.upload.id, thumbnail: b64(WEBP_3X2) })
+    expect({
+      confirm: calls.confirm - before.confirm,
+      confirmMany: calls.confirmMany - before.confirmMany,
+    }).toEqual({ confirm: 0, confirmMany: 1 })
+    expect(record).toMatchObject({ status: 'confirmed', thumbnailUrl: expect.any(String) })
+    const row = await stored(alone.upload.id)
+    expect(row).toMatchObject({ status: 'CONFIRMED', thumbnailType: 'image/webp', multipartUploadId: null })
+    expect(Buffer.from(row?.thumbnail as Uint8Array)).toEqual(Buffer.from(WEBP_3X2))
+    // Again: answered from the row, nothing flipped a second time.
+    expect(await person.confirm({ uploadId: alone.upload.id })).toEqual(record)
+    expect(calls.confirmMany - before.confirmMany).toBe(1)
+  })
 })

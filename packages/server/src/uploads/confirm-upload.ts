@@ -25,6 +25,11 @@ async function flipConfirmed(
   thumbnail: StoredThumbnail | null,
 ): Promise<UploadRow | null> {
   const onConfirmed = route.config.onConfirmed
+  // Without a hook there is nothing to run inside a transaction: the store's one-statement batch flip does it.
+  if (!onConfirmed && c.store.confirmMany) {
+    const [flipped] = await c.store.confirmMany([{ id: row.id, etag: head.etag ?? null, thumbnail }], c.now())
+    return flipped ?? null
+  }
   try {
     return await c.store.confirm(
       row.id,
