@@ -72,6 +72,8 @@ export interface CreateUpkitOptions<TRoutes extends AnyRoutes, TTx> extends Uplo
    */
   readonly confirmGraceMs?: number
   readonly maxConfirmsPerSweep?: number
+  /** Keys of the bucket listing a sweep checks for orphans; default 10,000. See `SweepOptions.orphanKeysPerSweep`. */
+  readonly orphanKeysPerSweep?: number
 }
 
 export interface Upkit<TRoutes extends AnyRoutes> {
@@ -91,7 +93,7 @@ export interface Upkit<TRoutes extends AnyRoutes> {
   readonly http: UpkitHttpHandler
   /**
    * Confirms complete uploads the browser never confirmed, then removes abandoned uploads and orphan objects,
-   * once; see `sweepUploads`.
+   * once; see `sweepUploads`. Resolves `skipped` when another instance (or call) is sweeping.
    */
   sweep(): Promise<SweepReport>
   /**
@@ -133,7 +135,10 @@ export function createUpkit<TRoutes extends AnyRoutes, TTx>(
       confirmComplete: uploads.confirmComplete,
       confirmGraceMs: options.confirmGraceMs,
       maxConfirmsPerSweep: options.maxConfirmsPerSweep,
+      orphanKeysPerSweep: options.orphanKeysPerSweep,
     })
+    // The limiter's windows are swept by whichever instance holds the sweep's lease, like the rest.
+    if (report.skipped) return report
     return { ...report, rateLimitWindows: await limits.sweep(at) }
   }
   return {

@@ -31,11 +31,13 @@ export type {
   JsonValue,
   NewUploadEntry,
   NewUploadRow,
+  PendingToCheckQuery,
   StoredThumbnail,
+  SweepCursors,
   UploadRow,
   UploadScope,
   UploadStatus,
   UploadStore,
 } from './store/upload-store'
-export type { SweepReport } from './sweeper'
+export type { SweepOptions, SweepReport } from './sweeper'
 export type { UploadServiceOptions } from './uploads/upload-service'

@@ -200,8 +200,11 @@ export interface BucketStorage {
   deleteObject(key: string): Promise<void>
   /** Sent in batches of 1000 (the S3 maximum); rejects listing every key the bucket failed to delete. */
   deleteObjects(keys: readonly string[]): Promise<void>
-  /** Every object under `prefix`, across pages, in key order. */
-  list(input: { prefix: string }): AsyncIterable<ListedObject>
+  /**
+   * Every object under `prefix`, across pages, in key order; with `startAfter`, only keys after it (S3 `StartAfter`),
+   * so a scan stopped early resumes where it stopped. Pages are fetched as the iteration reaches them.
+   */
+  list(input: { prefix: string; startAfter?: string | undefined }): AsyncIterable<ListedObject>
 
   /** Resolves when the bucket exists and the credentials can reach it; rejects otherwise (health checks). */
   checkBucket(): Promise<void>

@@ -411,13 +411,14 @@ export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
       }
     },
 
-    async *list({ prefix }) {
+    async *list({ prefix, startAfter }) {
       let token: string | undefined
       do {
         const output = await client.send(
           new ListObjectsV2Command({
             Bucket: bucket,
             Prefix: prefix,
+            ...(startAfter === undefined ? {} : { StartAfter: startAfter }),
             ...(token === undefined ? {} : { ContinuationToken: token }),
           }),
         )

@@ -13,6 +13,7 @@ import {
   prismaRateLimiter,
   usageOf,
 } from './prisma-limits'
+import { prismaSweepStore } from './prisma-sweep-store'
 
 // The delegate's methods are typed by the app's generated client; upkit states its own `select` and maps the
 // answer, so it only needs their names. `any` here is what lets any generated client (any output path, any
@@ -169,6 +170,8 @@ export function prismaUploadStore<TClient extends PrismaClientWithUpkit>(
     usage: (scope, now) => usageOf(prisma as never, scope, now),
 
     rateLimiter: prismaRateLimiter(prisma as unknown as PrismaRawClient),
+
+    ...prismaSweepStore(prisma as never, uploadSelect, toRow),
 
     async find(id) {
       // Not a uuid: no row can have it (and the cast would fail the statement).

@@ -86,6 +86,21 @@ export interface UploadStore<TTx = unknown> {
    * complete in the bucket.
    */
   unexpiredPending(keys: readonly string[], now: Date): Promise<UploadRow[]>
+  /**
+   * Takes the sweeper's lease for `holder` (one id per sweep) for `leaseMs` by the store's clock, unless another
+   * holder's lease is still running; resolves the scans' cursors, or null when another sweep holds it. Taken again
+   * by the same holder it is renewed. Optional: without it every instance sweeps (safe, each step is idempotent,
+   * only repeated) and the cursors live in the process.
+   */
+  claimSweep?(holder: string, leaseMs: number): Promise<SweepCursors | null>
+  /** Stores the cursors and ends `holder`'s lease (a no-op for the cursors when another holder took it since). */
+  releaseSweep?(holder: string, cursors: SweepCursors): Promise<void>
+  /**
+   * PENDING rows unexpired at `now` and created at or before `createdBefore`, after `after` in (createdAt, id)
+   * order, at most `limit`: the uploads the sweeper checks for a complete object, a slice per sweep. Optional:
+   * without it the sweeper checks only uploads whose object its orphan scan lists (`unexpiredPending`).
+   */
+  pendingToCheck?(query: PendingToCheckQuery): Promise<UploadRow[]>
   /** Answers when the store is reachable (for health checks). */
   ping(): Promise<void>
   /** Shown in health reports: what the store is, without secrets. */
@@ -150,4 +165,19 @@ export interface ConfirmEntry {
 export interface StoredThumbnail {
   readonly bytes: Uint8Array
   readonly mimeType: string
+}
+
+/** Where the sweeper's bounded scans resume; null: from the start. */
+export interface SweepCursors {
+  /** The orphan scan lists the bucket after this key. */
+  readonly orphanKey: string | null
+  /** The confirm scan reads pending rows after this one. */
+  readonly pendingRow: { readonly createdAt: Date; readonly id: string } | null
+}
+
+export interface PendingToCheckQuery {
+  readonly now: Date
+  readonly createdBefore: Date
+  readonly after: SweepCursors['pendingRow']
+  readonly limit: number
 }
