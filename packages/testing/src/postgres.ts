@@ -12,6 +12,11 @@ export interface TestPostgres {
   url: string
   /** Creates an empty database (default name: random `test_…`) and returns its URL. */
   createDatabaseUrl(name?: string): Promise<string>
+  /**
+   * `pg_ctl restart -m fast`: every session is cut (clients see their connections terminated), then the server
+   * comes back on the same port with the same data. Resolves once it accepts connections again.
+   */
+  restart(): Promise<void>
   /** Stops the server at once (`-m immediate`, nothing to keep) and deletes its folder. Safe to call twice. */
   stop(): Promise<void>
 }
@@ -72,6 +77,23 @@ export async function startPostgres(): Promise<TestPostgres> {
     return {
       url,
       createDatabaseUrl: (name) => createDatabaseUrl(url, name),
+      restart: async () => {
+        if (stopped) throw new Error('This PostgreSQL cluster was stopped; it cannot restart.')
+        // Without -o, pg_ctl restarts with the options of the last start (postmaster.opts): same port and sockets.
+        await run([
+          join(bin, 'pg_ctl'),
+          'restart',
+          '-D',
+          dataDir,
+          '-l',
+          logFile,
+          '-m',
+          'fast',
+          '-w',
+          '-t',
+          '60',
+        ])
+      },
       stop: async () => stopNow(),
     }
   } catch (error) {
