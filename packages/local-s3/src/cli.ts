@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import type { CorsRule } from './cors'
 import { type LocalS3Options, startLocalS3 } from './server'
+import { type LocalS3Quirks, QUIRK_NAMES, STRICT_QUIRKS } from './strict'
 
 const USAGE = `Usage: upkit-local-s3 [options]
 
@@ -15,6 +16,11 @@ const USAGE = `Usage: upkit-local-s3 [options]
   --conditional-writes MODE  enforce (default, like AWS S3/R2/MinIO: If-None-Match: * gets 412 on an existing key)
                              or ignore (overwrite, like a provider without conditional writes)
                              (env LOCAL_S3_CONDITIONAL_WRITES)
+  --strict                   behave like the strictest S3-compatible providers (env LOCAL_S3_STRICT=true):
+                             DeleteObjects/PutBucketCors need Content-MD5, no bucket CORS API (501), path style
+                             only, user metadata at most 2 KiB. Default off: answers as AWS S3 does.
+  --strict-quirks LIST       only some of them, comma-separated (env LOCAL_S3_STRICT=LIST):
+                             ${QUIRK_NAMES.join(', ')}
 
 Prints the endpoint on stdout once listening.`
 
@@ -39,6 +45,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): LocalS3Options
       bucket: { type: 'string', multiple: true },
       'cors-origin': { type: 'string', multiple: true },
       'conditional-writes': { type: 'string' },
+      strict: { type: 'boolean' },
+      'strict-quirks': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -79,11 +87,29 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): LocalS3Options
       throw new Error(`invalid --conditional-writes: ${conditionalWrites} (enforce or ignore)`)
     options.conditionalWrites = conditionalWrites
   }
+  const strict = strictOf(values.strict === true ? 'true' : (values['strict-quirks'] ?? env.LOCAL_S3_STRICT))
+  if (strict !== undefined) options.strict = strict
   const host = values.host ?? env.LOCAL_S3_HOST
   if (host) options.host = host
   const region = values.region ?? env.LOCAL_S3_REGION
   if (region) options.region = region
   return options
+}
+
+/** `true`/`1`/`all`: every quirk; a comma-separated list of quirk names: those; empty/`false`/`0`: none. */
+function strictOf(value: string | undefined): true | LocalS3Quirks | undefined {
+  const text = value?.trim().toLowerCase() ?? ''
+  if (text === '' || text === 'false' || text === '0') return undefined
+  if (text === 'true' || text === '1' || text === 'all') return true
+  const quirks: LocalS3Quirks = {}
+  for (const name of list(value)) {
+    const quirk = QUIRK_NAMES.find((q) => q.toLowerCase() === name.toLowerCase())
+    if (quirk === undefined) {
+      throw new Error(`invalid strict quirk: ${name} (one of ${QUIRK_NAMES.join(', ')}, or true for all)`)
+    }
+    Object.assign(quirks, { [quirk]: STRICT_QUIRKS[quirk] })
+  }
+  return quirks
 }
 
 export async function main(argv = process.argv.slice(2), env = process.env): Promise<void> {

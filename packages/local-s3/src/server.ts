@@ -25,6 +25,15 @@ import {
   Store,
   type StoredHeaders,
 } from './store'
+import {
+  assertContentMd5,
+  assertCorsApi,
+  assertMetadataSize,
+  type LocalS3Quirks,
+  refuseVirtualHost,
+  resolveQuirks,
+  virtualHostBucket,
+} from './strict'
 import { childrenNamed, childText, el, escapeXml, parseXml, xmlDocument } from './xml'
 
 export interface LocalS3Options {
@@ -49,6 +58,12 @@ export interface LocalS3Options {
    * provider without conditional writes, so an app can be tested against what it gets there.
    */
   conditionalWrites?: 'enforce' | 'ignore'
+  /**
+   * Provider quirks to reproduce (see `LocalS3Quirks`): `true` turns on all of them, an object picks some. Default
+   * off, so the server answers like AWS S3; turn it on to test an app against Ceph RGW, Swift's s3api, B2 and the
+   * like, where DeleteObjects needs Content-MD5, the CORS API is missing or only path style is served.
+   */
+  strict?: boolean | LocalS3Quirks
 }
 
 export interface LocalS3Server {
@@ -179,6 +194,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
     if (value.trim() !== '*') throw notImplemented('If-None-Match on a write supports only "*".')
     return true
   }
+  const quirks = resolveQuirks(options.strict)
   const credentials = {
     accessKeyId: options.accessKeyId,
     secretAccessKey: options.secretAccessKey,
@@ -240,11 +256,19 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
       if (!rawPath.startsWith('/')) throw new S3Error('InvalidURI', 400, "Couldn't parse the specified URI.")
       const path = rawPath.slice(1)
       const slash = path.indexOf('/')
+      const hostBucket = virtualHostBucket(req, (name) => store.buckets.has(name))
+      if (hostBucket !== undefined && quirks.pathStyleOnly) throw refuseVirtualHost(hostBucket)
       let bucket: string
       let key: string
       try {
-        bucket = decodeURIComponent(slash === -1 ? path : path.slice(0, slash))
-        key = slash === -1 ? '' : decodeURIComponent(path.slice(slash + 1))
+        if (hostBucket !== undefined) {
+          // Virtual-hosted style: the whole path is the key (the SDKs use it for AWS-like endpoints).
+          bucket = hostBucket
+          key = decodeURIComponent(path)
+        } else {
+          bucket = decodeURIComponent(slash === -1 ? path : path.slice(0, slash))
+          key = slash === -1 ? '' : decodeURIComponent(path.slice(slash + 1))
+        }
       } catch {
         throw new S3Error('InvalidURI', 400, "Couldn't parse the specified URI.")
       }
@@ -341,10 +365,13 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
         case 'GET location':
           return getBucketLocation(ctx)
         case 'PUT cors':
+          assertCorsApi(quirks)
           return putBucketCors(ctx)
         case 'GET cors':
+          assertCorsApi(quirks)
           return getBucketCors(ctx)
         case 'DELETE cors':
+          assertCorsApi(quirks)
           return deleteBucketCors(ctx)
         case 'POST delete':
           return deleteObjects(ctx)
@@ -493,6 +520,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
 
   async function putBucketCors(ctx: Context) {
     store.getBucket(ctx.bucket)
+    assertContentMd5(quirks, ctx.req)
     const rules = parseCorsXml((await readSmallBody(ctx, MAX_XML_BODY)).toString('utf8'))
     await store.setCors(ctx.bucket, rules)
     send(ctx, 200)
@@ -636,6 +664,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
 
   async function deleteObjects(ctx: Context) {
     store.getBucket(ctx.bucket)
+    assertContentMd5(quirks, ctx.req)
     const root = parseXml((await readSmallBody(ctx, MAX_XML_BODY)).toString('utf8'))
     if (root.name !== 'Delete') throw malformedXml()
     const objects = childrenNamed(root, 'Object')
@@ -757,6 +786,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
     }
     store.getBucket(ctx.bucket)
     const stored = storedHeadersFrom(ctx.req)
+    assertMetadataSize(quirks, stored.metadata)
     const ifNoneMatch = ifNoneMatchOf(ctx.req)
     requireContentLength(ctx)
     if ((expectedBodyLength(ctx) ?? Number.POSITIVE_INFINITY) <= IN_MEMORY_BODY_MAX) {
@@ -864,7 +894,9 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
 
   async function createMultipartUpload(ctx: Context) {
     await discardBody(ctx)
-    const upload = await store.createUpload(ctx.bucket, ctx.key, storedHeadersFrom(ctx.req))
+    const stored = storedHeadersFrom(ctx.req)
+    assertMetadataSize(quirks, stored.metadata)
+    const upload = await store.createUpload(ctx.bucket, ctx.key, stored)
     sendXml(
       ctx,
       'InitiateMultipartUploadResult',

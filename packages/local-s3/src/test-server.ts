@@ -19,8 +19,11 @@ export interface TestServer {
   stop(): Promise<void>
 }
 
-/** A real server on a free port in a fresh temp folder, with one private bucket that allows ALLOWED_ORIGIN. */
-export async function startTestServer(): Promise<TestServer> {
+/**
+ * A real server on a free port in a fresh temp folder, with one private bucket that allows ALLOWED_ORIGIN;
+ * `overrides` change its options (e.g. `strict`).
+ */
+export async function startTestServer(overrides: Partial<LocalS3Options> = {}): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'local-s3-test-'))
   const options: LocalS3Options = {
     dir,
@@ -38,6 +41,7 @@ export async function startTestServer(): Promise<TestServer> {
         ],
       },
     ],
+    ...overrides,
   }
   const clients: S3Client[] = []
   const state: TestServer = {
