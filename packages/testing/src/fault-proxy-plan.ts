@@ -93,6 +93,12 @@ export function seededRandom(seed: number): () => number {
   }
 }
 
+/**
+ * The share of requests like `request` to fault, 0 to 1, given the counts so far (`request` already counted):
+ * a test can fault a rare operation more often, or make sure each kind shows up once.
+ */
+export type FaultRate = (request: ProxiedRequest, counts: FaultCounts) => number
+
 export interface FaultCounts {
   /** Requests seen, per type (faulted or not). */
   readonly requests: Partial<Record<BucketRequestType, number>>
@@ -110,7 +116,7 @@ export interface FaultCounts {
 export class FaultPlan {
   readonly #random: () => number
   readonly #kinds: readonly FaultKind[]
-  #rate: (request: ProxiedRequest) => number
+  #rate: FaultRate
   readonly #requests: Partial<Record<BucketRequestType, number>> = {}
   readonly #faults: Record<FaultKind, number> = { slowDown: 0, resetMidBody: 0, hang: 0, completeThen500: 0 }
   readonly #faultsByType: Partial<Record<BucketRequestType, Partial<Record<FaultKind, number>>>> = {}
@@ -118,7 +124,7 @@ export class FaultPlan {
   constructor(options: {
     seed: number
     kinds: readonly FaultKind[]
-    rate: number | ((request: ProxiedRequest) => number)
+    rate: number | FaultRate
   }) {
     for (const kind of options.kinds) {
       if (!FAULT_KINDS.includes(kind)) throw new TypeError(`Unknown fault kind ${JSON.stringify(kind)}.`)
@@ -128,7 +134,7 @@ export class FaultPlan {
     this.#rate = toRate(options.rate)
   }
 
-  setRate(rate: number | ((request: ProxiedRequest) => number)): void {
+  setRate(rate: number | FaultRate): void {
     this.#rate = toRate(rate)
   }
 
@@ -137,12 +143,15 @@ export class FaultPlan {
     this.#requests[request.type] = (this.#requests[request.type] ?? 0) + 1
     const eligible = this.#kinds.filter((kind) => kindApplies(kind, request))
     if (eligible.length === 0) return null
-    if (this.#random() >= this.#rate(request)) return null
+    if (this.#random() >= this.#rate(request, this.counts())) return null
     // The least used kind first: with a few percent of a few hundred requests, uniform picks often leave a kind
     // out entirely, and a run should show every failure it was asked for. Ties go to the seeded draw.
     const fewest = Math.min(...eligible.map((kind) => this.#faults[kind]))
     const candidates = eligible.filter((kind) => this.#faults[kind] === fewest)
-    const kind = candidates[Math.floor(this.#random() * candidates.length)] ?? eligible[0]
+    // completeThen500 first among equals: it fits one rare request type, and another kind can take the next one.
+    const kind = candidates.includes('completeThen500')
+      ? 'completeThen500'
+      : (candidates[Math.floor(this.#random() * candidates.length)] ?? eligible[0])
     if (kind === undefined) return null
     this.#faults[kind]++
     const byType = this.#faultsByType[request.type] ?? {}
@@ -165,7 +174,7 @@ export class FaultPlan {
   }
 }
 
-function toRate(rate: number | ((request: ProxiedRequest) => number)): (request: ProxiedRequest) => number {
+function toRate(rate: number | FaultRate): FaultRate {
   if (typeof rate === 'function') return rate
   if (!Number.isFinite(rate) || rate < 0 || rate > 1) {
     throw new RangeError(`The fault rate must be a number from 0 to 1, got ${rate}.`)

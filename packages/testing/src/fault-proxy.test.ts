@@ -224,6 +224,28 @@ describe('FaultPlan', () => {
     expect(plan.decide(request('completeMultipart'))).toBe('completeThen500')
   })
 
+  it('prefers completeThen500 for a faulted Complete while it is among the least used', () => {
+    const plan = new FaultPlan({ seed: 3, kinds: ['slowDown', 'hang', 'completeThen500'], rate: 1 })
+    expect(plan.decide(request('completeMultipart'))).toBe('completeThen500')
+    expect(plan.decide(request('completeMultipart'))).not.toBe('completeThen500')
+  })
+
+  it('asks a rate function with the counts so far, the request already counted', () => {
+    const seen: number[] = []
+    const plan = new FaultPlan({
+      seed: 3,
+      kinds: ['slowDown'],
+      rate: (_, counts) => {
+        seen.push(counts.requests.uploadPart ?? 0)
+        // Only the third request: a test can place a fault exactly.
+        return counts.requests.uploadPart === 3 ? 1 : 0
+      },
+    })
+    const decided = Array.from({ length: 4 }, () => plan.decide(request('uploadPart')))
+    expect(decided).toEqual([null, null, 'slowDown', null])
+    expect(seen).toEqual([1, 2, 3, 4])
+  })
+
   it('refuses a rate outside 0..1 and an unknown kind', () => {
     expect(() => new FaultPlan({ seed: 1, kinds: ['hang'], rate: 1.5 })).toThrow(RangeError)
     expect(() => new FaultPlan({ seed: 1, kinds: ['nap' as FaultKind], rate: 0.1 })).toThrow(TypeError)

@@ -15,11 +15,12 @@ import {
   type FaultCounts,
   type FaultKind,
   FaultPlan,
+  type FaultRate,
   formatFaultCounts,
   type ProxiedRequest,
 } from './fault-proxy-plan'
 
-export type { BucketRequestType, FaultCounts, FaultKind, ProxiedRequest }
+export type { BucketRequestType, FaultCounts, FaultKind, FaultRate, ProxiedRequest }
 export { FAULT_KINDS, formatFaultCounts }
 
 export interface FaultProxyOptions {
@@ -29,7 +30,7 @@ export interface FaultProxyOptions {
    * Share of requests that get a fault, 0 to 1; or a function of the request, for operations too rare for the
    * common rate to reach (a handful of CompleteMultipartUploads among hundreds of parts). Preflights never do.
    */
-  readonly rate: number | ((request: ProxiedRequest) => number)
+  readonly rate: number | FaultRate
   /** Which faults to inject. Default: all of `FAULT_KINDS`. */
   readonly kinds?: readonly FaultKind[]
   /** Seed of the fault draws. Default: a random one, printed at start so a failing run can be repeated. */
@@ -49,7 +50,7 @@ export interface FaultProxy {
   /** The counts as text for a test's output. */
   report(): string
   /** Changes the rate from now on: 0 to let the set-up or the checks of a test through untouched. */
-  setRate(rate: number | ((request: ProxiedRequest) => number)): void
+  setRate(rate: number | FaultRate): void
   /** Stops listening and drops every connection, hanging ones included. */
   close(): Promise<void>
 }

@@ -4,6 +4,7 @@ export type {
   FaultKind,
   FaultProxy,
   FaultProxyOptions,
+  FaultRate,
   ProxiedRequest,
 } from './fault-proxy'
 export { FAULT_KINDS, formatFaultCounts, startFaultProxy } from './fault-proxy'
