@@ -1,14 +1,13 @@
 import { mkdir } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { PGlite } from '@electric-sql/pglite'
 import { PrismaPg } from '@prisma/adapter-pg'
 import type {
   SqlDriverAdapterFactory,
   SqlMigrationAwareDriverAdapterFactory,
 } from '@prisma/driver-adapter-utils'
 import pg from 'pg'
-import { PrismaPGlite } from 'pglite-prisma-adapter'
 import { lockDataDir } from './data-dir-lock'
+import { type PgliteThread, startPgliteThread } from './pglite-thread'
 import { applyMigrations } from './schema-engine'
 
 /** What `createClient` receives: a driver adapter for PostgreSQL or PGlite, as the generated client takes it. */
@@ -106,13 +105,17 @@ async function openPglite<Client extends PrismaClientLike>(
 ): Promise<Database<Client>> {
   await mkdir(dataDir, { recursive: true })
   const lock = await lockDataDir(dataDir)
-  let client: PGlite | undefined
+  let thread: PgliteThread | undefined
+  let pool: pg.Pool | undefined
   try {
-    client = await PGlite.create({ dataDir })
+    thread = await startPgliteThread(dataDir)
     const describe = `PGlite at ${dataDir}`
-    const appliedMigrations = await migrate(new PrismaPGlite(client), migrationsDir, describe)
-    const prisma = createClient(new PrismaPGlite(client))
-    const pglite = client
+    // One pool of one connection for the migrations and the app: the thread serves one connection at a time, and
+    // a second pool could connect before the thread saw the first one's close.
+    pool = new pg.Pool(thread.pool)
+    const appliedMigrations = await migrate(new PrismaPg(pool), migrationsDir, describe)
+    const prisma = createClient(new PrismaPg(pool))
+    const opened = { thread, pool }
     return {
       prisma,
       kind: 'pglite',
@@ -121,14 +124,16 @@ async function openPglite<Client extends PrismaClientLike>(
       close: async () => {
         try {
           await prisma.$disconnect()
-          await pglite.close()
+          await opened.pool.end()
+          await opened.thread.close()
         } finally {
           await lock.release()
         }
       },
     }
   } catch (error) {
-    await client?.close().catch(() => {})
+    await pool?.end().catch(() => {})
+    await thread?.close().catch(() => {})
     await lock.release()
     throw error
   }
