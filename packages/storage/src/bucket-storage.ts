@@ -140,6 +140,14 @@ export interface EnsureBucketInput {
 }
 
 /**
+ * What `ensureBucket` did about CORS. `unsupported`: the provider has no bucket CORS API (it answered 501
+ * NotImplemented, as Backblaze B2, GCS interop and Swift's s3api do), so the rules must be set in its console or
+ * native API; `message` says so, for the app to log. Not an error: the bucket itself is ready, and failing an app's
+ * start over a setting made elsewhere would keep it down for nothing.
+ */
+export type EnsureBucketResult = { cors: 'applied' | 'unchanged' } | { cors: 'unsupported'; message: string }
+
+/**
  * Everything the server needs from a bucket. Keys are always strings the server generated.
  * Reads of a missing object (`readRange`, `getObjectStream`) reject; `head` returns null instead.
  */
@@ -208,6 +216,9 @@ export interface BucketStorage {
 
   /** Resolves when the bucket exists and the credentials can reach it; rejects otherwise (health checks). */
   checkBucket(): Promise<void>
-  /** Creates the bucket if missing and sets CORS; safe to call on every boot. */
-  ensureBucket(input?: EnsureBucketInput): Promise<void>
+  /**
+   * Creates the bucket if missing and sets CORS; safe to call on every boot. Resolves with what happened to CORS
+   * (see `EnsureBucketResult`); rejects on any other failure (credentials, permissions, a malformed rule).
+   */
+  ensureBucket(input?: EnsureBucketInput): Promise<EnsureBucketResult>
 }

@@ -5,6 +5,7 @@ export type {
   CorsRule,
   CreateMultipartUploadInput,
   EnsureBucketInput,
+  EnsureBucketResult,
   ListedObject,
   MultipartUploadInfo,
   MultipartUploadRef,

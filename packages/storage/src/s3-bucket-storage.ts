@@ -20,13 +20,15 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import type {
   BucketStorage,
+  CorsRule,
   ListedObject,
   MultipartUploadInfo,
-  ObjectMetadata,
   PresignedRequest,
   UploadedPart,
 } from './bucket-storage'
+import { sendContentMd5 } from './content-md5'
 import { createDirectUploader } from './direct-upload'
+import { assertExpiry, assertLength, assertPartNumber, metadataHeaders, metadataInput } from './input-checks'
 import { createQueryPresigner, type QueryPresignInput } from './presign'
 import { createStartReader } from './read-start'
 
@@ -65,10 +67,7 @@ export interface S3StorageConfig {
 /** A key only ever presigned (never requested), to learn the bucket's address from the SDK. */
 const BUCKET_URL_PROBE = 'upkit-bucket-url-probe'
 const UNSIGNED_PAYLOAD = Symbol('upkit.unsignedPayload')
-const MAX_EXPIRES_IN_SECONDS = 7 * 24 * 60 * 60
 const DELETE_BATCH_SIZE = 1000
-const METADATA_NAME = /^[a-z0-9][a-z0-9-]*$/
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/
 
 export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
   const { bucket } = config
@@ -82,10 +81,11 @@ export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
     // `x-amz-sdk-checksum-algorithm` parameter the browser cannot satisfy, and R2, older MinIO and
     // other S3-compatible stores reject or mis-handle them. Checksums are then only sent where the S3
     // API requires one (DeleteObjects, PutBucketCors), and responses are not failed over a
-    // checksum a provider computes differently.
+    // checksum a provider computes differently. Where one is required it is Content-MD5 (content-md5.ts).
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   })
+  sendContentMd5(client)
 
   // Server-side uploads sign their body as `UNSIGNED-PAYLOAD` (as presigned PUTs do) instead of its sha256:
   // the SDK would hash every byte once more here and the bucket once more there, a second full pass over the
@@ -156,11 +156,12 @@ export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
     return { url: await presignUrl({ method, ...input }), method, headers: { ...input.headers } }
   }
 
+  const describe = `s3 ${config.endpoint ?? `aws ${config.region}`}/${bucket}`
   const readStart = createStartReader({ presign: presignUrl, head: (key) => storage.head(key) })
 
   const storage: BucketStorage = {
     // For health reports and logs: where the bucket is, never the credentials.
-    describe: `s3 ${config.endpoint ?? `aws ${config.region}`}/${bucket}`,
+    describe,
     async presignPut({ key, contentType, contentLength, expiresInSeconds, metadata }) {
       assertLength(contentLength, 'contentLength')
       metadataInput(metadata)
@@ -449,7 +450,8 @@ export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
           if (!(error instanceof Error && error.name === 'BucketAlreadyOwnedByYou')) throw error
         }
       }
-      if (input.cors !== undefined) {
+      if (input.cors === undefined) return { cors: 'unchanged' }
+      try {
         await client.send(
           new PutBucketCorsCommand({
             Bucket: bucket,
@@ -464,7 +466,11 @@ export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
             },
           }),
         )
+      } catch (error) {
+        if (!isNotImplemented(error)) throw error
+        return { cors: 'unsupported', message: corsUnsupportedMessage(describe, input.cors) }
       }
+      return { cors: 'applied' }
     },
   }
 
@@ -490,43 +496,19 @@ function createBucketConfiguration(config: S3StorageConfig) {
   return { CreateBucketConfiguration: { LocationConstraint: config.region as never } }
 }
 
+/** The provider has no such API at all (501), as opposed to refusing this caller or this input. */
+function isNotImplemented(error: unknown): boolean {
+  return (error instanceof Error && error.name === 'NotImplemented') || statusOf(error) === 501
+}
+
+function corsUnsupportedMessage(describe: string, rules: readonly CorsRule[]): string {
+  const all = (pick: (rule: CorsRule) => readonly string[] | undefined) =>
+    [...new Set(rules.flatMap((rule) => pick(rule) ?? []))].join(', ') || 'none'
+  return `${describe} has no bucket CORS API (PutBucketCors answered 501 NotImplemented): set CORS in the provider's console or native API instead. Origins: ${all((r) => r.allowedOrigins)}; methods: ${all((r) => r.allowedMethods)}; headers: ${all((r) => r.allowedHeaders)}; exposed: ${all((r) => r.exposeHeaders)} (browsers cannot complete multipart uploads without ETag)`
+}
+
 function statusOf(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null || !('$metadata' in error)) return undefined
   const metadata = (error as { $metadata?: { httpStatusCode?: number } }).$metadata
   return metadata?.httpStatusCode
-}
-
-function metadataInput(metadata: ObjectMetadata | undefined): { Metadata?: Record<string, string> } {
-  if (metadata === undefined) return {}
-  for (const [name, value] of Object.entries(metadata)) {
-    if (!METADATA_NAME.test(name)) {
-      throw new TypeError(`Metadata name '${name}' must be lowercase letters, digits and dashes`)
-    }
-    if (!PRINTABLE_ASCII.test(value)) throw new TypeError(`Metadata '${name}' must be printable ASCII`)
-  }
-  return { Metadata: metadata }
-}
-
-function metadataHeaders(metadata: ObjectMetadata | undefined): Record<string, string> {
-  const headers: Record<string, string> = {}
-  for (const [name, value] of Object.entries(metadata ?? {})) headers[`x-amz-meta-${name}`] = value
-  return headers
-}
-
-function assertExpiry(seconds: number): void {
-  // The SDK rejects longer expiries with a bare string, not an Error; SigV4 caps them at 7 days.
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_EXPIRES_IN_SECONDS) {
-    throw new RangeError(`expiresInSeconds must be an integer from 1 to ${MAX_EXPIRES_IN_SECONDS}`)
-  }
-}
-
-function assertLength(value: number, name: string): void {
-  if (!Number.isSafeInteger(value) || value < 0)
-    throw new RangeError(`${name} must be a non-negative integer`)
-}
-
-function assertPartNumber(partNumber: number): void {
-  if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10_000) {
-    throw new RangeError('partNumber must be an integer from 1 to 10000')
-  }
 }
