@@ -119,6 +119,24 @@ describe('PGlite', () => {
     }
   })
 
+  it("runs off the app's event loop: timers fire while a statement is busy in the database", async () => {
+    const db = await openFixtureDatabase({ dataDir: await tempDataDir() })
+    try {
+      let ticks = 0
+      const timer = setInterval(() => {
+        ticks += 1
+      }, 10)
+      // Half a second of work inside PostgreSQL: an in-process PGlite (wasm, synchronous) would hold the loop
+      // for all of it, so no tick could run until it ended.
+      await db.prisma.$queryRaw`SELECT pg_sleep(0.5)::text AS slept`
+      const during = ticks
+      clearInterval(timer)
+      expect(during).toBeGreaterThanOrEqual(5)
+    } finally {
+      await db.close()
+    }
+  })
+
   it('refuses a second open of the same folder in the same process', async () => {
     const dataDir = await tempDataDir()
     const db = await openFixtureDatabase({ dataDir })
