@@ -106,6 +106,9 @@ export async function sweepUploads(options: SweepOptions): Promise<SweepReport> 
   if (store.claimSweep) cursors = await store.claimSweep(holder, leaseMs)
   else cursors = localCursors.get(store) ?? { orphanKey: null, pendingRow: null }
   if (!cursors) return SKIPPED
+  // A cursor left by a sweep under another prefix (the app's `keyPrefix` changed) would skip or end the scan early.
+  if (cursors.orphanKey !== null && !cursors.orphanKey.startsWith(keyPrefix))
+    cursors = { ...cursors, orphanKey: null }
   const renew = async () => {
     await store.claimSweep?.(holder, leaseMs)
   }
