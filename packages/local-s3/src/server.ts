@@ -14,6 +14,14 @@ import {
   validateCorsRules,
 } from './cors'
 import { invalidArgument, malformedXml, notImplemented, S3Error } from './errors'
+import {
+  type LifecycleRule,
+  LifecycleStore,
+  lifecycleXml,
+  noSuchLifecycleConfiguration,
+  parseLifecycleXml,
+  validateLifecycleRules,
+} from './lifecycle'
 import { listObjects } from './list'
 import { type AuthResult, encodeRfc3986, parseRawQuery, type RawQueryParam, verifySignature } from './sigv4'
 import {
@@ -51,13 +59,19 @@ export interface LocalS3Options {
    * Buckets created at start if missing. Default none. A bucket given `cors` gets exactly those rules (replacing
    * stored ones), so the options stay the source of truth across restarts; without `cors` stored rules are kept.
    */
-  buckets?: { name: string; cors?: CorsRule[] }[]
+  buckets?: { name: string; cors?: CorsRule[]; lifecycle?: LifecycleRule[] }[]
   /**
    * Conditional writes (`If-None-Match: *` on PutObject and CompleteMultipartUpload). Default `'enforce'`, as AWS
    * S3, R2 and MinIO do: 412 PreconditionFailed when the key exists. `'ignore'` accepts and overwrites like a
    * provider without conditional writes, so an app can be tested against what it gets there.
    */
   conditionalWrites?: 'enforce' | 'ignore'
+  /**
+   * Milliseconds added to this server's clock, for testing what a machine with a wrong clock gets: the SigV4 time
+   * checks (RequestTimeTooSkewed past 15 minutes, presigned expiry) and the `Date` header use the skewed time.
+   * Default 0.
+   */
+  clockSkewMs?: number
   /**
    * Provider quirks to reproduce (see `LocalS3Quirks`): `true` turns on all of them, an object picks some. Default
    * off, so the server answers like AWS S3; turn it on to test an app against Ceph RGW, Swift's s3api, B2 and the
@@ -203,12 +217,16 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
   await mkdir(options.dir, { recursive: true })
   const store = new Store(options.dir)
   await store.load()
+  const lifecycle = new LifecycleStore(options.dir)
+  await lifecycle.load(store.buckets.keys())
+  const now = () => Date.now() + (options.clockSkewMs ?? 0)
   for (const bucket of options.buckets ?? []) {
     if (!isValidBucketName(bucket.name)) {
       throw new Error(`local-s3: invalid bucket name "${bucket.name}" (3-63 chars: a-z, 0-9, '.', '-')`)
     }
     await store.createBucket(bucket.name)
     if (bucket.cors) await store.setCors(bucket.name, validateCorsRules(bucket.cors))
+    if (bucket.lifecycle) await lifecycle.set(bucket.name, validateLifecycleRules(bucket.lifecycle))
   }
 
   const inFlight = new Set<Promise<void>>()
@@ -238,6 +256,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
     res.setHeader('x-amz-request-id', requestId)
     res.setHeader('x-amz-id-2', requestId)
     res.setHeader('Server', 'UpkitLocalS3')
+    if (options.clockSkewMs) res.setHeader('Date', new Date(now()).toUTCString())
     const url = req.url ?? '/'
     const q = url.indexOf('?')
     const rawPath = q === -1 ? url : url.slice(0, q)
@@ -277,7 +296,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
       ctx.hasKey = key !== ''
       applyCors(ctx as Context)
       if (req.method === 'OPTIONS') return await preflight(ctx as Context)
-      ctx.auth = verifySignature(req, rawPath, query, credentials)
+      ctx.auth = verifySignature(req, rawPath, query, credentials, now())
       ctx.payloadHash = ctx.auth.payloadHash
       ctx.subresources = [...new Set(query.map((p) => p.name).filter((n) => SUBRESOURCES.has(n)))]
         .sort()
@@ -370,6 +389,12 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
         case 'GET cors':
           assertCorsApi(quirks)
           return getBucketCors(ctx)
+        case 'PUT lifecycle':
+          return putBucketLifecycle(ctx)
+        case 'GET lifecycle':
+          return getBucketLifecycle(ctx)
+        case 'DELETE lifecycle':
+          return deleteBucketLifecycle(ctx)
         case 'DELETE cors':
           assertCorsApi(quirks)
           return deleteBucketCors(ctx)
@@ -503,6 +528,8 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
   async function deleteBucket(ctx: Context) {
     await discardBody(ctx)
     await store.deleteBucket(ctx.bucket)
+    // A bucket created again under this name starts without the old one's rules, as on S3.
+    await lifecycle.set(ctx.bucket, undefined)
     send(ctx, 204)
   }
 
@@ -535,6 +562,28 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
       })
     }
     send(ctx, 200, corsXml(bucket.cors))
+  }
+
+  async function putBucketLifecycle(ctx: Context) {
+    store.getBucket(ctx.bucket)
+    const rules = parseLifecycleXml((await readSmallBody(ctx, MAX_XML_BODY)).toString('utf8'))
+    await lifecycle.set(ctx.bucket, rules)
+    send(ctx, 200)
+  }
+
+  async function getBucketLifecycle(ctx: Context) {
+    await discardBody(ctx)
+    store.getBucket(ctx.bucket)
+    const rules = lifecycle.get(ctx.bucket)
+    if (!rules) throw noSuchLifecycleConfiguration(ctx.bucket)
+    send(ctx, 200, lifecycleXml(rules))
+  }
+
+  async function deleteBucketLifecycle(ctx: Context) {
+    await discardBody(ctx)
+    store.getBucket(ctx.bucket)
+    await lifecycle.set(ctx.bucket, undefined)
+    send(ctx, 204)
   }
 
   async function deleteBucketCors(ctx: Context) {
