@@ -14,14 +14,14 @@ export interface PrismaRawClient {
   $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: any[]): PromiseLike<T>
   // biome-ignore lint/suspicious/noExplicitAny: Prisma's own signature (tagged template values).
   $executeRaw(query: TemplateStringsArray, ...values: any[]): PromiseLike<number>
+  // biome-ignore lint/suspicious/noExplicitAny: Prisma's own signature (positional parameters).
+  $queryRawUnsafe<T = unknown>(query: string, ...values: any[]): PromiseLike<T>
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the app's generated delegate, addressed by method name only.
 type Args = any
 interface UsageDelegate {
   groupBy(args: Args): PromiseLike<unknown[]>
-  create(args: Args): PromiseLike<unknown>
-  createManyAndReturn(args: Args): PromiseLike<unknown[]>
 }
 interface UsageClient extends PrismaRawClient {
   readonly upkitUpload: UsageDelegate
@@ -103,23 +103,24 @@ export async function usageOf(client: UsageClient, scope: UsageScope, now: Date)
 /**
  * Inserts the row only if it fits the limits, deciding under a transaction-scoped advisory lock per tenant:
  * concurrent creates of one tenant queue on the lock, each sees the rows the previous ones committed, so the
- * last free byte or file is given exactly once. Other tenants are not held up.
+ * last free byte or file is given exactly once. Other tenants are not held up. `write` inserts it on the
+ * transaction's client.
  */
 export function insertWithinLimits<T>(
   prisma: TransactionalUsageClient,
-  data: { size: bigint; tenantId: string },
-  select: Record<string, true>,
+  row: { size: number; tenantId: string },
   limits: UploadLimits,
+  write: (tx: UsageClient) => Promise<T>,
 ): Promise<T> {
   return prisma.$transaction(
     async (tx: UsageClient) => {
-      await lockTenant(tx, data.tenantId)
+      await lockTenant(tx, row.tenantId)
       const usage = await usageOf(tx, limits, limits.now)
       const files = usage.used.files + usage.reserved.files + 1
-      const bytes = usage.used.bytes + usage.reserved.bytes + Number(data.size)
+      const bytes = usage.used.bytes + usage.reserved.bytes + row.size
       if ((limits.files !== null && files > limits.files) || (limits.bytes !== null && bytes > limits.bytes))
         throw limits.refuse(usage)
-      return (await tx.upkitUpload.create({ data, select })) as T
+      return write(tx)
     },
     // Creates of one tenant wait for each other on the lock; the defaults (2 s to start, 5 s to run) would turn
     // a burst of a few dozen parallel creates into spurious failures.
@@ -132,36 +133,35 @@ async function lockTenant(tx: PrismaRawClient, tenantId: string): Promise<void> 
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`upkit-quota:${tenantId}`}, 0))`
 }
 
-/** A row to insert as Prisma takes it, with the quota it must respect (none when absent). */
-export interface LimitedRow {
-  readonly data: { id: string; size: bigint; tenantId: string }
+/** A row to insert, with the quota it must respect (none when absent). */
+export interface LimitedRow<R extends { size: number; tenantId: string }> {
+  readonly row: R
   readonly limits?: UploadLimits | undefined
 }
 
 /**
  * `insertWithinLimits` for many rows of one tenant: under the same lock, usage is read once and the rows are
  * decided in order (a row that does not fit is refused with the usage it saw, a later smaller one may still fit),
- * then the accepted ones are written by one `INSERT ... RETURNING`. Resolves, per row in order, the written row or
- * the refusal.
+ * then `write` inserts the accepted ones at once and answers them in order. Resolves, per row in order, the
+ * written row or the refusal.
  */
-export function insertManyWithinLimits<T extends { id: string }>(
+export function insertManyWithinLimits<R extends { size: number; tenantId: string }, T>(
   prisma: TransactionalUsageClient,
-  rows: readonly LimitedRow[],
-  select: Record<string, true>,
+  entries: readonly LimitedRow<R>[],
+  write: (tx: UsageClient, rows: readonly R[]) => Promise<T[]>,
 ): Promise<({ ok: true; row: T } | { ok: false; error: Error })[]> {
-  const tenants = new Set(rows.map((row) => row.data.tenantId))
+  const tenants = new Set(entries.map((entry) => entry.row.tenantId))
   if (tenants.size > 1) throw new TypeError('insertMany: all rows must belong to one tenant.')
-  const limits = rows.find((row) => row.limits)?.limits
-  const write = async (tx: UsageClient) => {
+  const limits = entries.find((entry) => entry.limits)?.limits
+  const decideAndWrite = async (tx: UsageClient) => {
     const decided: ({ ok: true } | { ok: false; error: Error })[] = []
     if (limits) {
-      await lockTenant(tx, rows[0]?.data.tenantId as string)
+      await lockTenant(tx, entries[0]?.row.tenantId as string)
       const usage = await usageOf(tx, limits, limits.now)
       let files = usage.reserved.files
       let bytes = usage.reserved.bytes
-      for (const { data, limits: own } of rows) {
-        const size = Number(data.size)
-        const total = { files: usage.used.files + files + 1, bytes: usage.used.bytes + bytes + size }
+      for (const { row, limits: own } of entries) {
+        const total = { files: usage.used.files + files + 1, bytes: usage.used.bytes + bytes + row.size }
         const over =
           own &&
           ((own.files !== null && total.files > own.files) || (own.bytes !== null && total.bytes > own.bytes))
@@ -171,24 +171,20 @@ export function insertManyWithinLimits<T extends { id: string }>(
           continue
         }
         files += 1
-        bytes += size
+        bytes += row.size
         decided.push({ ok: true })
       }
     } else {
-      for (const _ of rows) decided.push({ ok: true })
+      for (const _ of entries) decided.push({ ok: true })
     }
-    const accepted = rows.filter((_, i) => decided[i]?.ok).map((row) => row.data)
-    const written =
-      accepted.length === 0
-        ? []
-        : ((await tx.upkitUpload.createManyAndReturn({ data: accepted, select })) as T[])
-    // RETURNING's order is not promised; each row is matched by its id.
-    const byId = new Map(written.map((row) => [row.id, row]))
-    return decided.map((result, i) =>
-      result.ok ? { ok: true as const, row: byId.get(rows[i]?.data.id as string) as T } : result,
+    const written = await write(
+      tx,
+      entries.filter((_, i) => decided[i]?.ok).map((entry) => entry.row),
     )
+    let next = 0
+    return decided.map((result) => (result.ok ? { ok: true as const, row: written[next++] as T } : result))
   }
   // Without a quota nothing is decided: one statement, no transaction or lock needed.
-  if (!limits) return write(prisma)
-  return prisma.$transaction(write, { maxWait: 30_000, timeout: 30_000 })
+  if (!limits) return decideAndWrite(prisma)
+  return prisma.$transaction(decideAndWrite, { maxWait: 30_000, timeout: 30_000 })
 }

@@ -83,11 +83,36 @@ const columnsOf = (alias: string) => COLUMNS.map((column) => `${alias}"${column}
 const RETURNED = columnsOf('')
 const RETURNED_U = columnsOf('u.')
 
-const INSERT = `INSERT INTO "upkit_uploads" ("id", "route", "tenantId", "ownerId", "uploadedBy", "key", "fileName",
-  "mimeType", "size", "partSize", "multipartUploadId", "input", "metadata", "expiresAt", "createdAt")
-  VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9::bigint, $10::int, $11, $12::jsonb, $13::jsonb,
-    ($14::timestamptz AT TIME ZONE 'UTC'), ($15::timestamptz AT TIME ZONE 'UTC'))
-  RETURNING ${RETURNED}`
+/** The raw-query method every Prisma client and transaction client has. */
+interface PrismaRawUnsafe {
+  // biome-ignore lint/suspicious/noExplicitAny: Prisma's own signature (positional parameters).
+  $queryRawUnsafe<T = unknown>(query: string, ...values: any[]): PromiseLike<T>
+}
+
+/**
+ * Writes new PENDING rows with one `INSERT ... SELECT` over a JSON parameter (one text value, whatever the count,
+ * that every driver adapter passes as is) and answers them, in the order given. `createdAt` is the app's clock, as
+ * Prisma's `@default(now())` would have it, not the database session's time zone.
+ */
+async function writeRows(client: PrismaRawUnsafe, rows: readonly NewUploadRow[]): Promise<UploadRow[]> {
+  if (rows.length === 0) return []
+  const createdAt = new Date().toISOString()
+  const written = await client.$queryRawUnsafe<unknown[]>(
+    `INSERT INTO "upkit_uploads" ("id", "route", "tenantId", "ownerId", "uploadedBy", "key", "fileName",
+       "mimeType", "size", "partSize", "multipartUploadId", "input", "metadata", "expiresAt", "createdAt")
+     SELECT "id", "route", "tenantId", "ownerId", "uploadedBy", "key", "fileName", "mimeType", "size", "partSize",
+       "multipartUploadId", "input", "metadata", "expiresAt" AT TIME ZONE 'UTC', ${UTC(2)}
+     FROM jsonb_to_recordset($1::jsonb) AS v("id" uuid, "route" text, "tenantId" text, "ownerId" text,
+       "uploadedBy" text, "key" text, "fileName" text, "mimeType" text, "size" bigint, "partSize" int,
+       "multipartUploadId" text, "input" jsonb, "metadata" jsonb, "expiresAt" timestamptz)
+     RETURNING ${RETURNED}`,
+    JSON.stringify(rows),
+    createdAt,
+  )
+  // RETURNING's order is not promised; each row is matched by its id.
+  const byId = new Map(written.map((selected) => [(selected as { id: string }).id, toRow(selected)]))
+  return rows.map((row) => byId.get(row.id) as UploadRow)
+}
 
 /**
  * A timestamp parameter: the columns are `timestamp` without zone (Prisma's DateTime) holding UTC, and a driver's
@@ -133,38 +158,13 @@ export function prismaUploadStore<TClient extends PrismaClientWithUpkit>(
     describe: options.describe ?? 'PostgreSQL (Prisma)',
 
     async insert(row: NewUploadRow, limits) {
-      const data = { ...row, size: BigInt(row.size) }
-      if (limits) return toRow(await insertWithinLimits(prisma as never, data, uploadSelect, limits))
-      const rows = await prisma.$queryRawUnsafe<unknown[]>(
-        INSERT,
-        row.id,
-        row.route,
-        row.tenantId,
-        row.ownerId,
-        row.uploadedBy,
-        row.key,
-        row.fileName,
-        row.mimeType,
-        String(row.size),
-        row.partSize,
-        row.multipartUploadId,
-        JSON.stringify(row.input),
-        JSON.stringify(row.metadata),
-        row.expiresAt.toISOString(),
-        // As Prisma's `@default(now())` does: the app's clock, not the database session's time zone.
-        new Date().toISOString(),
-      )
-      return toRow(rows[0])
+      const write = async (client: PrismaRawUnsafe) => (await writeRows(client, [row]))[0] as UploadRow
+      if (limits) return insertWithinLimits(prisma as never, row, limits, write)
+      return write(prisma)
     },
 
-    async insertMany(entries) {
-      const rows = entries.map(({ row, limits }) => ({ data: { ...row, size: BigInt(row.size) }, limits }))
-      const results = await insertManyWithinLimits<SelectedUpload & { id: string }>(
-        prisma as never,
-        rows,
-        uploadSelect,
-      )
-      return results.map((result) => (result.ok ? { ok: true as const, row: toRow(result.row) } : result))
+    insertMany(entries) {
+      return insertManyWithinLimits(prisma as never, entries, writeRows)
     },
 
     usage: (scope, now) => usageOf(prisma as never, scope, now),
