@@ -140,9 +140,12 @@ export function printReport(
     median(trials.map((t) => t.ms))
       .toFixed(1)
       .padStart(6)
+  const apiMs = median(
+    upkitTrials.map((t) => t.roundTrips.reduce((sum, x) => sum + (x.what.startsWith('api ') ? x.ms : 0), 0)),
+  )
   console.log(
     `  upkit dropzone ${ms(upkitTrials)} ms  round trips to the app before the first byte: ` +
-      `${median(upkitTrials.map(apiTrips))} measured (all exchanges: ${exchanges(upkitTrials)})`,
+      `${median(upkitTrials.map(apiTrips))} measured, ${apiMs.toFixed(1)} ms of it (all exchanges: ${exchanges(upkitTrials)})`,
   )
   console.log(
     `  plain client   ${ms(plainTrials)} ms  URL presigned before the clock (exchanges: ${exchanges(plainTrials)})`,
