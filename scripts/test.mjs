@@ -6,11 +6,21 @@ import { existsSync, readdirSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
 
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const firefox = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr'
+const webkitDriver = process.env.WEBKIT_DRIVER_PATH ?? '/usr/bin/WebKitWebDriver'
+// The MiniBrowser of Debian's WebKitGTK library package, in its multiarch folder (as e2e/engines/webkit-engine.ts).
+const miniBrowser =
+  process.env.WEBKIT_MINIBROWSER_PATH ??
+  (existsSync('/usr/lib') ? readdirSync('/usr/lib') : [])
+    .filter((dir) => dir.endsWith('-linux-gnu'))
+    .map((dir) => join('/usr/lib', dir, 'webkit2gtk-4.1/MiniBrowser'))
+    .find((path) => existsSync(path))
 
 // The same places packages/testing/src/postgres.ts looks: PATH, then every /usr/lib/postgresql/<version>/bin.
 const POSTGRES_BINARIES = ['initdb', 'pg_ctl', 'postgres']
 const hasAll = (dir) => POSTGRES_BINARIES.every((name) => existsSync(join(dir, name)))
 const pathDirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean)
+const onPath = (name) => pathDirs.some((dir) => existsSync(join(dir, name)))
 const versionDirs = existsSync('/usr/lib/postgresql')
   ? readdirSync('/usr/lib/postgresql').map((version) => join('/usr/lib/postgresql', version, 'bin'))
   : []
@@ -21,6 +31,22 @@ const hasPostgres =
 const missing = []
 if (!existsSync(chromium)) {
   missing.push(`Chromium at ${chromium} (apt-get install -y chromium, or set CHROMIUM_PATH)`)
+}
+if (!existsSync(firefox)) {
+  missing.push(`Firefox ESR at ${firefox} (apt-get install -y firefox-esr, or set FIREFOX_PATH)`)
+}
+if (!existsSync(webkitDriver)) {
+  missing.push(
+    `WebKitWebDriver at ${webkitDriver} (apt-get install -y webkit2gtk-driver, or set WEBKIT_DRIVER_PATH)`,
+  )
+}
+if (!miniBrowser || !existsSync(miniBrowser)) {
+  missing.push(
+    "WebKitGTK's MiniBrowser in /usr/lib/<arch>/webkit2gtk-4.1 (apt-get install -y libwebkit2gtk-4.1-0, or set WEBKIT_MINIBROWSER_PATH)",
+  )
+}
+if (!onPath('xvfb-run') || !onPath('xauth')) {
+  missing.push('xvfb-run and xauth, a display for WebKitGTK (apt-get install -y xvfb xauth)')
 }
 if (!hasPostgres) {
   missing.push('PostgreSQL server binaries: initdb, pg_ctl, postgres (apt-get install -y postgresql)')
@@ -44,6 +70,7 @@ const steps = [
     ['node', 'scripts/node-binary.mjs', '24', '--', 'node', 'scripts/demo-smoke.mjs'],
   ],
   ['e2e (Playwright, Chromium)', ['pnpm', 'test:e2e']],
+  ['e2e (Firefox ESR, WebKitGTK): the core journeys', ['pnpm', '--filter', '@upkit/e2e', 'test:engines']],
 ]
 
 const results = []
