@@ -60,6 +60,8 @@ const PLAIN_CONCURRENCY = 6
 /** BENCH_BROWSER_PROFILE=1: one more drop, untimed, under V8's profiler, to say where the page's time goes. */
 const PROFILE = process.env.BENCH_BROWSER_PROFILE === '1'
 const OPEN_ATTEMPTS = 3
+/** Tries per round while other processes keep the machine busy: bounded, so a busy box costs at most 2x the time. */
+const NOISY_ATTEMPTS = positiveIntEnv('BENCH_BROWSER_NOISY_ATTEMPTS', 2)
 const LOCAL_BUCKET = 'upkit'
 const CONTENT_TYPE = 'application/octet-stream'
 const USER = 'ada@acme.test'
@@ -228,25 +230,38 @@ async function main(): Promise<void> {
     for (let round = 1; round <= ROUNDS; round++) {
       // Alternating: neither side always runs first (cold) or second (after the other's writes).
       const order = round % 2 === 1 ? (['upkit', 'plain'] as const) : (['plain', 'upkit'] as const)
-      const got: Partial<Record<'upkit' | 'plain', Side>> = {}
-      for (const side of order) {
-        await reset()
-        if (side === 'upkit') {
-          const paths = named(`d${round}-`)
-          await openDemo()
-          got.upkit = await measure(() => dropOnDemo(demoPage, demoCdp, paths, `d${round}-`))
-          await checkLanded('upkit', FILES)
-        } else {
-          const paths = named(`p${round}-`)
-          const signed = await presign(paths, `p${round}-`)
-          await openPlain()
-          got.plain = await measure(() => plainUpload(plainPage, plainCdp, paths, signed, PLAIN_CONCURRENCY))
-          await checkLanded('plain', FILES)
+      for (let attempt = 1; ; attempt++) {
+        const got: Partial<Record<'upkit' | 'plain', Side>> = {}
+        for (const side of order) {
+          await reset()
+          if (side === 'upkit') {
+            const prefix = `d${round}.${attempt}-`
+            const paths = named(prefix)
+            await openDemo()
+            got.upkit = await measure(() => dropOnDemo(demoPage, demoCdp, paths, prefix))
+            await checkLanded('upkit', FILES)
+          } else {
+            const prefix = `p${round}.${attempt}-`
+            const paths = named(prefix)
+            const signed = await presign(paths, prefix)
+            await openPlain()
+            got.plain = await measure(() =>
+              plainUpload(plainPage, plainCdp, paths, signed, PLAIN_CONCURRENCY),
+            )
+            await checkLanded('plain', FILES)
+          }
         }
+        const r: Round = { order, upkit: got.upkit as Side, plain: got.plain as Side }
+        printRound(setup, r, round, ROUNDS)
+        const noisy = r.upkit.noisy || r.plain.noisy
+        // On a shared box someone else's job can take a core for a while: the round is measured again, a bounded
+        // number of times, and the last attempt is kept either way (the report leaves noisy rounds out if it can).
+        if (!noisy || attempt === NOISY_ATTEMPTS) {
+          rounds.push(r)
+          break
+        }
+        console.log(`    NOISY: measuring round ${round} again (attempt ${attempt + 1}/${NOISY_ATTEMPTS})`)
       }
-      const r: Round = { order, upkit: got.upkit as Side, plain: got.plain as Side }
-      rounds.push(r)
-      printRound(setup, r, round, ROUNDS)
     }
 
     if (PROFILE) {
