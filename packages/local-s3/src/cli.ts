@@ -17,8 +17,9 @@ const USAGE = `Usage: upkit-local-s3 [options]
                              or ignore (overwrite, like a provider without conditional writes)
                              (env LOCAL_S3_CONDITIONAL_WRITES)
   --strict                   behave like the strictest S3-compatible providers (env LOCAL_S3_STRICT=true):
-                             DeleteObjects/PutBucketCors need Content-MD5, no bucket CORS API (501), path style
-                             only, user metadata at most 2 KiB. Default off: answers as AWS S3 does.
+                             DeleteObjects/PutBucketCors need Content-MD5, no DeleteObjects and no bucket CORS
+                             API (501), path style only, user metadata at most 2 KiB. Default off: answers as
+                             AWS S3 does.
   --strict-quirks LIST       only some of them, comma-separated (env LOCAL_S3_STRICT=LIST):
                              ${QUIRK_NAMES.join(', ')}
 

@@ -36,6 +36,7 @@ import {
 import {
   assertContentMd5,
   assertCorsApi,
+  assertDeleteObjectsApi,
   assertMetadataSize,
   type LocalS3Quirks,
   refuseVirtualHost,
@@ -399,6 +400,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
           assertCorsApi(quirks)
           return deleteBucketCors(ctx)
         case 'POST delete':
+          assertDeleteObjectsApi(quirks)
           return deleteObjects(ctx)
         case 'GET uploads':
           return listMultipartUploads(ctx)

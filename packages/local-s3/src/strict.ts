@@ -14,6 +14,11 @@ export interface LocalS3Quirks {
    */
   requireContentMd5?: boolean
   /**
+   * DeleteObjects (multi-object delete) answers 501 NotImplemented, as on GCS's XML API and some S3 gateways: each
+   * object must then be deleted on its own.
+   */
+  noDeleteObjects?: boolean
+  /**
    * The bucket CORS API (`?cors`) answers 501 NotImplemented, as on providers where CORS is set in a console or a
    * native API (Backblaze B2, GCS interop, Swift). Rules given in `buckets[].cors` still apply: "set elsewhere".
    */
@@ -33,6 +38,7 @@ export interface LocalS3Quirks {
 /** What `strict: true` turns on: every quirk, the metadata limit at AWS's 2 KiB. */
 export const STRICT_QUIRKS: Readonly<Required<LocalS3Quirks>> = {
   requireContentMd5: true,
+  noDeleteObjects: true,
   noCorsApi: true,
   pathStyleOnly: true,
   maxUserMetadataBytes: 2048,
@@ -60,6 +66,16 @@ function headerOf(req: IncomingMessage, name: string): string | undefined {
 export function assertContentMd5(quirks: LocalS3Quirks, req: IncomingMessage): void {
   if (quirks.requireContentMd5 && headerOf(req, 'content-md5') === undefined) {
     throw new S3Error('InvalidRequest', 400, 'Missing required header for this request: Content-MD5')
+  }
+}
+
+export function assertDeleteObjectsApi(quirks: LocalS3Quirks): void {
+  if (quirks.noDeleteObjects) {
+    throw new S3Error(
+      'NotImplemented',
+      501,
+      'A header or query you provided implies functionality that is not implemented: multi-object delete.',
+    )
   }
 }
 

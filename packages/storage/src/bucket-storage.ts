@@ -206,7 +206,10 @@ export interface BucketStorage {
   getObjectStream(key: string): Promise<Readable>
   /** Succeeds when the object is already gone. */
   deleteObject(key: string): Promise<void>
-  /** Sent in batches of 1000 (the S3 maximum); rejects listing every key the bucket failed to delete. */
+  /**
+   * Sent in batches of 1000 (the S3 maximum), each with Content-MD5; where the provider has no DeleteObjects (501),
+   * one DeleteObject per key instead. Rejects listing every key the bucket failed to delete.
+   */
   deleteObjects(keys: readonly string[]): Promise<void>
   /**
    * Every object under `prefix`, across pages, in key order; with `startAfter`, only keys after it (S3 `StartAfter`),

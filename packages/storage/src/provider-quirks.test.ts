@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type LocalS3Server, startLocalS3 } from '@upkit/local-s3'
+import { type LocalS3Quirks, type LocalS3Server, STRICT_QUIRKS, startLocalS3 } from '@upkit/local-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { browserUploadCors } from './bucket-helpers'
 import type { BucketStorage } from './bucket-storage'
@@ -17,7 +17,7 @@ const ODD_CREDENTIALS: S3Credentials = {
 }
 
 const servers: { server: LocalS3Server; dir: string }[] = []
-async function serve(strict: boolean, credentials: S3Credentials): Promise<LocalS3Server> {
+async function serve(strict: boolean | LocalS3Quirks, credentials: S3Credentials): Promise<LocalS3Server> {
   const dir = await mkdtemp(join(tmpdir(), 'upkit-quirks-'))
   const server = await startLocalS3({ dir, ...credentials, strict, buckets: [{ name: BUCKET }] })
   servers.push({ server, dir })
@@ -48,10 +48,13 @@ async function putMany(storage: BucketStorage, keys: readonly string[]) {
   }
 }
 
-describe('on a strict server (Content-MD5 required, no CORS API, path style only, 2 KiB metadata)', () => {
+describe('on a strict server with DeleteObjects (Content-MD5 required, no CORS API, path style only, 2 KiB metadata)', () => {
   let storage: BucketStorage
   beforeAll(async () => {
-    const server = await serve(true, { accessKeyId: 'k', secretAccessKey: 's' })
+    const server = await serve(
+      { ...STRICT_QUIRKS, noDeleteObjects: false },
+      { accessKeyId: 'k', secretAccessKey: 's' },
+    )
     storage = createS3BucketStorage(
       s3Presets.local({
         endpoint: server.endpoint,
@@ -102,6 +105,23 @@ describe('on a strict server (Content-MD5 required, no CORS API, path style only
       storage.createMultipartUpload({ key: 'meta/big', contentType: 'text/plain', metadata: tooMuch }),
     ).rejects.toThrow(/2049 bytes.*at most 2048/)
   })
+})
+
+it('deleteObjects falls back to one DELETE per key where DeleteObjects is NotImplemented (GCS interop)', async () => {
+  const server = await serve({ noDeleteObjects: true }, { accessKeyId: 'k', secretAccessKey: 's' })
+  const storage = createS3BucketStorage(
+    s3Presets.local({
+      endpoint: server.endpoint,
+      bucket: BUCKET,
+      credentials: { accessKeyId: 'k', secretAccessKey: 's' },
+    }),
+  )
+  for (const round of [1, 2]) {
+    const keys = Array.from({ length: 20 }, (_, i) => `single/${round}/${i}`)
+    await putMany(storage, keys)
+    await storage.deleteObjects([...keys, `single/${round}/never-existed`])
+    expect(await keysOf(storage, `single/${round}/`)).toEqual([])
+  }
 })
 
 it('ensureBucket reports CORS applied where the API exists, unchanged when none is given', async () => {

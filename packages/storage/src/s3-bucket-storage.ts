@@ -6,6 +6,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
+  type DeleteObjectsCommandOutput,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -68,6 +69,8 @@ export interface S3StorageConfig {
 const BUCKET_URL_PROBE = 'upkit-bucket-url-probe'
 const UNSIGNED_PAYLOAD = Symbol('upkit.unsignedPayload')
 const DELETE_BATCH_SIZE = 1000
+/** Where DeleteObjects is missing: enough parallel DELETEs to clear a sweep's batch quickly, few enough for rate limits. */
+const SINGLE_DELETE_CONCURRENCY = 8
 
 export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
   const { bucket } = config
@@ -397,12 +400,25 @@ export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
       const failures: string[] = []
       for (let offset = 0; offset < keys.length; offset += DELETE_BATCH_SIZE) {
         const batch = keys.slice(offset, offset + DELETE_BATCH_SIZE)
-        const output = await client.send(
-          new DeleteObjectsCommand({
-            Bucket: bucket,
-            Delete: { Objects: batch.map((key) => ({ Key: key })), Quiet: true },
-          }),
-        )
+        if (!batchDeletes) {
+          failures.push(...(await deleteOneByOne(batch)))
+          continue
+        }
+        let output: DeleteObjectsCommandOutput
+        try {
+          output = await client.send(
+            new DeleteObjectsCommand({
+              Bucket: bucket,
+              Delete: { Objects: batch.map((key) => ({ Key: key })), Quiet: true },
+            }),
+          )
+        } catch (error) {
+          if (!isNotImplemented(error)) throw error
+          // GCS's XML API and some gateways have no multi-object delete: from now on, one DELETE per key.
+          batchDeletes = false
+          failures.push(...(await deleteOneByOne(batch)))
+          continue
+        }
         for (const error of output.Errors ?? []) {
           failures.push(`${error.Key ?? '?'}: ${error.Code ?? 'Error'} ${error.Message ?? ''}`.trim())
         }
@@ -472,6 +488,26 @@ export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
       }
       return { cors: 'applied' }
     },
+  }
+
+  let batchDeletes = true
+  /** DeleteObject per key, 8 at a time; returns the failures as DeleteObjects reports them. */
+  async function deleteOneByOne(keys: readonly string[]): Promise<string[]> {
+    const failures: string[] = []
+    for (let i = 0; i < keys.length; i += SINGLE_DELETE_CONCURRENCY) {
+      await Promise.all(
+        keys.slice(i, i + SINGLE_DELETE_CONCURRENCY).map(async (key) => {
+          try {
+            await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }))
+          } catch (error) {
+            failures.push(
+              `${key}: ${error instanceof Error ? `${error.name} ${error.message}` : String(error)}`,
+            )
+          }
+        }),
+      )
+    }
+    return failures
   }
 
   async function bucketExists(): Promise<boolean> {

@@ -52,7 +52,7 @@ const batchDelete: Check = {
   title: 'Batch delete (DeleteObjects with Content-MD5), a missing key included',
   meaning:
     'The sweeper and migrate cleanup delete in batches; where DeleteObjects fails, abandoned uploads and orphans stay in the bucket.',
-  fix: 'upkit sends Content-MD5 on DeleteObjects (older Ceph RGW and Swift s3api refuse it otherwise). If this still fails, the provider has no DeleteObjects: report it.',
+  fix: 'upkit sends Content-MD5 on DeleteObjects (older Ceph RGW and Swift s3api refuse it otherwise) and deletes key by key where DeleteObjects is NotImplemented (GCS interop). A failure here is a refused DELETE: check the credentials may delete.',
   async run({ storage, prefix }) {
     const keys = ['a', 'b', 'c'].map((name) => `${prefix}${name}`)
     await putTiny(storage, keys)

@@ -66,7 +66,7 @@ async function runLocally(): Promise<boolean> {
       const storage = createS3BucketStorage(
         s3Presets.local({ endpoint: server.endpoint, bucket: 'conformance', credentials }),
       )
-      const title = `upkit storage conformance: local S3, ${strict ? 'strict mode (like Ceph RGW, Swift s3api, B2)' : 'default mode (like AWS)'}`
+      const title = `upkit storage conformance: local S3, ${strict ? 'strict mode (Content-MD5 required, no DeleteObjects, no CORS API, path style only, 2 KiB metadata)' : 'default mode (like AWS)'}`
       ok = (await report(title, { storage, corsOrigin: LOCAL_ORIGIN, manageCors: true })) && ok
     } finally {
       await server.close()

@@ -50,7 +50,7 @@ describe('the storage contract on the local S3 server', () => {
     expect(await objectsLeft(storage)).toBe(0)
   })
 
-  it('passes in strict mode (Content-MD5 required, no CORS API, path style only, 2 KiB metadata): the CORS API is a handled warning', async () => {
+  it('passes in strict mode (Content-MD5 required, no DeleteObjects, no CORS API, path style only, 2 KiB metadata): the CORS API is a handled warning', async () => {
     // No CORS API: the rules are set "in the console", i.e. in the server's options.
     const storage = await localStorage({
       strict: true,
