@@ -178,6 +178,33 @@ describe('the sweeper costs what its work costs, not what the bucket holds', () 
   })
 })
 
+describe('abandoned rows', () => {
+  it('expired, failed and cancelled rows go with their objects, in one delete per batch; confirmed ones stay', async () => {
+    const [expired, failed, cancelled, confirmed] = await seed('abandoned/', 4, { orphans: [0, 1, 2] })
+    const past = new Date(Date.now() - HOUR)
+    await db.prisma.upkitUpload.createMany({
+      data: [
+        { ...rowData(expired as string), expiresAt: past },
+        { ...rowData(failed as string), status: 'FAILED', failureReason: 'wrong type' },
+        { ...rowData(cancelled as string), status: 'CANCELLED', expiresAt: past },
+      ],
+    })
+    // A confirmed row is never deleted, even when named.
+    expect(await store.deleteUnconfirmedMany?.([(confirmed as string).slice(-36)])).toBe(0)
+
+    const report = await sweep({ keyPrefix: 'abandoned/', now: new Date() })
+    expect(report.expiredRows).toBe(3)
+    const left = await db.prisma.upkitUpload.findMany({
+      where: { key: { startsWith: 'abandoned/' } },
+      select: { key: true },
+    })
+    expect(left.map((row) => row.key)).toEqual([confirmed])
+    for (const key of [expired, failed, cancelled])
+      expect(await bucket.storage.head(key as string)).toBeNull()
+    expect(await bucket.storage.head(confirmed as string)).not.toBeNull()
+  })
+})
+
 describe('one sweep at a time', () => {
   /** The bucket, with ListMultipartUploads (the last step) held until `release`: a sweep caught mid-way. */
   function heldStorage() {

@@ -202,7 +202,9 @@ async function removeAbandoned(store: UploadStore<unknown>, storage: BucketStora
     if (abandoned.length === 0) break
     await storage.deleteObjects(abandoned.map((row) => row.key))
     let deleted = 0
-    for (const row of abandoned) if (await store.deleteUnconfirmed(row.id)) deleted++
+    if (store.deleteUnconfirmedMany)
+      deleted = await store.deleteUnconfirmedMany(abandoned.map((row) => row.id))
+    else for (const row of abandoned) if (await store.deleteUnconfirmed(row.id)) deleted++
     expiredRows += deleted
     // A batch that deleted nothing would come back unchanged: stop rather than loop.
     if (abandoned.length < BATCH || deleted === 0) break

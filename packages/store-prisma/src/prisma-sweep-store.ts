@@ -4,7 +4,10 @@ import type { PrismaRawClient } from './prisma-limits'
 // biome-ignore lint/suspicious/noExplicitAny: the app's generated delegate, addressed by method name only.
 type Args = any
 interface SweepClient extends PrismaRawClient {
-  readonly upkitUpload: { findMany(args: Args): PromiseLike<unknown[]> }
+  readonly upkitUpload: {
+    findMany(args: Args): PromiseLike<unknown[]>
+    deleteMany(args: Args): PromiseLike<{ count: number }>
+  }
 }
 
 /** The one sweeper upkit runs; the table keys its state by name so another could share it. */
@@ -38,7 +41,7 @@ export function prismaSweepStore(
   prisma: SweepClient,
   select: object,
   toRow: (selected: unknown) => UploadRow,
-): Required<Pick<UploadStore, 'claimSweep' | 'releaseSweep' | 'pendingToCheck'>> {
+): Required<Pick<UploadStore, 'claimSweep' | 'releaseSweep' | 'pendingToCheck' | 'deleteUnconfirmedMany'>> {
   return {
     async claimSweep(holder, leaseMs) {
       // The WHERE of ON CONFLICT sees the row as the last committed writer left it (the row is locked first), so
@@ -69,6 +72,14 @@ export function prismaSweepStore(
             "confirmCursorAt" = (${at}::timestamptz AT TIME ZONE 'UTC'),
             "confirmCursorId" = ${cursors.pendingRow?.id ?? null}::uuid
         WHERE "name" = ${SWEEPER} AND "leaseHolder" = ${holder}`
+    },
+
+    async deleteUnconfirmedMany(ids) {
+      if (ids.length === 0) return 0
+      const { count } = await prisma.upkitUpload.deleteMany({
+        where: { id: { in: [...ids] }, status: { not: 'CONFIRMED' } },
+      })
+      return count
     },
 
     async pendingToCheck({ now, createdBefore, after, limit }) {

@@ -69,6 +69,11 @@ export interface UploadStore<TTx = unknown> {
   markCancelled(id: string, until: Date): Promise<boolean>
   /** Deletes the row if it is not CONFIRMED; resolves whether it did. */
   deleteUnconfirmed(id: string): Promise<boolean>
+  /**
+   * `deleteUnconfirmed` for many rows in one statement (the sweeper's abandoned rows); resolves how many it deleted.
+   * Optional: without it the sweeper calls `deleteUnconfirmed` per row.
+   */
+  deleteUnconfirmedMany?(ids: readonly string[]): Promise<number>
   /** Deletes the row (any status) and runs `hook` in the same transaction; resolves whether a row was deleted. */
   delete(id: string, hook: (tx: TTx, row: UploadRow) => Promise<void>): Promise<boolean>
   /** CONFIRMED rows of one route, tenant and owner, oldest confirmation first. */
