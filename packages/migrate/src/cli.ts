@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+import { runDoctorCommand } from './doctor-command'
 import { migrateUploads } from './migrate-uploads'
 import type { MigrationSetup, MigrationSetupFactory } from './migration-setup'
 import { createProgressRenderer } from './progress'
@@ -23,7 +24,9 @@ Copies the files a legacy app kept in ./uploads into the bucket and rewrites the
   --json                     print the report as JSON
 
 The database and the bucket are the app's: its setup module opens them from the environment.
-Exit code: 0 when every reference was migrated (or already was), 1 when any failed, 2 on bad usage.`
+Exit code: 0 when every reference was migrated (or already was), 1 when any failed, 2 on bad usage.
+
+Other commands: upkit doctor (checks the bucket end to end; upkit doctor --help).`
 
 interface Io {
   stdout: NodeJS.WriteStream | { write(text: string): unknown; isTTY?: boolean; columns?: number }
@@ -40,6 +43,14 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
   const stderr = io.stderr ?? process.stderr
   // `pnpm upkit ...` runs us from the package folder; INIT_CWD is where the operator typed the command.
   const cwd = io.cwd ?? env.INIT_CWD ?? process.cwd()
+  const first = commandOf(argv)
+  if (first?.name === 'doctor') {
+    return runDoctorCommand([...argv.slice(0, first.index), ...argv.slice(first.index + 1)], {
+      stdout,
+      stderr,
+      env,
+    })
+  }
   let parsed: ReturnType<typeof parse>
   try {
     parsed = parse(argv)
@@ -119,6 +130,16 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
   } finally {
     await setup?.close().catch(() => {})
   }
+}
+
+/** The first argument that is neither an option nor `--source`'s value (a package script puts `--source` first). */
+function commandOf(argv: string[]): { name: string; index: number } | undefined {
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index] as string
+    if (arg === '--source') index++
+    else if (!arg.startsWith('-')) return { name: arg, index }
+  }
+  return undefined
 }
 
 function parse(args: string[]) {

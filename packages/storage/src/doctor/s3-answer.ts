@@ -58,8 +58,11 @@ export function accessFix(answer: S3Answer, config: S3StorageConfig): string | u
     case 'NoSuchBucket':
       return `The bucket '${config.bucket}' does not exist at ${config.endpoint ?? `AWS ${config.region}`}: create it, or fix S3_BUCKET / S3_ENDPOINT.`
     case 'AccessDenied':
+      // A presigned URL's time window is checked against the bucket's clock: a skewed one refuses it this way.
+      if (/expired|not valid yet|not yet valid/i.test(answer.message)) return NTP_FIX
+      return accessDeniedFix(config)
     case 'AllAccessDisabled':
-      return `The key is valid but not allowed this operation on '${config.bucket}': give it read, write, list and delete on the bucket (AWS: s3:GetObject, s3:PutObject, s3:DeleteObject, s3:ListBucket, s3:AbortMultipartUpload, s3:ListBucketMultipartUploads, s3:GetLifecycleConfiguration; R2: an "Object Read & Write" token for this bucket).`
+      return accessDeniedFix(config)
   }
   if (answer.status === 301 || answer.status === 307) {
     return region
@@ -67,6 +70,10 @@ export function accessFix(answer: S3Answer, config: S3StorageConfig): string | u
       : 'The bucket answered with a redirect: check S3_REGION and S3_ENDPOINT.'
   }
   return undefined
+}
+
+function accessDeniedFix(config: S3StorageConfig): string {
+  return `The key is valid but not allowed this operation on '${config.bucket}': give it read, write, list and delete on the bucket (AWS: s3:GetObject, s3:PutObject, s3:DeleteObject, s3:ListBucket, s3:AbortMultipartUpload, s3:ListBucketMultipartUploads, s3:GetLifecycleConfiguration; R2: an "Object Read & Write" token for this bucket).`
 }
 
 function regionFix(region: string, config: S3StorageConfig): string {
