@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isUpkitError, isUuid, UpkitError, type UpkitPaths } from '@upkit/core'
-import { type HealthCheck, type HealthReport, runHealthChecks } from './health'
+import { createDiagnosisRunner, type HealthCheck, type HealthReport, runHealthChecks } from './health'
 import type { InlineService } from './inline/inline-service'
 import type { OriginGuard } from './origin-check'
 import type { StoredThumbnail } from './store/upload-store'
@@ -33,11 +33,18 @@ export interface HttpDeps<TCtx> {
  */
 export function createHttpHandler<TCtx>(deps: HttpDeps<TCtx>): UpkitHttpHandler {
   const { uploads, inline, paths } = deps
+  const diagnose = createDiagnosisRunner(deps.health)
   return async (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false
     const { pathname, searchParams } = new URL(req.url ?? '/', 'http://localhost')
     if (deps.healthPath !== null && pathname === deps.healthPath) {
       // No origin guard here: load balancers probe by the instance's own address, not the public name.
+      if (diagnose && searchParams.has('doctor') && (await deps.healthDetails(req))) {
+        // Operators only; anyone else asking for it gets the plain report below, as if there were no such view.
+        const diagnosis = await diagnose()
+        sendJson(res, diagnosis.ok ? 200 : 503, diagnosis)
+        return true
+      }
       const report = await runHealthChecks(deps.health)
       sendJson(res, report.ok ? 200 : 503, (await deps.healthDetails(req)) ? report : publicReport(report))
       return true

@@ -32,6 +32,7 @@ export type {
   DoctorStatus,
 } from './doctor'
 export {
+  bucketDoctorHealthCheck,
   DOCTOR_CHECK_IDS,
   ensureAbortIncompleteMultipartRule,
   formatDoctorReport,
