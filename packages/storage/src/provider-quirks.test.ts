@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer, type IncomingHttpHeaders } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type LocalS3Quirks, type LocalS3Server, STRICT_QUIRKS, startLocalS3 } from '@upkit/local-s3'
@@ -105,6 +108,41 @@ describe('on a strict server with DeleteObjects (Content-MD5 required, no CORS A
       storage.createMultipartUpload({ key: 'meta/big', contentType: 'text/plain', metadata: tooMuch }),
     ).rejects.toThrow(/2049 bytes.*at most 2048/)
   })
+})
+
+it('DeleteObjects and PutBucketCors carry a signed Content-MD5 of their body and none of the SDK checksum headers', async () => {
+  // A bare HTTP server records the requests as sent: the local S3 server would accept the CRC32 headers too.
+  const seen: { url: string; headers: IncomingHttpHeaders; md5: string }[] = []
+  const recorder = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.on('end', () => {
+      const md5 = createHash('md5').update(Buffer.concat(chunks)).digest('base64')
+      seen.push({ url: req.url ?? '', headers: req.headers, md5 })
+      res.writeHead(200, { 'content-type': 'application/xml' }).end('<DeleteResult></DeleteResult>')
+    })
+  })
+  await new Promise<void>((resolve) => recorder.listen(0, '127.0.0.1', resolve))
+  try {
+    const storage = createS3BucketStorage({
+      bucket: BUCKET,
+      region: 'us-east-1',
+      endpoint: `http://127.0.0.1:${(recorder.address() as AddressInfo).port}`,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'k', secretAccessKey: 's' },
+    })
+    await storage.deleteObjects(['a', 'b'])
+    await storage.ensureBucket({ cors: browserUploadCors([ORIGIN]) })
+    const writes = seen.filter((request) => /[?&](delete|cors)=?(&|$)/.test(request.url))
+    expect(writes.map((request) => request.url.split('?')[1])).toEqual(['delete=', 'cors='])
+    for (const { headers, md5 } of writes) {
+      expect(headers['content-md5']).toBe(md5)
+      expect(headers.authorization).toMatch(/SignedHeaders=[^,]*content-md5/)
+      expect(Object.keys(headers).filter((name) => name.includes('checksum'))).toEqual([])
+    }
+  } finally {
+    await new Promise((resolve) => recorder.close(resolve))
+  }
 })
 
 it('deleteObjects falls back to one DELETE per key where DeleteObjects is NotImplemented (GCS interop)', async () => {
