@@ -6,7 +6,15 @@ import { fileURLToPath } from 'node:url'
 import { createHTTPHandler } from '@trpc/server/adapters/standalone'
 import type { LocalS3Server } from '@upkit/local-s3'
 import { createUpkit, originCheck } from '@upkit/server'
-import { type BucketStorage, browserUploadCors, createS3BucketStorage, s3Presets } from '@upkit/storage'
+import {
+  type BucketStorage,
+  browserUploadCors,
+  bucketDoctorHealthCheck,
+  createS3BucketStorage,
+  ensureAbortIncompleteMultipartRule,
+  type S3StorageConfig,
+  s3Presets,
+} from '@upkit/storage'
 import { prismaRateLimiter, prismaUploadStore } from '@upkit/store-prisma'
 import { demoPaths } from '../shared/paths'
 import { TRPC_MAX_BATCH_SIZE } from '../shared/trpc-limits'
@@ -47,9 +55,9 @@ export async function startDemoServer(config: DemoConfig): Promise<DemoServer> {
     await seedDemoData(database.prisma)
 
     let localS3: LocalS3Server | undefined
-    let storage: BucketStorage
+    let storageConfig: S3StorageConfig
     if (config.storage) {
-      storage = createS3BucketStorage(config.storage)
+      storageConfig = config.storage
     } else {
       const credentials = {
         accessKeyId: 'upkit-local',
@@ -63,10 +71,9 @@ export async function startDemoServer(config: DemoConfig): Promise<DemoServer> {
       })
       const server = localS3
       cleanups.push(() => server.close())
-      storage = createS3BucketStorage(
-        s3Presets.local({ endpoint: localS3.endpoint, bucket: LOCAL_BUCKET, credentials }),
-      )
+      storageConfig = s3Presets.local({ endpoint: localS3.endpoint, bucket: LOCAL_BUCKET, credentials })
     }
+    const storage = createS3BucketStorage(storageConfig)
 
     const sessions = new SessionCodec(
       config.sessionSecret ?? loadOrCreateSecret(join(config.dataDir, 'session-secret')),
@@ -118,6 +125,8 @@ export async function startDemoServer(config: DemoConfig): Promise<DemoServer> {
       paths: demoPaths,
       context: (req) => createContext(req, null),
       origins: () => origins,
+      // `GET /healthz?doctor` from this machine: the bucket checked end to end (no ping, so not in the public report).
+      healthChecks: { bucketDoctor: bucketDoctorHealthCheck(storageConfig, { origin: () => origins[0] }) },
       ...(config.confirmGraceMs === undefined ? {} : { confirmGraceMs: config.confirmGraceMs }),
     })
     // upkit's procedures on the demo's own signed-in procedure: its middleware and error formatter apply.
@@ -182,6 +191,8 @@ export async function startDemoServer(config: DemoConfig): Promise<DemoServer> {
       // Browsers PUT straight to the bucket, so the bucket must allow the app's origin (and expose ETag,
       // which multipart uploads need to complete).
       await storage.ensureBucket({ cors: browserUploadCors([...origins]) })
+      // Multipart uploads a closed tab left behind are aborted by the bucket after a day, as on a real provider.
+      await ensureAbortIncompleteMultipartRule(storageConfig)
     }
     // Abandoned uploads (PENDING past their expiry, FAILED) and objects without a row are removed in the
     // background; a sweep that fails is logged and retried at the next tick.

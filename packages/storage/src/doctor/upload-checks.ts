@@ -8,7 +8,12 @@ const PART_SIZE = 5 * MIB
 const LAST_PART_SIZE = 1024
 const URL_TTL_SECONDS = 300
 
-async function presignedPut(ctx: CheckContext, key: string, body: Uint8Array, signedLength = body.length) {
+async function presignedPut(
+  ctx: CheckContext,
+  key: string,
+  body: Uint8Array<ArrayBuffer>,
+  signedLength = body.length,
+) {
   const signed = await ctx.client.storage.presignPut({
     key,
     contentType: 'application/octet-stream',
