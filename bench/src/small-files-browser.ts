@@ -25,7 +25,7 @@ import {
   firstByte,
   plainUpload,
 } from './small-files-browser-page'
-import { profileRun } from './small-files-browser-profile'
+import { buildReadableClient, openWithClient, profileRun } from './small-files-browser-profile'
 import {
   NOISY_SHARE,
   printProfile,
@@ -266,12 +266,19 @@ async function main(): Promise<void> {
 
     if (PROFILE) {
       await reset()
-      await openDemo()
-      const paths = named('x-')
-      const { hotSpots, totalMs } = await profileRun(demoCdp, join(repoRoot, 'apps/demo/dist/assets'), () =>
-        dropOnDemo(demoPage, demoCdp, paths, 'x-'),
-      )
-      printProfile(hotSpots, totalMs)
+      const client = buildReadableClient(repoRoot)
+      const page = await context.newPage()
+      try {
+        const cdp = await cdpOf(page)
+        const bundle = await openWithClient(page, cdp, demoPage.url(), client)
+        await page.evaluate(script)
+        const paths = named('x-')
+        const { hotSpots, totalMs } = await profileRun(cdp, bundle, () => dropOnDemo(page, cdp, paths, 'x-'))
+        printProfile(hotSpots, totalMs)
+      } finally {
+        await page.close()
+        rmSync(client, { recursive: true, force: true })
+      }
     }
 
     // Time to first byte: one file at a time, each trial waiting until the file is listed (or, plain, PUT).
