@@ -107,6 +107,8 @@ export function plainUpload(
 export interface RoundTrip {
   /** `api uploads.createMany`, `preflight /upkit/...` or `GET /path`. */
   readonly what: string
+  /** Sent this long after the input event. */
+  readonly atMs: number
   readonly ms: number
 }
 
@@ -199,6 +201,10 @@ export async function firstByte(
   const roundTrips = all
     .filter((x) => x.started >= inputMono - 0.001 && x.finished !== null && x.finished <= first)
     .sort((a, b) => a.started - b.started)
-    .map((x) => ({ what: describe(x), ms: ((x.finished as number) - x.started) * 1000 }))
+    .map((x) => ({
+      what: describe(x),
+      atMs: (x.started - inputMono) * 1000,
+      ms: ((x.finished as number) - x.started) * 1000,
+    }))
   return { ms: (first - inputMono) * 1000, roundTrips }
 }
