@@ -62,11 +62,18 @@ export async function runDoctorCommand(argv: string[], io: DoctorIo): Promise<nu
     io.stderr.write(`${problems.join('\n')}\n\n${DOCTOR_USAGE}\n`)
     return 2
   }
-  const report = await runBucketDoctor(config.config, {
-    origin,
-    timeoutMs: timeout * 1000,
-    ...(only === undefined ? {} : { only: only as DoctorCheckId[] }),
-  })
+  let report: Awaited<ReturnType<typeof runBucketDoctor>>
+  try {
+    report = await runBucketDoctor(config.config, {
+      origin,
+      timeoutMs: timeout * 1000,
+      ...(only === undefined ? {} : { only: only as DoctorCheckId[] }),
+    })
+  } catch (error) {
+    // Each check catches its own failures; this is the doctor itself failing (e.g. no credentials in the SDK chain).
+    io.stderr.write(`upkit doctor failed: ${error instanceof Error ? error.message : String(error)}\n`)
+    return 1
+  }
   io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctorReport(report))
   return report.ok ? 0 : 1
 }

@@ -69,9 +69,11 @@ export function createDoctorClient(
     async signed(input) {
       const base = await resolveBucketUrl()
       const path = `${base.pathname}${encodeKey(input.key ?? '')}`
+      // SigV4 sorts by encoded name (then value): sorting whole `name=value` strings would put `a-b` before `a`.
       const pairs = Object.entries(input.query ?? {})
-        .map(([name, value]) => `${encode(name)}=${encode(value)}`)
-        .sort()
+        .map(([name, value]) => [encode(name), encode(value)] as const)
+        .sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
+        .map(([name, value]) => `${name}=${value}`)
       const query = pairs.join('&')
       const body = input.body === undefined ? undefined : Buffer.from(input.body)
       const amzDate = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '')

@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises'
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type LocalS3Options, startLocalS3 } from '@upkit/local-s3'
@@ -208,6 +209,27 @@ describe('runBucketDoctor', () => {
     const report = await runBucketDoctor(config, { only: ['credentials', 'batch-delete'], timeoutMs: 20_000 })
     expect(report.checks.map((check) => check.status)).toEqual(['fail', 'fail'])
     expect(byId(report).credentials?.fix).toContain('Check S3_ENDPOINT')
+  })
+
+  test('a bucket that never answers fails each check as "no answer in time" once its timeout is up', async () => {
+    const sockets = new Set<Socket>()
+    const silent = createNetServer((socket) => sockets.add(socket))
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          silent.close(() => resolve())
+          for (const socket of sockets) socket.destroy()
+        }),
+    )
+    const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`
+    const config = s3Presets.local({ endpoint, bucket: 'uploads', credentials })
+    const report = await runBucketDoctor(config, { only: ['credentials', 'lifecycle'], timeoutMs: 300 })
+    expect(report.checks.map((check) => [check.status, check.detail])).toEqual([
+      ['fail', 'no answer in time'],
+      ['fail', 'no answer in time'],
+    ])
+    expect(report.checks[0]?.fix).toContain('S3_ENDPOINT')
   })
 
   test('bad options are refused with a clear error', async () => {
