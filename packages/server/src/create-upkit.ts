@@ -11,7 +11,7 @@ import { type OriginCheckOptions, originCheck } from './origin-check'
 import { type AnyProcedureBuilder, buildProcedures, type UpkitProcedures } from './procedures'
 import { type AnyRoutes, publicPolicies } from './routes/define-routes'
 import type { UploadStore } from './store/upload-store'
-import { type SweepReport, sweepUploads } from './sweeper'
+import { assertSweepBounds, type SweepReport, sweepUploads } from './sweeper'
 import { createUploadService, type UploadServiceOptions } from './uploads/upload-service'
 
 /** The context type the routes of a route record were defined for. */
@@ -68,7 +68,8 @@ export interface CreateUpkitOptions<TRoutes extends AnyRoutes, TTx> extends Uplo
   /**
    * How long after an upload's object arrived complete in the bucket the sweeper confirms it when the browser did
    * not (a tab closed after the last byte), with `onConfirmed` getting `ctx: null`. Default 60 s; see
-   * `SweepOptions.confirmGraceMs`. At most `maxConfirmsPerSweep` (default 100) are confirmed per sweep.
+   * `SweepOptions.confirmGraceMs`. At most `maxConfirmsPerSweep` (default 100) pending uploads are checked per
+   * sweep, from where the last sweep stopped.
    */
   readonly confirmGraceMs?: number
   readonly maxConfirmsPerSweep?: number
@@ -116,6 +117,7 @@ export function createUpkit<TRoutes extends AnyRoutes, TTx>(
   assertKeyPrefix(keyPrefix)
   if (keyPrefix === '')
     throw new TypeError('keyPrefix cannot be empty: the sweeper deletes objects no upload names under it.')
+  assertSweepBounds(options)
   const paths = resolvePaths(options.paths)
   const now = options.now ?? (() => new Date())
   const limits = createUploadLimits(

@@ -7,6 +7,7 @@ import type { UploadRow, UploadStore } from './store/upload-store'
 import { type SweepOptions, sweepUploads } from './sweeper'
 import { eachLimited } from './sweeper-scans'
 import { type CountingProxy, startCountingProxy } from './test-support/counting-proxy'
+import { createTestApp } from './test-support/test-app'
 
 // The sweeper's cost grows with the pending and failed work, not with the bucket: LIST calls are bounded by its
 // slice, HEADs by the pending rows it checks, and its cursors (kept in PostgreSQL) carry each scan across sweeps.
@@ -175,6 +176,19 @@ describe('the sweeper costs what its work costs, not what the bucket holds', () 
       reports.push(await sweep({ keyPrefix: 'pending/', maxConfirmsPerSweep: 2, confirmComplete }))
     expect(reports.map((report) => report.checkedPending)).toEqual([2, 2, 1, 2])
     expect(checked).toEqual([])
+  })
+})
+
+describe('bounds', () => {
+  it('a bound that is not a positive whole number is a TypeError naming it, before anything is swept', async () => {
+    await expect(sweep({ keyPrefix: 'bounds/', orphanKeysPerSweep: 0 })).rejects.toThrow(
+      new TypeError('orphanKeysPerSweep must be a positive whole number, got 0.'),
+    )
+    await expect(sweep({ keyPrefix: 'bounds/', maxConfirmsPerSweep: 2.5 })).rejects.toThrow(TypeError)
+    expect(() => createTestApp(db, bucket, { maxConfirmsPerSweep: -1 })).toThrow(
+      new TypeError('maxConfirmsPerSweep must be a positive whole number, got -1.'),
+    )
+    expect(await stateRow()).toBeNull()
   })
 })
 

@@ -79,6 +79,28 @@ const SKIPPED: SweepReport = {
   abortedMultipartUploads: 0,
 }
 
+/**
+ * Throws a `TypeError` naming the first bound that is not a positive whole number (a zero or fractional slice would
+ * make a sweep list one key, or none, forever). `createUpkit` calls it at once, so a bad option fails the start.
+ */
+export function assertSweepBounds(
+  options: Pick<
+    SweepOptions,
+    'maxConfirmsPerSweep' | 'orphanKeysPerSweep' | 'maxMultipartAbortsPerSweep' | 'leaseMs'
+  >,
+): void {
+  for (const name of [
+    'maxConfirmsPerSweep',
+    'orphanKeysPerSweep',
+    'maxMultipartAbortsPerSweep',
+    'leaseMs',
+  ] as const) {
+    const value = options[name]
+    if (value !== undefined && !(Number.isSafeInteger(value) && value > 0))
+      throw new TypeError(`${name} must be a positive whole number, got ${JSON.stringify(value)}.`)
+  }
+}
+
 /** Cursors of stores without `claimSweep`/`releaseSweep`, kept per store in this process. */
 const localCursors = new WeakMap<object, SweepCursors>()
 
@@ -100,6 +122,7 @@ const localCursors = new WeakMap<object, SweepCursors>()
  */
 export async function sweepUploads(options: SweepOptions): Promise<SweepReport> {
   const { store, storage, keyPrefix } = options
+  assertSweepBounds(options)
   const holder = randomUUID()
   const leaseMs = options.leaseMs ?? 10 * 60 * 1000
   let cursors: SweepCursors | null
