@@ -196,6 +196,27 @@ describe('runBucketDoctor', () => {
     expect(check?.fix).toContain('OBJECT_CHANGED')
   })
 
+  test('batch delete sends Content-MD5 (a provider requiring it passes); a provider without DeleteObjects is a warning', async () => {
+    const md5 = await bucket({ strict: { requireContentMd5: true } })
+    expect(byId(await runBucketDoctor(md5.config, { only: ['batch-delete'] }))['batch-delete']).toMatchObject(
+      {
+        status: 'ok',
+        detail: 'DeleteObjects (with Content-MD5) removed 2 objects in one request',
+      },
+    )
+    const none = await bucket({ strict: { noDeleteObjects: true } })
+    const report = await runBucketDoctor(none.config, { only: ['batch-delete'] })
+    expect(report.ok).toBe(true)
+    expect(report.checks[0]).toMatchObject({
+      status: 'warn',
+      fix: expect.stringContaining('one object per request'),
+    })
+    const left: string[] = []
+    for await (const object of createS3BucketStorage(none.config).list({ prefix: 'upkit-doctor/' }))
+      left.push(object.key)
+    expect(left).toEqual([])
+  })
+
   test('no origin: CORS is a warning asking for one; nothing else changes', async () => {
     const { config } = await bucket()
     const report = await runBucketDoctor(config)
