@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { GetBucketLifecycleConfigurationCommand, S3Client } from '@aws-sdk/client-s3'
 import { type LocalS3Options, startLocalS3 } from '@upkit/local-s3'
 import { afterEach, describe, expect, test } from 'vitest'
 import { browserUploadCors } from '../bucket-helpers'
@@ -169,6 +170,11 @@ describe('runBucketDoctor', () => {
 
     expect(await ensureAbortIncompleteMultipartRule(config)).toBe('added')
     expect(await ensureAbortIncompleteMultipartRule(config)).toBe('present')
+    const sdk = new S3Client({ ...config, requestChecksumCalculation: 'WHEN_REQUIRED' })
+    const rules = (await sdk.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'uploads' }))).Rules
+    sdk.destroy()
+    expect(rules?.map((rule) => rule.ID)).toEqual(['tmp', 'upkit-abort-incomplete-multipart'])
+    expect(rules?.[0]).toMatchObject({ Filter: { Prefix: 'tmp/' }, Expiration: { Days: 7 } })
     const after = byId(await runBucketDoctor(config, { only: ['lifecycle'] })).lifecycle
     expect(after).toMatchObject({ status: 'ok', fix: '' })
     expect(after?.detail).toContain(
