@@ -14,7 +14,14 @@ export function createStartReader(options: {
   presign: (input: QueryPresignInput) => Promise<string>
   /** For the rare answers a GET cannot settle (416 on an empty object). */
   head: (key: string) => Promise<ObjectHead | null>
+  /**
+   * How long the GET may go without a byte moving before it is abandoned (and sent again, like a reset). Default
+   * 10 s: the answer is a few KiB a bucket sends in milliseconds, and a confirm waits on it; without a limit a
+   * request the bucket (or a load balancer) silently dropped would hold the confirm forever.
+   */
+  idleTimeoutMs?: number
 }) {
+  const idleTimeoutMs = options.idleTimeoutMs ?? 10_000
   // The SDK's default Node agent settings: keep-alive, up to 50 sockets per host.
   const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 50 })
   const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 50 })
@@ -41,6 +48,11 @@ export function createStartReader(options: {
           resolve,
         )
         request.once('error', (error) => reject(Object.assign(error, { reusedSocket: request.reusedSocket })))
+        // Also while the body is read: a silent socket then fails the read (the confirm is retried as a whole).
+        request.setTimeout(idleTimeoutMs, () => {
+          const error = new Error(`GetObject ${key}: no answer from the bucket for ${idleTimeoutMs} ms`)
+          request.destroy(Object.assign(error, { code: 'ETIMEDOUT' }))
+        })
         request.end()
       })
     const response = await sendWithRetry(send)
