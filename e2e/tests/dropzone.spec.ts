@@ -278,6 +278,15 @@ test.describe('the drop zone', () => {
       const path = new URL(request.url()).pathname
       if (path.startsWith('/trpc/')) procedures.push(...path.slice('/trpc/'.length).split(','))
     })
+    // This tab's own uploads are never "unfinished" (their journal entries are written and removed while they
+    // run): the section must not flash up during the drop.
+    await page.evaluate(() => {
+      const seen = { unfinished: 0 }
+      ;(window as unknown as { __unfinishedSeen: typeof seen }).__unfinishedSeen = seen
+      new MutationObserver(() => {
+        if (document.querySelector('.upkit-unfinished')) seen.unfinished += 1
+      }).observe(document.body, { childList: true, subtree: true })
+    })
     await page.getByLabel('Attach files').setInputFiles(files)
     const totals = page.locator('.upkit-totals')
     await expect(totals).toContainText('200 files')
@@ -298,5 +307,10 @@ test.describe('the drop zone', () => {
     expect(count('uploads.create')).toBe(0)
     expect(count('uploads.createMany')).toBe(2)
     expect(count('uploads.list')).toBeLessThan(20)
+    expect(
+      await page.evaluate(
+        () => (window as unknown as { __unfinishedSeen: { unfinished: number } }).__unfinishedSeen,
+      ),
+    ).toEqual({ unfinished: 0 })
   })
 })

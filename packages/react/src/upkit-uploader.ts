@@ -135,6 +135,8 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
   readonly #waking = new Map<string, () => void>()
   /** The upload id each file is remembered under in the journal, and the release of its cross-tab lock. */
   readonly #claims = new Map<string, { uploadId: string; release: () => void }>()
+  /** Uploads ended here whose journal entry is still being removed: still this tab's, not unfinished. */
+  readonly #forgetting = new Set<string>()
   readonly #journal: UploadJournal | null
   /** `opts.api` with the creates of files added together, and confirms finishing together, sent as one call. */
   readonly #api: UploadApi<RouteCall>
@@ -152,6 +154,16 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
   /** The journal unfinished uploads are remembered in, or `null` when this uploader remembers none. */
   get journal(): UploadJournal | null {
     return this.#journal
+  }
+
+  /**
+   * Whether this uploader is sending `uploadId` now, or has just ended it: its journal entry is then no unfinished
+   * upload (an entry is written after the upload is claimed here, and removed before it stops being held).
+   */
+  holds(uploadId: string): boolean {
+    if (this.#forgetting.has(uploadId)) return true
+    for (const claim of this.#claims.values()) if (claim.uploadId === uploadId) return true
+    return false
   }
 
   override install(): void {
@@ -249,7 +261,13 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
     if (!claim) return
     this.#claims.delete(fileId)
     claim.release()
-    void this.#journal?.remove(claim.uploadId).catch(() => {})
+    const journal = this.#journal
+    if (!journal) return
+    this.#forgetting.add(claim.uploadId)
+    void journal
+      .remove(claim.uploadId)
+      .catch(() => {})
+      .finally(() => this.#forgetting.delete(claim.uploadId))
   }
 
   /** Remembers the file under the upload the server just made (or handed back), and claims it for this tab. */

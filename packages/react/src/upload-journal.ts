@@ -97,18 +97,58 @@ export function indexedDbJournal(options: IndexedDbJournalOptions = {}): UploadJ
     for (const listener of listeners) listener()
   })
 
+  // Saves and removals of one task (a drop of 200 files creates and ends its uploads in bursts) share one
+  // transaction and one change notice: a transaction and a notice each cost every open tab a read of the journal.
+  type Write = ({ put: JournalEntry } | { remove: string }) & { ok?: boolean }
+  let batch: { writes: Write[]; done: Promise<void> } | null = null
+  const writeBatch = (writes: readonly Write[]) =>
+    run('readwrite', (store) => {
+      let last = store.count() as IDBRequest
+      for (const w of writes) last = 'put' in w ? store.put(w.put) : store.delete(w.remove)
+      return last
+    })
+  /** Resolves whether `one` was written, once its batch has ended. */
+  const write = async (one: Write): Promise<boolean> => {
+    if (!batch) {
+      const writes: Write[] = []
+      const done = new Promise<void>((resolve) => setTimeout(resolve, 0)).then(async () => {
+        batch = null
+        try {
+          await writeBatch(writes)
+          for (const w of writes) w.ok = true
+        } catch {
+          // One refused write (out of quota for a stored file) aborts them all: each is tried on its own.
+          await Promise.all(
+            writes.map((w) =>
+              writeBatch([w]).then(
+                () => {
+                  w.ok = true
+                },
+                () => {
+                  w.ok = false
+                },
+              ),
+            ),
+          )
+        }
+        changed()
+      })
+      batch = { writes, done }
+    }
+    batch.writes.push(one)
+    await batch.done
+    return one.ok === true
+  }
+
   const lastWrite = new Map<string, number>()
   return {
     async save(entry) {
       const stored =
         entry.file !== null && entry.file.size <= keepFilesUpTo ? entry : { ...entry, file: null }
-      try {
-        await run('readwrite', (store) => store.put(stored))
-      } catch (error) {
-        // Out of quota (or a browser that cannot store files): remember the upload without its file.
-        if (stored.file === null) throw error
-        await run('readwrite', (store) => store.put({ ...stored, file: null }))
-      }
+      if (await write({ put: stored })) return
+      // Out of quota (or a browser that cannot store files): remember the upload without its file.
+      if (stored.file === null) throw new Error(`The journal could not remember "${entry.fileName}".`)
+      await run('readwrite', (store) => store.put({ ...stored, file: null }))
       changed()
     },
     progress(uploadId, bytesSent) {
@@ -128,8 +168,7 @@ export function indexedDbJournal(options: IndexedDbJournalOptions = {}): UploadJ
     },
     async remove(uploadId) {
       lastWrite.delete(uploadId)
-      await run('readwrite', (store) => store.delete(uploadId))
-      changed()
+      await write({ remove: uploadId })
     },
     async list() {
       const entries = await run('readonly', (store) => store.getAll() as IDBRequest<JournalEntry[]>)

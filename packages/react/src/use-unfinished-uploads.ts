@@ -5,6 +5,12 @@ import { callKey, type JournalEntry, mismatchOf } from './upload-journal'
 import { claimedUploads } from './upload-locks'
 import type { UpkitUppy } from './use-upkit-uppy'
 
+/**
+ * How long after a journal change the unfinished list is read again: 150 ms, soon enough for a list that changes
+ * when another tab or an earlier page load left something, and a burst of changes is one read.
+ */
+const LOAD_COALESCE_MS = 150
+
 /** An upload an earlier page load (or another tab) started for this route and input and did not finish. */
 export interface UnfinishedUpload {
   readonly uploadId: string
@@ -54,19 +60,49 @@ export function useUnfinishedUploads(
     const load = async () => {
       const [all, claimed] = await Promise.all([journal.list(), claimedUploads()])
       if (!current) return
+      const uploader = uppy.getPlugin(pluginId) as UpkitUploader | undefined
       setEntries(
         all
-          .filter((entry) => callKey(entry.call) === key)
+          .filter((entry) => callKey(entry.call) === key && !uploader?.holds(entry.uploadId))
           .map((entry) => ({ ...entry, elsewhere: claimed.has(entry.uploadId) })),
       )
     }
-    void load().catch(() => {})
-    const unsubscribe = journal.subscribe(() => void load().catch(() => {}))
+    // A drop of 200 files changes the journal 400 times in a few seconds (an entry per upload, removed when it
+    // ends): one read of the whole journal per change made the page's work grow with the square of the files.
+    // Changes are coalesced instead: at most one read in flight, the next one LOAD_COALESCE_MS after a change.
+    let timer: ReturnType<typeof setTimeout> | undefined
+    let loading = false
+    let again = false
+    const run = async () => {
+      timer = undefined
+      if (loading) {
+        again = true
+        return
+      }
+      loading = true
+      try {
+        await load()
+      } catch {
+        // A failed read leaves the list as it was; the next change reads again.
+      } finally {
+        loading = false
+        if (again && current) {
+          again = false
+          schedule()
+        }
+      }
+    }
+    const schedule = () => {
+      timer ??= setTimeout(() => void run(), LOAD_COALESCE_MS)
+    }
+    void run()
+    const unsubscribe = journal.subscribe(schedule)
     return () => {
       current = false
+      if (timer !== undefined) clearTimeout(timer)
       unsubscribe()
     }
-  }, [journal, key])
+  }, [journal, key, uppy, pluginId])
 
   const unfinished = useMemo(
     () =>
