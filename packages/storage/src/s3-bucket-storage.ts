@@ -63,6 +63,14 @@ export interface S3StorageConfig {
    * through the SDK, which AWS's virtual-hosted addressing and credential chains always use.
    */
   directWrites?: boolean
+  /**
+   * How long a server-side request may go without a byte moving before it is abandoned and retried (the SDK's
+   * socket timeout, and readStart's). Default 30 s (readStart's small GET: 10 s): an answer never comes when a
+   * bucket or a load balancer drops a request silently, and without a limit the create, confirm or sweep waiting
+   * on it waits forever (the SDK sets none). A Complete that takes long keeps its connection alive with
+   * whitespace, so it is not cut.
+   */
+  idleTimeoutMs?: number
 }
 
 /** A key only ever presigned (never requested), to learn the bucket's address from the SDK. */
@@ -87,6 +95,7 @@ export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
     // checksum a provider computes differently. Where one is required it is Content-MD5 (content-md5.ts).
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: { connectionTimeout: 5_000, socketTimeout: config.idleTimeoutMs ?? 30_000 },
   })
   sendContentMd5(client)
 
@@ -160,7 +169,11 @@ export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
   }
 
   const describe = `s3 ${config.endpoint ?? `aws ${config.region}`}/${bucket}`
-  const readStart = createStartReader({ presign: presignUrl, head: (key) => storage.head(key) })
+  const readStart = createStartReader({
+    presign: presignUrl,
+    head: (key) => storage.head(key),
+    ...(config.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: config.idleTimeoutMs }),
+  })
 
   const storage: BucketStorage = {
     // For health reports and logs: where the bucket is, never the credentials.
