@@ -25,6 +25,8 @@ for (const name of only) {
   }
 }
 const chosen = only.length > 0 ? only : Object.keys(launchers)
+// UPKIT_JOURNEY=<part of a name> runs only the journeys whose name contains it (when chasing one failure).
+const journeys = coreJourneys.filter((journey) => journey.name.includes(process.env.UPKIT_JOURNEY ?? ''))
 
 const slug = (text: string) =>
   text
@@ -65,7 +67,7 @@ async function runEngine(name: string): Promise<{ name: string; failed: string[]
   try {
     demo = await startDemo({ dataDir: data.dir })
     engine = await (launchers[name] as () => Promise<Engine>)()
-    for (const journey of coreJourneys) {
+    for (const journey of journeys) {
       const page = await engine.open()
       const journeyStarted = Date.now()
       try {
@@ -100,7 +102,7 @@ for (const name of chosen) results.push(await runEngine(name))
 const failures = results.flatMap((r) => r.failed.map((journey) => `${r.name}: ${journey}`))
 console.log(
   failures.length === 0
-    ? `all ${coreJourneys.length} journeys passed in ${chosen.join(', ')}`
+    ? `all ${journeys.length} journeys passed in ${chosen.join(', ')}`
     : `failed:\n${failures.map((f) => `  ${f}`).join('\n')}`,
 )
 process.exit(failures.length === 0 ? 0 : 1)
