@@ -567,8 +567,14 @@ export class FileTransfer {
           // S3 may answer 200 and still report an error in the body (the connection is kept alive meanwhile).
           if (parseS3Error(response.text)) throw new BucketHttpError(500, response.text, what)
         } catch (error) {
-          // A repeated Complete whose first answer was lost finds the upload already gone; confirm decides.
-          if (attempts > 1 && error instanceof BucketHttpError && error.code === 'NoSuchUpload') return
+          // A repeated Complete whose first answer was lost (or was a 500 though it completed) finds the upload
+          // already gone, or, being signed with If-None-Match: *, the object it made at the key: 412. Confirm
+          // checks the object either way. On a first Complete a 412 is a real refusal and fails the file.
+          const done =
+            attempts > 1 &&
+            error instanceof BucketHttpError &&
+            (error.code === 'NoSuchUpload' || error.status === 412)
+          if (done) return
           throw error
         }
       },
