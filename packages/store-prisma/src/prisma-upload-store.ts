@@ -257,10 +257,11 @@ export function prismaUploadStore<TClient extends PrismaClientWithUpkit>(
     },
 
     async markFailed(id, reason) {
-      await uploads.updateMany({
+      const { count } = await uploads.updateMany({
         where: { id, status: 'PENDING' },
         data: { status: 'FAILED', failureReason: reason },
       })
+      return count > 0
     },
 
     async markCancelled(id, until) {

@@ -60,8 +60,12 @@ export interface UploadStore<TTx = unknown> {
   confirmMany?(entries: readonly ConfirmEntry[], now: Date): Promise<UploadRow[]>
   /** The thumbnail bytes of a CONFIRMED row; `null` when it has none. Read on its own: no list selects the bytes. */
   findThumbnail(id: string): Promise<StoredThumbnail | null>
-  /** PENDING -> FAILED with a reason; a no-op for any other status. */
-  markFailed(id: string, reason: string): Promise<void>
+  /**
+   * PENDING -> FAILED with a reason; a no-op for any other status. Resolves whether it flipped the row: upkit then
+   * deletes the object, and only then, so a row a cancel took meanwhile keeps its placeholder. A store resolving
+   * nothing (older stores) gets the object deleted whatever happened.
+   */
+  markFailed(id: string, reason: string): Promise<boolean | void>
   /**
    * PENDING or FAILED -> CANCELLED with `expiresAt = until` (when the last URL signed for it has expired); resolves
    * whether it did (false for a CONFIRMED or missing row). The row is kept until then, so its key stays taken.

@@ -78,9 +78,11 @@ export async function presignParts(
 }
 
 export async function markFailed(c: UploadContext, row: UploadRow, reason: string): Promise<void> {
-  // The object goes first: a FAILED row without an object is harmless, an object nobody points at is not.
-  await c.storage.deleteObject(row.key)
-  await c.store.markFailed(row.id, reason)
+  // The row first, the object only if this call flipped it: a cancel that took the row meanwhile has put its
+  // empty placeholder under the key (what keeps URLs signed before it from writing), which must stay. Should
+  // the delete not happen (a crash), the FAILED row still names the object and the sweeper removes both.
+  const flipped = await c.store.markFailed(row.id, reason)
+  if (flipped !== false) await c.storage.deleteObject(row.key)
 }
 
 /** What the route's hooks get: the stored input and metadata (what `authorize` said at create), never the key. */
