@@ -244,7 +244,14 @@ async function abortStaleMultipart(
   max: number,
 ) {
   const multipart = await storage.listMultipartUploads({ prefix: keyPrefix })
-  const stale = multipart.filter((u) => !u.initiated || u.initiated.getTime() <= graceCutoff)
+  if (multipart.length === 0) return 0
+  // A key whose row is no longer PENDING (confirmed or failed) has no use for a multipart upload, however young:
+  // a CreateMultipartUpload whose answer was lost and that the SDK sent again leaves one such upload behind.
+  const young = multipart.filter((u) => u.initiated !== undefined && u.initiated.getTime() > graceCutoff)
+  const settled = young.length === 0 ? new Set<string>() : await store.knownKeys(young.map((u) => u.key))
+  const stale = multipart.filter(
+    (u) => !u.initiated || u.initiated.getTime() <= graceCutoff || settled.has(u.key),
+  )
   if (stale.length === 0) return 0
   const pendingKeys = await store.pendingKeys(stale.map((u) => u.key))
   let aborted = 0
