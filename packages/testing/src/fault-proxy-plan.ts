@@ -99,6 +99,12 @@ export function seededRandom(seed: number): () => number {
  */
 export type FaultRate = (request: ProxiedRequest, counts: FaultCounts) => number
 
+/**
+ * A fault a test wants on a given request whatever the draws say (the first CreateMultipartUpload's answer cut,
+ * say), or null to leave the request to the rate. A kind that does not apply to the request is ignored.
+ */
+export type FaultScript = (request: ProxiedRequest, counts: FaultCounts) => FaultKind | null
+
 export interface FaultCounts {
   /** Requests seen, per type (faulted or not). */
   readonly requests: Partial<Record<BucketRequestType, number>>
@@ -117,6 +123,7 @@ export class FaultPlan {
   readonly #random: () => number
   readonly #kinds: readonly FaultKind[]
   #rate: FaultRate
+  readonly #script: FaultScript | undefined
   readonly #requests: Partial<Record<BucketRequestType, number>> = {}
   readonly #faults: Record<FaultKind, number> = { slowDown: 0, resetMidBody: 0, hang: 0, completeThen500: 0 }
   readonly #faultsByType: Partial<Record<BucketRequestType, Partial<Record<FaultKind, number>>>> = {}
@@ -125,6 +132,7 @@ export class FaultPlan {
     seed: number
     kinds: readonly FaultKind[]
     rate: number | FaultRate
+    script?: FaultScript | undefined
   }) {
     for (const kind of options.kinds) {
       if (!FAULT_KINDS.includes(kind)) throw new TypeError(`Unknown fault kind ${JSON.stringify(kind)}.`)
@@ -132,6 +140,7 @@ export class FaultPlan {
     this.#random = seededRandom(options.seed)
     this.#kinds = options.kinds
     this.#rate = toRate(options.rate)
+    this.#script = options.script
   }
 
   setRate(rate: number | FaultRate): void {
@@ -143,6 +152,8 @@ export class FaultPlan {
     this.#requests[request.type] = (this.#requests[request.type] ?? 0) + 1
     const eligible = this.#kinds.filter((kind) => kindApplies(kind, request))
     if (eligible.length === 0) return null
+    const scripted = this.#script?.(request, this.counts()) ?? null
+    if (scripted !== null && eligible.includes(scripted)) return this.#count(scripted, request)
     if (this.#random() >= this.#rate(request, this.counts())) return null
     // The least used kind first: with a few percent of a few hundred requests, uniform picks often leave a kind
     // out entirely, and a run should show every failure it was asked for. Ties go to the seeded draw.
@@ -153,6 +164,10 @@ export class FaultPlan {
       ? 'completeThen500'
       : (candidates[Math.floor(this.#random() * candidates.length)] ?? eligible[0])
     if (kind === undefined) return null
+    return this.#count(kind, request)
+  }
+
+  #count(kind: FaultKind, request: ProxiedRequest): FaultKind {
     this.#faults[kind]++
     const byType = this.#faultsByType[request.type] ?? {}
     this.#faultsByType[request.type] = byType

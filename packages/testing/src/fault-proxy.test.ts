@@ -246,6 +246,24 @@ describe('FaultPlan', () => {
     expect(seen).toEqual([1, 2, 3, 4])
   })
 
+  it('places a scripted fault whatever the rate, and ignores one that does not apply', () => {
+    const plan = new FaultPlan({
+      seed: 9,
+      kinds: ['slowDown', 'resetMidBody', 'completeThen500'],
+      rate: 0,
+      script: (request, counts) =>
+        request.type === 'createMultipart' && counts.requests.createMultipart === 2
+          ? 'resetMidBody'
+          : 'completeThen500',
+    })
+    const decided = (['createMultipart', 'createMultipart', 'uploadPart', 'completeMultipart'] as const).map(
+      (type) => plan.decide(request(type)),
+    )
+    // completeThen500 fits only the Complete; elsewhere the rate (0) decides.
+    expect(decided).toEqual([null, 'resetMidBody', null, 'completeThen500'])
+    expect(plan.counts().faults).toMatchObject({ resetMidBody: 1, completeThen500: 1 })
+  })
+
   it('refuses a rate outside 0..1 and an unknown kind', () => {
     expect(() => new FaultPlan({ seed: 1, kinds: ['hang'], rate: 1.5 })).toThrow(RangeError)
     expect(() => new FaultPlan({ seed: 1, kinds: ['nap' as FaultKind], rate: 0.1 })).toThrow(TypeError)

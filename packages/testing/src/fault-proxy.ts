@@ -16,11 +16,12 @@ import {
   type FaultKind,
   FaultPlan,
   type FaultRate,
+  type FaultScript,
   formatFaultCounts,
   type ProxiedRequest,
 } from './fault-proxy-plan'
 
-export type { BucketRequestType, FaultCounts, FaultKind, FaultRate, ProxiedRequest }
+export type { BucketRequestType, FaultCounts, FaultKind, FaultRate, FaultScript, ProxiedRequest }
 export { FAULT_KINDS, formatFaultCounts }
 
 export interface FaultProxyOptions {
@@ -31,6 +32,8 @@ export interface FaultProxyOptions {
    * common rate to reach (a handful of CompleteMultipartUploads among hundreds of parts). Preflights never do.
    */
   readonly rate: number | FaultRate
+  /** Faults placed on purpose before the rate's draws: see `FaultScript`. */
+  readonly script?: FaultScript
   /** Which faults to inject. Default: all of `FAULT_KINDS`. */
   readonly kinds?: readonly FaultKind[]
   /** Seed of the fault draws. Default: a random one, printed at start so a failing run can be repeated. */
@@ -78,7 +81,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     throw new TypeError(`The fault proxy forwards plain HTTP only, got target ${options.target}.`)
   }
   const seed = options.seed ?? randomInt(0, 2 ** 31)
-  const plan = new FaultPlan({ seed, kinds: options.kinds ?? FAULT_KINDS, rate: options.rate })
+  const plan = new FaultPlan({
+    seed,
+    kinds: options.kinds ?? FAULT_KINDS,
+    rate: options.rate,
+    script: options.script,
+  })
   // Kept-alive upstream connections, as a client library would hold them: no new TCP handshake per part.
   const agent = new Agent({ keepAlive: true })
   const sockets = new Set<Socket>()

@@ -5,6 +5,7 @@ export type {
   FaultProxy,
   FaultProxyOptions,
   FaultRate,
+  FaultScript,
   ProxiedRequest,
 } from './fault-proxy'
 export { FAULT_KINDS, formatFaultCounts, startFaultProxy } from './fault-proxy'
