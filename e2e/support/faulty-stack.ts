@@ -7,7 +7,12 @@ import {
   type MultipartUpload,
   S3Client,
 } from '@aws-sdk/client-s3'
-import { type FaultProxy, type FaultRate, startFaultProxy } from '@upkit/testing/fault-proxy'
+import {
+  type FaultProxy,
+  type FaultRate,
+  type FaultScript,
+  startFaultProxy,
+} from '@upkit/testing/fault-proxy'
 import { startPostgres, type TestPostgres } from '@upkit/testing/postgres'
 import { type DemoProcess, freePort, makeDataDir, startDemo } from './demo-process'
 import { type LocalS3Process, startLocalS3Process } from './local-s3-process'
@@ -32,7 +37,11 @@ export interface FaultyStack {
   stop(): Promise<void>
 }
 
-export async function startFaultyStack(options: { rate: number | FaultRate }): Promise<FaultyStack> {
+export async function startFaultyStack(options: {
+  rate: number | FaultRate
+  /** Faults placed on purpose (see `FaultScript`); the demo's start-up sends no upload requests for it to hit. */
+  script?: FaultScript
+}): Promise<FaultyStack> {
   const data = makeDataDir()
   const demoPort = await freePort()
   const credentials = { accessKeyId: 'upkit-faults', secretAccessKey: randomBytes(24).toString('base64url') }
@@ -56,6 +65,7 @@ export async function startFaultyStack(options: { rate: number | FaultRate }): P
       target: s3.endpoint,
       rate: 0,
       ...(seed === undefined ? {} : { seed }),
+      ...(options.script === undefined ? {} : { script: options.script }),
     })
     cleanups.push(() => proxy.close())
     const postgres = await startPostgres()
