@@ -179,6 +179,10 @@ export interface BucketStorage {
   ): Promise<{ etag: string | undefined }>
   /** All parts uploaded so far, across pages, sorted by part number. */
   listParts(input: MultipartUploadRef): Promise<UploadedPart[]>
+  /**
+   * Aborts a multipart upload. One already gone (aborted or completed by someone else: a cancel racing the sweeper
+   * of another instance) counts as aborted, so concurrent cleanups do not fail each other.
+   */
   abortMultipartUpload(input: MultipartUploadRef): Promise<void>
   /** All in-progress multipart uploads (across pages), e.g. to abort stale ones. */
   listMultipartUploads(input?: { prefix?: string }): Promise<MultipartUploadInfo[]>

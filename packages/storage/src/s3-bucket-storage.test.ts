@@ -491,6 +491,9 @@ describe.each([
     })
     expect(part.etag).toBe(`"${md5(data)}"`)
     await storage.abortMultipartUpload({ key, uploadId })
+    // Aborted again (a cancel racing another instance's sweeper): already gone is done, not an error.
+    await storage.abortMultipartUpload({ key, uploadId })
+    await expect(storage.listParts({ key, uploadId })).rejects.toMatchObject({ name: 'NoSuchUpload' })
 
     const missing = createS3BucketStorage(
       s3Presets.local({ endpoint: server.endpoint, bucket: 'no-such-bucket', credentials }),

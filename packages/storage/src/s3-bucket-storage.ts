@@ -298,7 +298,12 @@ export function createS3BucketStorage(config: S3StorageConfig): BucketStorage {
     },
 
     async abortMultipartUpload({ key, uploadId }) {
-      await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
+      try {
+        await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
+      } catch (error) {
+        // Already gone: what an abort wants.
+        if (!(error instanceof Error && error.name === 'NoSuchUpload')) throw error
+      }
     },
 
     async listMultipartUploads(input = {}) {
