@@ -95,7 +95,12 @@ function client(instance: Instance, user: { id: string; companyId: string }) {
       body: JSON.stringify(input),
     })
     const answer = (await response.json()) as { result?: { data: T }; error?: { message: string } }
-    if (!answer.result) throw new Error(`${path} -> ${response.status}: ${answer.error?.message}`)
+    if (!answer.result) {
+      // The instance logs the cause of a 500 (the answer says only "Something went wrong"): show it.
+      throw new Error(
+        `${path} -> ${response.status}: ${answer.error?.message}\ninstance output:\n${instance.output().slice(-3000)}`,
+      )
+    }
     return answer.result.data
   }
 }
