@@ -49,6 +49,10 @@ const handler = createHTTPHandler({
     const user = req.headers['x-test-user']
     return { user: typeof user === 'string' ? (JSON.parse(user) as TestContext['user']) : null }
   },
+  // The test prints this process's stderr when a call fails: the cause of a 500, which its answer hides.
+  onError: ({ path, error }) => {
+    if (error.code === 'INTERNAL_SERVER_ERROR') console.error(`${path}:`, error.cause ?? error)
+  },
 })
 const server = createServer((req, res) => {
   // The standalone adapter serves the router at the root; the client calls /trpc/<path> like the demo's.
