@@ -1,5 +1,6 @@
 // `pnpm bench`: upload throughput of the browser (the real uploader and dropzone) against curl and a plain Node
 // client, all against one local S3 server in its own process. Reports; never fails on a missed goal.
+
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { closeSync, linkSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs'
@@ -13,6 +14,7 @@ import { type DemoProcess, freePort, makeDataDir, startDemo } from '../../e2e/su
 import { type LocalS3Process, startLocalS3Process } from '../../e2e/support/local-s3-process'
 import { type CpuSample, cpuDelta, findPid, findPidByEnv, snapshotCpu } from './cpu'
 import { type DemoUploadResult, openTask, signIn, uploadWithDropzone } from './demo-upload'
+import { positiveIntEnv } from './env'
 import { type PageServer, startPageServer } from './page-server'
 import { curlPut, plainMultipartUpload } from './plain-client'
 
@@ -25,15 +27,6 @@ const PART_CONCURRENCY = 6
 /** The largest file the server still sends as one PUT (MULTIPART_THRESHOLD in @upkit/core). */
 const THRESHOLD_MIB = MULTIPART_THRESHOLD / MiB
 const API_BYTES_GOAL = 64 * 1024
-
-function positiveIntEnv(name: string, fallback: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name} must be a positive integer, got '${raw}'`)
-  return value
-}
 
 const sizeMiB = positiveIntEnv('BENCH_SIZE_MIB', 1024)
 /**

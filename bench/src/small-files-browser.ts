@@ -3,6 +3,7 @@
 // browser client PUTting the same files to URLs presigned before its clock starts, 6 at a time, in the same Chromium
 // and to the same bucket; then the time to the first PUT byte of one file and the round trips before it. The demo
 // runs on a throwaway PostgreSQL cluster. Reports; never fails on a missed goal.
+
 import { execFile, execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -16,6 +17,7 @@ import { freePort, makeDataDir } from '../../e2e/support/demo-process'
 import { startPostgres, type TestPostgres } from '../../packages/testing/src/postgres'
 import { cpuDelta, findPid, snapshotCpu } from './cpu'
 import { openTask, signIn } from './demo-upload'
+import { positiveIntEnv } from './env'
 import type { SignedPut } from './page/small-files-page'
 import {
   type BrowserRun,
@@ -35,15 +37,6 @@ import {
   type Side,
 } from './small-files-browser-report'
 import { type Demo, startDemo, treeCpu } from './small-files-support'
-
-function positiveIntEnv(name: string, fallback: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name} must be a positive integer, got '${raw}'`)
-  return value
-}
 
 /** Default 200 x 100 KiB: issue #14's drop, and the demo's task attachments take 200 at once (maxFiles). */
 const FILES = positiveIntEnv('BENCH_BROWSER_FILES', 200)

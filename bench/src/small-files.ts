@@ -2,6 +2,7 @@
 // as a Node client would (create -> PUT -> confirm per file, with the demo's session cookie), and batched as the
 // browser's uploader sends them (createMany / confirmMany, small-files-batched.ts), against bare presigned PUTs to the
 // same bucket, on PostgreSQL and on PGlite (the embedded default). Reports; never fails on a missed goal.
+
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
@@ -12,6 +13,7 @@ import { type BucketStorage, createS3BucketStorage, type PresignedRequest, s3Pre
 import { freePort, makeDataDir } from '../../e2e/support/demo-process'
 import { startPostgres, type TestPostgres } from '../../packages/testing/src/postgres'
 import { findPid } from './cpu'
+import { positiveIntEnv } from './env'
 import { type CpuProfile, profileBreakdown, readProfiles } from './profile-breakdown'
 import { uploadBatched } from './small-files-batched'
 import {
@@ -24,15 +26,6 @@ import {
   treeCpu,
   trpcClient,
 } from './small-files-support'
-
-function positiveIntEnv(name: string, fallback: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name} must be a positive integer, got '${raw}'`)
-  return value
-}
 
 /** Default 300 x 100 KiB, 16 at once: the issue's "someone drops 300 screenshots on a task". */
 const FILES = positiveIntEnv('BENCH_SMALL_FILES', 300)

@@ -3,6 +3,7 @@
 // sweeper in packages/server: pending rows from the database, a 10,000-key slice of the listing per run).
 // Real PostgreSQL (a throwaway cluster) and the local S3 server in its own process; S3 calls are counted by a
 // pass-through proxy. Sides alternate each round; medians. SWEEP_OBJECTS, SWEEP_ROUNDS override the sizes.
+
 import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -19,12 +20,13 @@ import { type S3CallCounts, startCountingProxy } from '../../packages/server/src
 import { prismaUploadStore } from '../../packages/store-prisma/src/prisma-upload-store'
 import { startPostgres } from '../../packages/testing/src/postgres'
 import { PrismaClient } from '../../packages/testing/src/prisma'
+import { positiveIntEnv } from './env'
 import { median } from './small-files-support'
 import { sweepUploadsBefore } from './sweep-before'
 
-const OBJECTS = Number(process.env.SWEEP_OBJECTS ?? 100_000)
+const OBJECTS = positiveIntEnv('SWEEP_OBJECTS', 100_000)
 const EXPIRED = 100
-const ROUNDS = Number(process.env.SWEEP_ROUNDS ?? 3)
+const ROUNDS = positiveIntEnv('SWEEP_ROUNDS', 3)
 const PREFIX = 'uploads/'
 const BODY = new Uint8Array([0x2a])
 const HOUR = 60 * 60 * 1000

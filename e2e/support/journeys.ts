@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { expect, type Locator, type Page } from '@playwright/test'
+import { DRAW_PNG } from '../engines/in-page'
 
 /** Steps every journey shares, written once so a UI change is fixed in one place. */
 
@@ -24,28 +25,8 @@ export async function openTask(page: Page, title: string): Promise<string> {
 
 /** A real PNG drawn by the browser's own canvas (shapes and a gradient, so it is not trivially compressible). */
 export async function drawPng(page: Page, width: number, height: number): Promise<Buffer> {
-  const base64 = await page.evaluate(
-    ({ width, height }) => {
-      const canvas = document.createElement('canvas')
-      canvas.width = width
-      canvas.height = height
-      const context = canvas.getContext('2d') as CanvasRenderingContext2D
-      const gradient = context.createLinearGradient(0, 0, width, height)
-      gradient.addColorStop(0, '#3559e0')
-      gradient.addColorStop(1, '#f2a900')
-      context.fillStyle = gradient
-      context.fillRect(0, 0, width, height)
-      context.fillStyle = '#fff'
-      context.beginPath()
-      context.arc(width / 2, height / 2, height / 3, 0, Math.PI * 2)
-      context.fill()
-      context.fillStyle = '#1d2330'
-      context.font = `${Math.round(height / 5)}px sans-serif`
-      context.fillText('ACME', width / 4, height / 2)
-      return canvas.toDataURL('image/png').split(',')[1] as string
-    },
-    { width, height },
-  )
+  // The drawing every engine's journeys use (engines/in-page.ts), as source text: one picture, one place.
+  const base64 = await page.evaluate<string>(`(${DRAW_PNG})(${JSON.stringify({ width, height })})`)
   return Buffer.from(base64, 'base64')
 }
 
