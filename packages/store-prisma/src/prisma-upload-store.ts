@@ -21,8 +21,6 @@ import { prismaSweepStore } from './prisma-sweep-store'
 // biome-ignore lint/suspicious/noExplicitAny: see above.
 type Args = any
 interface UpkitUploadDelegate {
-  create(args: Args): PromiseLike<unknown>
-  createManyAndReturn(args: Args): PromiseLike<unknown[]>
   findUnique(args: Args): PromiseLike<unknown>
   findMany(args: Args): PromiseLike<unknown[]>
   updateMany(args: Args): PromiseLike<{ count: number }>
@@ -84,10 +82,7 @@ const RETURNED = columnsOf('')
 const RETURNED_U = columnsOf('u.')
 
 /** The raw-query method every Prisma client and transaction client has. */
-interface PrismaRawUnsafe {
-  // biome-ignore lint/suspicious/noExplicitAny: Prisma's own signature (positional parameters).
-  $queryRawUnsafe<T = unknown>(query: string, ...values: any[]): PromiseLike<T>
-}
+type PrismaRawUnsafe = Pick<PrismaRawClient, '$queryRawUnsafe'>
 
 /**
  * Writes new PENDING rows with one `INSERT ... SELECT` over a JSON parameter (one text value, whatever the count,
