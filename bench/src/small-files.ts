@@ -5,7 +5,7 @@
 
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { cpSync, readFileSync } from 'node:fs'
 import { Agent } from 'node:http'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -61,6 +61,8 @@ const SCALING = [
  * breakdown of where the API's time goes comes from the same runs. BENCH_SMALL_PROFILE=0 turns it off.
  */
 const PROFILE = process.env.BENCH_SMALL_PROFILE !== '0'
+/** A directory to keep the demo's raw `.cpuprofile` files in (default: none, they go with the data dir). */
+const KEEP_PROFILES = process.env.BENCH_SMALL_KEEP_PROFILES
 const LOCAL_BUCKET = 'upkit'
 const CONTENT_TYPE = 'application/octet-stream'
 
@@ -336,6 +338,11 @@ async function runOn(db: Db, payloads: readonly Uint8Array[]): Promise<DbResult>
     await demo.stop()
     demo = undefined
     const profiles = PROFILE ? readProfiles(profileDir) : []
+    if (PROFILE && KEEP_PROFILES) {
+      const kept = join(KEEP_PROFILES, db)
+      cpSync(profileDir, kept, { recursive: true })
+      console.log(`  profiles kept in ${kept} (open them in Chrome DevTools or speedscope)`)
+    }
     return { db, rounds, scaling, profiles }
   } catch (error) {
     if (demo) console.error(`demo output (last 3,000 characters):\n${demo.output().slice(-3000)}`)

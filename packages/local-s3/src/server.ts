@@ -28,6 +28,7 @@ import {
   IN_MEMORY_BODY_MAX,
   isValidBucketName,
   type ObjectMeta,
+  SMALL_READ_MAX,
   STORED_HEADERS,
   STREAM_HIGH_WATER_MARK,
   Store,
@@ -920,11 +921,19 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3Serv
     const end = range?.end ?? meta.size - 1
     if (range) res.setHeader('Content-Range', `bytes ${start}-${end}/${meta.size}`)
     res.setHeader('Content-Length', end - start + 1)
-    res.writeHead(range ? 206 : 200)
     if (isHead || meta.size === 0) {
+      res.writeHead(range ? 206 : 200)
       res.end()
       return
     }
+    if (end - start + 1 <= SMALL_READ_MAX) {
+      // Read before the status goes out, so a failed read is still an error answer.
+      const body = store.readObjectSync(ctx.bucket, meta, start, end)
+      res.writeHead(range ? 206 : 200)
+      res.end(body)
+      return
+    }
+    res.writeHead(range ? 206 : 200)
     // Pinned right after the lookup (no await in between): an overwrite meanwhile cannot delete these files.
     const release = store.pinObject(ctx.bucket, meta)
     try {
