@@ -271,7 +271,7 @@ function apiError(upkitCode: string, httpStatus: number): Error {
 function setup(
   api: UploadApi,
   data: Blob = new Blob(['hello']),
-  options: { journal?: UploadJournal; meta?: Record<string, unknown> } = {},
+  options: { journal?: UploadJournal; journalAfterMs?: number; meta?: Record<string, unknown> } = {},
 ) {
   const uppy = new Uppy<Meta, UpkitUploadBody>({ autoProceed: false })
   // A short retry budget, so "the API stayed down" is reached in milliseconds.
@@ -280,6 +280,7 @@ function setup(
     call: { route: 'taskAttachment', input: { taskId: 'task-1' } },
     retry: { baseDelayMs: 1, maxDelayMs: 2, maxElapsedMs: 20 },
     ...(options.journal ? { journal: options.journal } : {}),
+    ...(options.journalAfterMs === undefined ? {} : { journalAfterMs: options.journalAfterMs }),
   })
   const events: string[] = []
   const errors: string[] = []
@@ -684,6 +685,35 @@ describe('UpkitUploader', () => {
       expect(successes.map((upload) => upload.id)).toEqual(['upload-earlier'])
       expect(sent).toEqual([])
       expect(fake.names()).not.toContain('create')
+    })
+
+    it('remembers a single-PUT upload only once it has run for journalAfterMs, and forgets it once confirmed', async () => {
+      const { journal, saved } = memoryJournal()
+      const savedIds: string[] = []
+      const save = journal.save.bind(journal)
+      journal.save = async (entry) => {
+        savedIds.push(entry.uploadId)
+        await save(entry)
+      }
+      // Quick: confirmed before its time is up, so the journal is never written.
+      const quick = setup(fakeApi().api, new Blob(['hello']), { journal, journalAfterMs: 50 })
+      await quick.uppy.upload()
+      expect(quick.events.at(-1)).toBe('success')
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      expect(savedIds).toEqual([])
+
+      // Slow: the PUT is still travelling when its time is up, so it is remembered, then forgotten once confirmed.
+      let answer: (value: Answer) => void = () => {}
+      bucket = () => ({ sentSoFar: 2, answer: new Promise<Answer>((resolve) => (answer = resolve)) })
+      const slow = setup(fakeApi().api, new Blob(['hello']), { journal, journalAfterMs: 50 })
+      const upload = slow.uppy.upload()
+      await until(() => saved.size === 1)
+      expect([...saved.values()][0]).toMatchObject({ uploadId: 'upload-1', fileName: 'notes.txt', size: 5 })
+      answer({ status: 200, etag: '"e"' })
+      await upload
+      expect(slow.events.at(-1)).toBe('success')
+      await until(() => saved.size === 0)
+      expect(savedIds).toEqual(['upload-1'])
     })
 
     it('remembers a new upload in the journal while it travels and forgets it once confirmed', async () => {

@@ -44,6 +44,8 @@ export interface UpkitUploaderOptions extends PluginOpts {
    * kiosk, or a page that must leave no trace of its files in the browser).
    */
   readonly journal?: UploadJournal | false
+  /** See `UPLOADER_DEFAULTS.journalAfterMs`. */
+  readonly journalAfterMs?: number
   /**
    * Send a small preview (≤ 16 KiB, made in the browser while the bytes travel) with each image's confirm: on.
    * Lists then show a few KiB per row instead of downloading every original to shrink it on screen. Files the
@@ -81,7 +83,15 @@ export const UPLOADER_DEFAULTS = {
   progressIntervalMs: 250,
   /** A signed URL is signed again when it has less than this left: 60 s, for a request to start and get through auth. */
   urlExpiryMarginMs: 60_000,
-} satisfies TransferSettings & { readonly partConcurrency: number }
+  /**
+   * A single-PUT upload is remembered in the journal (for resuming after a reload) once it has run this long:
+   * 1,000 ms. One that ends sooner is cheaper to send again than to resume, and remembering each file at once
+   * (its fingerprint read and hashed, its bytes copied into IndexedDB, a cross-tab lock) cost the page about as
+   * much as sending it when 200 small files are dropped together (`pnpm bench`). Multipart uploads, the long
+   * ones, are remembered as soon as the server made them. `0` remembers every upload at once.
+   */
+  journalAfterMs: 1000,
+} satisfies TransferSettings & { readonly partConcurrency: number; readonly journalAfterMs: number }
 
 /** The `file.meta` field holding the `RouteCall` (route and input) a file was added for. */
 export const UPKIT_CALL_META = 'upkitCall'
@@ -137,6 +147,8 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
   readonly #claims = new Map<string, { uploadId: string; release: () => void }>()
   /** Uploads ended here whose journal entry is still being removed: still this tab's, not unfinished. */
   readonly #forgetting = new Set<string>()
+  /** Single-PUT files not yet remembered (see `journalAfterMs`): the timer, and what it runs. */
+  readonly #toRemember = new Map<string, { timer: ReturnType<typeof setTimeout>; remember: () => void }>()
   readonly #journal: UploadJournal | null
   /** `opts.api` with the creates of files added together, and confirms finishing together, sent as one call. */
   readonly #api: UploadApi<RouteCall>
@@ -193,6 +205,12 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
       else transfer.cancel()
     }
     this.#transfers.clear()
+    // Halted, not ended: uploads not yet remembered are remembered now, so the next page load can resume them.
+    for (const { timer, remember } of this.#toRemember.values()) {
+      clearTimeout(timer)
+      remember()
+    }
+    this.#toRemember.clear()
     for (const wake of this.#waking.values()) wake()
     for (const claim of this.#claims.values()) claim.release()
     this.#claims.clear()
@@ -257,6 +275,11 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
 
   /** Drops the file's journal entry and cross-tab lock: its upload has ended (confirmed, cancelled, refused). */
   #forget(fileId: string): void {
+    const waiting = this.#toRemember.get(fileId)
+    if (waiting) {
+      clearTimeout(waiting.timer)
+      this.#toRemember.delete(fileId)
+    }
     const claim = this.#claims.get(fileId)
     if (!claim) return
     this.#claims.delete(fileId)
@@ -344,7 +367,17 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
         created: (created) => {
           // Made while the bytes travel, so confirm rarely waits for it.
           void thumbnailOf()
-          void this.#remember(file, created.upload.id, created.expiresAt).catch(() => {})
+          const remember = () =>
+            void this.#remember(file, created.upload.id, created.expiresAt).catch(() => {})
+          const after = this.opts.journalAfterMs ?? UPLOADER_DEFAULTS.journalAfterMs
+          if (created.transfer.type !== 'single' || after <= 0) return remember()
+          const waiting = this.#toRemember.get(file.id)
+          if (waiting) clearTimeout(waiting.timer)
+          const timer = setTimeout(() => {
+            this.#toRemember.delete(file.id)
+            remember()
+          }, after)
+          this.#toRemember.set(file.id, { timer, remember })
         },
       },
     )

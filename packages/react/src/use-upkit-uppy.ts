@@ -1,6 +1,6 @@
 import type { PublicRoutePolicy, RouteCall, UploadApi, UploadRecord } from '@upkit/core'
 import Uppy, { type Meta, RestrictionError, type State, type UppyFile } from '@uppy/core'
-import { useUppyEvent, useUppyState } from '@uppy/react'
+import { useUppyEvent } from '@uppy/react'
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react'
 import { admitFile } from './admission'
 import { UpkitImageCompressor } from './image-compressor'
@@ -14,6 +14,7 @@ import {
   type UpkitUploaderState,
 } from './upkit-uploader'
 import { type UnfinishedUploads, useUnfinishedUploads } from './use-unfinished-uploads'
+import { useUppyFrameState } from './use-uppy-frame-state'
 
 export type UpkitUppy = Uppy<Meta, UpkitUploadBody>
 type BucketPolicy = Extract<PublicRoutePolicy, { type: 'bucket' }>
@@ -252,12 +253,13 @@ export function useUpkitUppy(pluginId: string, options: UpkitUppyOptions): Upkit
     }
   }, [uppy, pluginId])
 
-  const uppyFiles = useUppyState(uppy, (state: State<Meta, UpkitUploadBody>) => state.files)
-  const pluginState = useUppyState(
-    uppy,
+  const uppyFiles = useUppyFrameState(uppy, selectFiles)
+  const selectPluginState = useCallback(
     (state: State<Meta, UpkitUploadBody>) =>
       state.plugins[pluginId] as Partial<UpkitUploaderState> | undefined,
+    [pluginId],
   )
+  const pluginState = useUppyFrameState(uppy, selectPluginState)
   const files = useMemo(() => describeFiles(uppyFiles, pluginState?.files ?? {}), [uppyFiles, pluginState])
   const activeUploadIds = useMemo(
     () => new Set(files.flatMap((file) => (file.state?.uploadId ? [file.state.uploadId] : []))),
@@ -315,6 +317,8 @@ export function useUpkitUppy(pluginId: string, options: UpkitUppyOptions): Upkit
     ...unfinished,
   }
 }
+
+const selectFiles = (state: State<Meta, UpkitUploadBody>) => state.files
 
 function describeFiles(
   files: State<Meta, UpkitUploadBody>['files'],
