@@ -89,7 +89,12 @@ type PrismaRawUnsafe = Pick<PrismaRawClient, '$queryRawUnsafe'>
  * that every driver adapter passes as is) and answers them, in the order given. `createdAt` is the app's clock, as
  * Prisma's `@default(now())` would have it, not the database session's time zone.
  */
-async function writeRows(client: PrismaRawUnsafe, rows: readonly NewUploadRow[]): Promise<UploadRow[]> {
+async function writeRows(
+  client: PrismaRawUnsafe,
+  rows: readonly NewUploadRow[],
+  /** A condition on the whole statement (parameters from $3 on): the rows are written only where it holds. */
+  guard?: { readonly sql: string; readonly values: readonly unknown[] },
+): Promise<UploadRow[]> {
   if (rows.length === 0) return []
   const createdAt = new Date().toISOString()
   const written = await client.$queryRawUnsafe<unknown[]>(
@@ -100,13 +105,34 @@ async function writeRows(client: PrismaRawUnsafe, rows: readonly NewUploadRow[])
      FROM jsonb_to_recordset($1::jsonb) AS v("id" uuid, "route" text, "tenantId" text, "ownerId" text,
        "uploadedBy" text, "key" text, "fileName" text, "mimeType" text, "size" bigint, "partSize" int,
        "multipartUploadId" text, "input" jsonb, "metadata" jsonb, "expiresAt" timestamptz)
+     ${guard ? `WHERE ${guard.sql}` : ''}
      RETURNING ${RETURNED}`,
     JSON.stringify(rows),
     createdAt,
+    ...(guard?.values ?? []),
   )
   // RETURNING's order is not promised; each row is matched by its id.
   const byId = new Map(written.map((selected) => [(selected as { id: string }).id, toRow(selected)]))
-  return rows.map((row) => byId.get(row.id) as UploadRow)
+  return rows.flatMap((row) => byId.get(row.id) ?? [])
+}
+
+/**
+ * The WHERE of a person's unexpired PENDING rows (`countPending`), its parameters numbered from `$first`. `= NULL`
+ * matches nothing: a null owner or uploader is tested with IS NULL (which keeps the index usable too).
+ */
+function pendingOf(scope: UploadScope & { uploadedBy: string | null }, now: Date, first: number) {
+  const values: unknown[] = [scope.route, scope.tenantId, now.toISOString()]
+  const equals = (column: string, value: string | null) => {
+    if (value === null) return `"${column}" IS NULL`
+    values.push(value)
+    return `"${column}" = $${first + values.length - 1}`
+  }
+  const where = `${equals('ownerId', scope.ownerId)} AND ${equals('uploadedBy', scope.uploadedBy)}`
+  return {
+    sql: `"route" = $${first} AND "tenantId" = $${first + 1} AND ${where} AND "status" = 'PENDING'
+      AND "expiresAt" > ${UTC(first + 2)}`,
+    values,
+  }
 }
 
 /**
@@ -156,6 +182,15 @@ export function prismaUploadStore<TClient extends PrismaClientWithUpkit>(
       const write = async (client: PrismaRawUnsafe) => (await writeRows(client, [row]))[0] as UploadRow
       if (limits) return insertWithinLimits(prisma as never, row, limits, write)
       return write(prisma)
+    },
+
+    async insertBelowPendingCap(row, maxPending, now) {
+      const pending = pendingOf(row, now, 3)
+      const [written] = await writeRows(prisma, [row], {
+        sql: `(SELECT count(*) FROM "upkit_uploads" WHERE ${pending.sql}) < $${3 + pending.values.length}`,
+        values: [...pending.values, maxPending],
+      })
+      return written ?? null
     },
 
     insertMany(entries) {
@@ -293,18 +328,10 @@ export function prismaUploadStore<TClient extends PrismaClientWithUpkit>(
     },
 
     async countPending(scope, now) {
-      // `= NULL` matches nothing: a null owner or uploader is tested with IS NULL (and keeps the index usable).
-      const values: unknown[] = [scope.route, scope.tenantId, now.toISOString()]
-      const equals = (column: string, value: string | null) => {
-        if (value === null) return `"${column}" IS NULL`
-        values.push(value)
-        return `"${column}" = $${values.length}`
-      }
-      const where = `${equals('ownerId', scope.ownerId)} AND ${equals('uploadedBy', scope.uploadedBy)}`
+      const pending = pendingOf(scope, now, 1)
       const rows = await prisma.$queryRawUnsafe<{ count: number }[]>(
-        `SELECT count(*)::int AS "count" FROM "upkit_uploads"
-         WHERE "route" = $1 AND "tenantId" = $2 AND ${where} AND "status" = 'PENDING' AND "expiresAt" > ${UTC(3)}`,
-        ...values,
+        `SELECT count(*)::int AS "count" FROM "upkit_uploads" WHERE ${pending.sql}`,
+        ...pending.values,
       )
       return Number(rows[0]?.count ?? 0)
     },

@@ -155,7 +155,11 @@ describe('create cleans up after itself', () => {
     const { prismaUploadStore } = await import('@upkit/store-prisma')
     const real = prismaUploadStore(db.prisma)
     const failing = createTestApp(db, bucket, {
-      store: { ...real, insert: () => Promise.reject(new Error('connection lost')) },
+      store: {
+        ...real,
+        insert: () => Promise.reject(new Error('connection lost')),
+        insertBelowPendingCap: () => Promise.reject(new Error('connection lost')),
+      },
     })
     const acme = failing.tenant()
     const prefix = `uploads/${acme.companyId}/`
@@ -170,6 +174,24 @@ describe('create cleans up after itself', () => {
     ).rejects.toThrow()
     expect(await bucket.storage.listMultipartUploads({ prefix })).toEqual([])
     expect(await db.prisma.upkitUpload.count({ where: { key: { startsWith: prefix } } })).toBe(0)
+  })
+
+  it('refused at the cap on uploads in flight, a multipart file leaves no row and no multipart upload', async () => {
+    const app = createTestApp(db, bucket)
+    const acme = app.tenant()
+    const prefix = `uploads/${acme.companyId}/`
+    const caller = app.caller(acme.user)
+    const call = { route: 'attachment', input: { taskId: acme.taskId }, mimeType: '' } as const
+    // The attachment route lets one person have 20 uploads in flight.
+    for (let i = 0; i < 20; i++) await caller.create({ ...call, fileName: `${i}.bin`, size: 10 })
+    const refused = await expectRefusal(
+      caller.create({ ...call, fileName: 'big.bin', size: 40 * MiB }),
+      'TOO_MANY_REQUESTS',
+      'TOO_MANY_FILES',
+    )
+    expect(refused.message).toBe('At most 20 attachments can upload at once; wait for some to finish.')
+    expect(await bucket.storage.listMultipartUploads({ prefix })).toEqual([])
+    expect(await db.prisma.upkitUpload.count({ where: { key: { startsWith: prefix } } })).toBe(20)
   })
 })
 
