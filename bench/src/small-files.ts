@@ -361,11 +361,16 @@ function report(results: readonly DbResult[]): void {
       '(medians of rounds; ratios: median of the per-round ratio) ==',
   )
   const perDb = new Map<Db, number>()
+  const batchedPerDb = new Map<Db, number>()
   const met = (value: number, goal: number) => `goal >= ${goal}x: ${value >= goal ? 'met' : 'missed'}`
   for (const { db, rounds, scaling, profiles } of results) {
     const m = (pick: (r: Round) => number) => median(rounds.map(pick))
     const upkitRate = m((r) => FILES / r.upkit.seconds)
     perDb.set(db, upkitRate)
+    batchedPerDb.set(
+      db,
+      m((r) => FILES / r.batched.seconds),
+    )
     const ratio = m((r) => r.baseline.seconds / r.upkit.seconds)
     const demoPerFile = m((r) => (r.upkit.demoCpu / FILES) * 1000)
     const barePerFile = m((r) => (r.baseline.demoCpu / FILES) * 1000)
@@ -428,9 +433,14 @@ function report(results: readonly DbResult[]): void {
   }
   const pg = perDb.get('postgresql')
   const lite = perDb.get('pglite')
-  if (pg !== undefined && lite !== undefined) {
+  const pgBatched = batchedPerDb.get('postgresql')
+  const liteBatched = batchedPerDb.get('pglite')
+  if (pg !== undefined && lite !== undefined && pgBatched !== undefined && liteBatched !== undefined) {
+    // Both paths, each judged: the dropzone of `pnpm start` sends batches; a script may send one file per call.
+    const judged = (ratio: number) => `${ratio.toFixed(2)}x (${ratio >= 1 / 1.5 ? 'met' : 'missed'})`
     console.log(
-      `\nPGlite / PostgreSQL (upkit files/s): ${(lite / pg).toFixed(2)}x (goal: PGlite within 1.5x, i.e. >= 0.67x)`,
+      `\nPGlite / PostgreSQL, upkit files/s (goal: PGlite within 1.5x, i.e. >= 0.67x): batched as the dropzone sends ` +
+        `${judged(liteBatched / pgBatched)}; one create and one confirm per file ${judged(lite / pg)}`,
     )
   }
   console.log('CPU figures on a shared 2-core machine are noisy; compare ratios from one run, not runs.')
@@ -440,7 +450,7 @@ async function main(): Promise<void> {
   const only = process.env.BENCH_SMALL_DB?.split(',').filter(Boolean) as Db[] | undefined
   const dbs: Db[] = only ?? ['postgresql', 'pglite']
   console.log(
-    `upkit small-files bench: ${FILES} x ${FILE_BYTES / 1024} KiB, ${CONCURRENCY} at once, ${ROUNDS} round(s) (PGlite ${PGLITE_ROUNDS}) on ${dbs.join(', ')}` +
+    `upkit small-files bench on Node ${process.version}: ${FILES} x ${FILE_BYTES / 1024} KiB, ${CONCURRENCY} at once, ${ROUNDS} round(s) (PGlite ${PGLITE_ROUNDS}) on ${dbs.join(', ')}` +
       (PROFILE ? '; demo profiled with --cpu-prof' : ''),
   )
   // Random bytes: nothing downstream may shortcut on repeated content.
