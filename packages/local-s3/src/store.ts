@@ -1,5 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { closeSync, createReadStream, openSync, readSync, renameSync, writeFileSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  createReadStream,
+  openSync,
+  readSync,
+  renameSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs'
 import {
   copyFile,
   constants as fsConstants,
