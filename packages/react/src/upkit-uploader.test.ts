@@ -716,6 +716,20 @@ describe('UpkitUploader', () => {
       expect(savedIds).toEqual(['upload-1'])
     })
 
+    it('unmounted before journalAfterMs, a travelling single-PUT upload is remembered at once', async () => {
+      const { journal, saved } = memoryJournal()
+      bucket = () => ({ sentSoFar: 2, answer: new Promise<Answer>(() => {}) })
+      const fake = fakeApi()
+      const { uppy } = setup(fake.api, new Blob(['hello']), { journal, journalAfterMs: 60_000 })
+      void uppy.upload()
+      await until(() => sent.length === 1)
+      expect(saved.size).toBe(0)
+      const plugin = uppy.getPlugin('UpkitUploader')
+      if (plugin) uppy.removePlugin(plugin)
+      await until(() => saved.size === 1)
+      expect([...saved.values()][0]).toMatchObject({ uploadId: 'upload-1', fileName: 'notes.txt', size: 5 })
+    })
+
     it('remembers a new upload in the journal while it travels and forgets it once confirmed', async () => {
       const { journal, saved } = memoryJournal()
       const fake = fakeApi([], plan)

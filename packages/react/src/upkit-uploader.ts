@@ -148,7 +148,10 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
   /** Uploads ended here whose journal entry is still being removed: still this tab's, not unfinished. */
   readonly #forgetting = new Set<string>()
   /** Single-PUT files not yet remembered (see `journalAfterMs`): the timer, and what it runs. */
-  readonly #toRemember = new Map<string, { timer: ReturnType<typeof setTimeout>; remember: () => void }>()
+  readonly #toRemember = new Map<
+    string,
+    { timer: ReturnType<typeof setTimeout>; remember: (claim: boolean) => void }
+  >()
   readonly #journal: UploadJournal | null
   /** `opts.api` with the creates of files added together, and confirms finishing together, sent as one call. */
   readonly #api: UploadApi<RouteCall>
@@ -205,10 +208,11 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
       else transfer.cancel()
     }
     this.#transfers.clear()
-    // Halted, not ended: uploads not yet remembered are remembered now, so the next page load can resume them.
+    // Halted, not ended: uploads not yet remembered are remembered now, so the next mount or page load can resume
+    // them; unclaimed, as this uploader is no longer sending them and releases its claims just below.
     for (const { timer, remember } of this.#toRemember.values()) {
       clearTimeout(timer)
-      remember()
+      remember(false)
     }
     this.#toRemember.clear()
     for (const wake of this.#waking.values()) wake()
@@ -293,13 +297,23 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
       .finally(() => this.#forgetting.delete(claim.uploadId))
   }
 
-  /** Remembers the file under the upload the server just made (or handed back), and claims it for this tab. */
-  async #remember(file: UppyFile<M, UpkitUploadBody>, uploadId: string, expiresAt: string): Promise<void> {
-    const previous = this.#claims.get(file.id)
-    if (previous?.uploadId === uploadId) return
-    if (previous) this.#forget(file.id)
-    const release = (await claimUpload(uploadId)) ?? (() => {})
-    this.#claims.set(file.id, { uploadId, release })
+  /**
+   * Remembers the file under the upload the server just made (or handed back) and, with `claim`, claims it for
+   * this tab.
+   */
+  async #remember(
+    file: UppyFile<M, UpkitUploadBody>,
+    uploadId: string,
+    expiresAt: string,
+    claim = true,
+  ): Promise<void> {
+    if (claim) {
+      const previous = this.#claims.get(file.id)
+      if (previous?.uploadId === uploadId) return
+      if (previous) this.#forget(file.id)
+      const release = (await claimUpload(uploadId)) ?? (() => {})
+      this.#claims.set(file.id, { uploadId, release })
+    }
     const journal = this.#journal
     const blob = file.data as Blob
     if (!journal) return
@@ -367,8 +381,8 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
         created: (created) => {
           // Made while the bytes travel, so confirm rarely waits for it.
           void thumbnailOf()
-          const remember = () =>
-            void this.#remember(file, created.upload.id, created.expiresAt).catch(() => {})
+          const remember = (claim = true) =>
+            void this.#remember(file, created.upload.id, created.expiresAt, claim).catch(() => {})
           const after = this.opts.journalAfterMs ?? UPLOADER_DEFAULTS.journalAfterMs
           if (created.transfer.type !== 'single' || after <= 0) return remember()
           const waiting = this.#toRemember.get(file.id)
