@@ -147,6 +147,8 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
   readonly #claims = new Map<string, { uploadId: string; release: () => void }>()
   /** Uploads ended here whose journal entry is still being removed: still this tab's, not unfinished. */
   readonly #forgetting = new Set<string>()
+  /** Files whose claim is being taken, with the upload it is for; `#forget` removes them, cancelling the claim. */
+  readonly #remembering = new Map<string, string>()
   /** Single-PUT files not yet remembered (see `journalAfterMs`): the timer, and what it runs. */
   readonly #toRemember = new Map<
     string,
@@ -279,6 +281,7 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
 
   /** Drops the file's journal entry and cross-tab lock: its upload has ended (confirmed, cancelled, refused). */
   #forget(fileId: string): void {
+    this.#remembering.delete(fileId)
     const waiting = this.#toRemember.get(fileId)
     if (waiting) {
       clearTimeout(waiting.timer)
@@ -311,12 +314,19 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
       const previous = this.#claims.get(file.id)
       if (previous?.uploadId === uploadId) return
       if (previous) this.#forget(file.id)
+      this.#remembering.set(file.id, uploadId)
       const release = (await claimUpload(uploadId)) ?? (() => {})
+      // The upload may have ended while the lock was taken (a small file often does): then nothing is remembered.
+      if (this.#remembering.get(file.id) !== uploadId) return release()
+      this.#remembering.delete(file.id)
       this.#claims.set(file.id, { uploadId, release })
     }
     const journal = this.#journal
     const blob = file.data as Blob
     if (!journal) return
+    const fingerprint = await fingerprintOf(blob)
+    // Ended while it was read: its entry's removal may already be queued, and a save after it would outlive it.
+    if (claim && this.#claims.get(file.id)?.uploadId !== uploadId) return
     await journal.save({
       uploadId,
       call: this.#callOf(file),
@@ -324,7 +334,7 @@ export class UpkitUploader<M extends Meta = Meta> extends BasePlugin<
       mimeType: normalizeMimeType(file.type || blob.type),
       size: blob.size,
       lastModified: blob instanceof File ? blob.lastModified : Date.now(),
-      fingerprint: await fingerprintOf(blob),
+      fingerprint,
       file: blob,
       bytesSent: 0,
       expiresAt: Date.parse(expiresAt),
