@@ -4,7 +4,7 @@
 // published package ships this file as it is.
 import { parentPort, workerData } from 'node:worker_threads'
 import { PGlite } from '@electric-sql/pglite'
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
+import { servePgliteWire } from './pglite-wire.mjs'
 
 /** @type {{ dataDir: string, socketPath: string }} */
 const { dataDir, socketPath } = workerData
@@ -12,10 +12,8 @@ let db
 let server
 try {
   db = await PGlite.create({ dataDir })
-  // One connection: PGlite is one PostgreSQL session, so statements of two connections would share (and break)
-  // each other's transactions. The app's pool has one connection too; its queries queue there.
-  server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 1 })
-  await server.start()
+  // One connection at a time (PGlite is one PostgreSQL session); the app's pool has one too, its queries queue there.
+  server = await servePgliteWire(db, socketPath)
   parentPort.postMessage({ type: 'ready' })
 } catch (error) {
   await db?.close().catch(() => {})
@@ -27,7 +25,7 @@ parentPort.on('message', async (message) => {
   if (message?.type !== 'close') return
   let error
   try {
-    await server.stop()
+    await server.close()
     await db.close()
   } catch (caught) {
     error = caught instanceof Error ? caught.message : String(caught)
