@@ -45,6 +45,12 @@ const ROUNDS = positiveIntEnv('BENCH_SMALL_ROUNDS', 3)
  * upkit's default limit on purpose; this bench measures throughput, not the limit).
  */
 const PGLITE_ROUNDS = positiveIntEnv('BENCH_SMALL_PGLITE_ROUNDS', 1)
+/**
+ * Files per side in an untimed pass before the rounds (default 100, 0 for none): the demo's JIT and connections
+ * warm up on it, so a first round does not charge whichever side runs first (and PGlite's single round at all) with
+ * a cold process. Both warm-up uploads of a database go to one person, leaving the others' rate limits whole.
+ */
+const WARMUP = process.env.BENCH_SMALL_WARMUP === '0' ? 0 : positiveIntEnv('BENCH_SMALL_WARMUP', 100)
 /** `create` calls a person may make per minute: upkit's default rate limit, which the demo keeps. */
 const CREATES_PER_MINUTE = 300
 /**
@@ -216,10 +222,10 @@ async function runOn(db: Db, payloads: readonly Uint8Array[]): Promise<DbResult>
     }
     const ms = (from: number) => performance.now() - from
 
-    const baseline = async (round: number): Promise<Timed> => {
+    const baseline = async (round: number | 'warm-up', count = FILES): Promise<Timed> => {
       // Presigned up front by the bench, as the baseline's "client that already has its URLs".
       const signed = await Promise.all(
-        payloads.map((payload, i) =>
+        payloads.slice(0, count).map((payload, i) =>
           storage.presignPut({
             key: `bench/bare-${round}-${i}`,
             contentType: CONTENT_TYPE,
@@ -229,7 +235,7 @@ async function runOn(db: Db, payloads: readonly Uint8Array[]): Promise<DbResult>
         ),
       )
       return timed((t) =>
-        pool(FILES, CONCURRENCY, async (i) => {
+        pool(count, CONCURRENCY, async (i) => {
           const started = performance.now()
           await putSigned(agent, signed[i] as PresignedRequest, payloads[i] as Uint8Array)
           t.put.push(ms(started))
@@ -237,10 +243,11 @@ async function runOn(db: Db, payloads: readonly Uint8Array[]): Promise<DbResult>
       )
     }
 
-    const upkit = async (round: number): Promise<Timed> => {
-      const { client, taskId } = await personFor(FILES)
+    type Person = (typeof clients)[number]
+    const upkit = async (round: number | 'warm-up', count = FILES, person?: Person): Promise<Timed> => {
+      const { client, taskId } = person ?? (await personFor(count))
       return timed((t) =>
-        pool(FILES, CONCURRENCY, async (i) => {
+        pool(count, CONCURRENCY, async (i) => {
           const payload = payloads[i] as Uint8Array
           let started = performance.now()
           const created = await client.call<{ upload: { id: string }; signedPut: PresignedRequest | null }>(
@@ -270,8 +277,9 @@ async function runOn(db: Db, payloads: readonly Uint8Array[]): Promise<DbResult>
       label: string,
       count: number,
       t: Parameters<Parameters<typeof timed>[0]>[0],
+      person?: Person,
     ): Promise<void> => {
-      const { client, taskId } = await personFor(count)
+      const { client, taskId } = person ?? (await personFor(count))
       await uploadBatched({
         call: client.call,
         put: (signed, body) => putSigned(agent, signed, body),
@@ -286,6 +294,14 @@ async function runOn(db: Db, payloads: readonly Uint8Array[]): Promise<DbResult>
       })
     }
     const batched = (round: number): Promise<Timed> => timed((t) => batchedDrop(`batched-${round}`, FILES, t))
+
+    if (WARMUP > 0) {
+      const person = await personFor(2 * WARMUP)
+      await baseline('warm-up', WARMUP)
+      await upkit('warm-up', WARMUP, person)
+      await timed((t) => batchedDrop('warm-up', WARMUP, t, person))
+      console.log(`  warmed up: ${WARMUP} files of each side, untimed`)
+    }
 
     const rounds: Round[] = []
     const roundCount = db === 'pglite' ? PGLITE_ROUNDS : ROUNDS

@@ -10,6 +10,7 @@ import { createUploadLimits, type RateLimitsOptions } from './limits/upload-limi
 import { type OriginCheckOptions, originCheck } from './origin-check'
 import { type AnyProcedureBuilder, buildProcedures, type UpkitProcedures } from './procedures'
 import { type AnyRoutes, publicPolicies } from './routes/define-routes'
+import { coalescedStore } from './store/coalesce'
 import type { UploadStore } from './store/upload-store'
 import { assertSweepBounds, type SweepReport, sweepUploads } from './sweeper'
 import { createUploadService, type UploadServiceOptions } from './uploads/upload-service'
@@ -112,7 +113,9 @@ export interface Upkit<TRoutes extends AnyRoutes> {
 export function createUpkit<TRoutes extends AnyRoutes, TTx>(
   options: CreateUpkitOptions<TRoutes, TTx>,
 ): Upkit<TRoutes> {
-  const { storage, store, routes } = options
+  const { storage, routes } = options
+  // Concurrent finds and flips of single `confirm`s go to the database together (see coalescedStore).
+  const store = coalescedStore(options.store)
   const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX
   assertKeyPrefix(keyPrefix)
   if (keyPrefix === '')

@@ -1,5 +1,6 @@
 import { UpkitError, type UploadUsage } from '@upkit/core'
 import type { AnyRoutes } from '../routes/define-routes'
+import { coalescedRateLimiter } from '../store/coalesce'
 import type { UploadStore } from '../store/upload-store'
 import { authorizeCall, bucketRoute, parseInput } from '../uploads/upload-access'
 import {
@@ -61,7 +62,9 @@ export function createUploadLimits(
   config: UploadLimitsConfig<unknown>,
 ) {
   const { store, routes, now } = deps
-  const limiter = config.rateLimits?.limiter ?? store.rateLimiter ?? null
+  const given = config.rateLimits?.limiter ?? store.rateLimiter
+  // One person's concurrent `create`s are counted by one statement (see coalescedRateLimiter).
+  const limiter = given ? coalescedRateLimiter(given) : null
   const pick = (name: keyof typeof DEFAULT_RATE_LIMITS): RateLimit | null => {
     const given = config.rateLimits?.[name]
     const limit = given === undefined ? DEFAULT_RATE_LIMITS[name] : given
