@@ -17,7 +17,9 @@ export function batchWhileInFlight<I, O>(run: (inputs: I[]) => Promise<O[]>): (i
       waiting = []
       try {
         const outputs = await run(batch.map((call) => call.input))
-        batch.forEach((call, i) => call.resolve(outputs[i] as O))
+        batch.forEach((call, i) => {
+          call.resolve(outputs[i] as O)
+        })
       } catch (error) {
         for (const call of batch) call.reject(error)
       }
