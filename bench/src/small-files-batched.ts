@@ -46,8 +46,6 @@ export async function uploadBatched(options: {
   contentType: string
   concurrency: number
   t: BatchedTimings
-  /** Runs before each createMany call (the bench clears rate-limit counters there for drops past the limit). */
-  beforeCreateMany?: () => Promise<void>
 }): Promise<void> {
   const { call, payloads, t } = options
   const ready: { index: number; created: Created }[] = []
@@ -74,19 +72,15 @@ export async function uploadBatched(options: {
     nextToCreate = to
     pending += to - from
     creating = true
-    let started = 0
-    Promise.resolve(options.beforeCreateMany?.())
-      .then(() => {
-        started = performance.now()
-        return call<CreateResult[]>('uploads.createMany', {
-          ...options.routeCall,
-          files: payloads.slice(from, to).map((payload, j) => ({
-            fileName: options.names(from + j),
-            size: payload.length,
-            mimeType: options.contentType,
-          })),
-        })
-      })
+    const started = performance.now()
+    call<CreateResult[]>('uploads.createMany', {
+      ...options.routeCall,
+      files: payloads.slice(from, to).map((payload, j) => ({
+        fileName: options.names(from + j),
+        size: payload.length,
+        mimeType: options.contentType,
+      })),
+    })
       .then((results) => {
         t.create.push(performance.now() - started)
         creating = false

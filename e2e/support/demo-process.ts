@@ -18,11 +18,31 @@ export interface DemoProcess {
   stop(): Promise<void>
 }
 
+/**
+ * A port free right now, below Linux's ephemeral range (32768 and up): a port the kernel hands out for listen(0)
+ * is also what it hands out as the local port of outgoing connections (the browser's, the database clients'),
+ * so one could be taken between this check and the demo's listen. Falls back to listen(0) after 20 tries.
+ */
 export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000)
+    if (await canListen(port)) return port
+  }
+  return listenOnce(0)
+}
+
+function canListen(port: number): Promise<boolean> {
+  return listenOnce(port).then(
+    () => true,
+    () => false,
+  )
+}
+
+function listenOnce(port: number): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer()
     server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address()
       server.close(() =>
         typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port')),
@@ -78,13 +98,32 @@ export async function startDemo(options: {
   port?: number
   env?: Record<string, string>
 }): Promise<DemoProcess> {
-  const port = options.port ?? (await freePort())
+  // A port picked here can still be taken before the demo listens: then it goes again on another (3 tries).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDemoOn(options, options.port ?? (await freePort()))
+    } catch (error) {
+      const taken = error instanceof PortTakenError
+      if (!taken || options.port !== undefined || attempt >= 3) throw error
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function startDemoOn(
+  options: { dataDir: string; env?: Record<string, string> },
+  port: number,
+): Promise<DemoProcess> {
   const url = `http://127.0.0.1:${port}`
   const { child, output } = spawnDemo(options.dataDir, port, options.env)
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)))
   const deadline = Date.now() + 60_000
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`demo exited with ${child.exitCode}:\n${output()}`)
+    if (child.exitCode !== null) {
+      const message = `demo exited with ${child.exitCode}:\n${output()}`
+      throw output().includes('EADDRINUSE') ? new PortTakenError(message) : new Error(message)
+    }
     const healthy = await fetch(`${url}/healthz`).then(
       (res) => res.status === 200,
       () => false,

@@ -134,6 +134,9 @@ export async function startDemoServer(config: DemoConfig): Promise<DemoServer> {
       // `GET /healthz?doctor` from this machine: the bucket checked end to end (no ping, so not in the public report).
       healthChecks: { bucketDoctor: bucketDoctorHealthCheck(storageConfig, { origin: () => origins[0] }) },
       ...(config.confirmGraceMs === undefined ? {} : { confirmGraceMs: config.confirmGraceMs }),
+      ...(config.createsPerMinute === undefined
+        ? {}
+        : { rateLimits: { create: { limit: config.createsPerMinute, windowMs: 60_000 } } }),
     })
     // upkit's procedures on the demo's own signed-in procedure: its middleware and error formatter apply.
     const appRouter = createAppRouter({

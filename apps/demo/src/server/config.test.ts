@@ -15,7 +15,17 @@ describe('loadConfig', () => {
       publicUrl: 'http://127.0.0.1:3000',
       sweepIntervalMs: 15 * 60 * 1000,
       confirmGraceMs: undefined,
+      createsPerMinute: undefined,
     })
+  })
+
+  it("takes a person's create calls per minute for load tests, keeping upkit's default when unset", () => {
+    expect(load({ UPKIT_CREATES_PER_MINUTE: '100000' }).createsPerMinute).toBe(100_000)
+    for (const bad of ['0', '-5', '2.5', 'lots']) {
+      expect(() => load({ UPKIT_CREATES_PER_MINUTE: bad })).toThrow(
+        `UPKIT_CREATES_PER_MINUTE must be a whole number of at least 1, got '${bad}'`,
+      )
+    }
   })
 
   it("takes the sweeper's confirm grace in milliseconds (0 allowed), for tests that cannot wait a minute", () => {

@@ -23,6 +23,12 @@ export interface DemoConfig {
    * leaves a live tab time to confirm itself; tests set a short one (`UPKIT_CONFIRM_GRACE_MS`) so they need not wait.
    */
   readonly confirmGraceMs: number | undefined
+  /**
+   * `create` calls one person may make per minute (`createUpkit({ rateLimits })`). Default `undefined`: upkit's own
+   * default (300), which no person dropping files reaches and a runaway script does. Load tests and `pnpm bench`
+   * raise it (`UPKIT_CREATES_PER_MINUTE`) so a burst measures throughput, not the limit; the limit is still counted.
+   */
+  readonly createsPerMinute: number | undefined
 }
 
 export class ConfigError extends Error {
@@ -65,6 +71,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string): DemoConfig {
         `UPKIT_CONFIRM_GRACE_MS must be a whole number of milliseconds, got '${env.UPKIT_CONFIRM_GRACE_MS}'`,
       )
     } else confirmGraceMs = ms
+  }
+  let createsPerMinute: number | undefined
+  if (env.UPKIT_CREATES_PER_MINUTE) {
+    const limit = Number(env.UPKIT_CREATES_PER_MINUTE)
+    if (!Number.isInteger(limit) || limit < 1) {
+      problems.push(
+        `UPKIT_CREATES_PER_MINUTE must be a whole number of at least 1, got '${env.UPKIT_CREATES_PER_MINUTE}'`,
+      )
+    } else createsPerMinute = limit
   }
   const host = env.HOST || '127.0.0.1'
   const rawDataDir = env.UPKIT_DATA_DIR || '.data'
@@ -119,5 +134,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string): DemoConfig {
     publicUrl,
     sweepIntervalMs,
     confirmGraceMs,
+    createsPerMinute,
   }
 }
