@@ -53,6 +53,19 @@ describe('batchWhileInFlight', () => {
     expect(await later).toBe('answer 5')
   })
 
+  it('sends at most maxBatch calls in one batch, the rest in the next', async () => {
+    const { batches, run } = manualRun()
+    const call = batchWhileInFlight(run, 2)
+    const calls = [call(1), call(2), call(3), call(4)]
+    batches[0]?.settle()
+    await tick()
+    batches[1]?.settle()
+    await tick()
+    batches[2]?.settle()
+    expect(await Promise.all(calls)).toEqual(['answer 1', 'answer 2', 'answer 3', 'answer 4'])
+    expect(batches.map((b) => b.inputs)).toEqual([[1], [2, 3], [4]])
+  })
+
   it("fails only a failed batch's callers, and goes on with the next", async () => {
     const { batches, run } = manualRun()
     const call = batchWhileInFlight(run)
@@ -104,6 +117,26 @@ function countingStore() {
   }
   return { store, counts, coalesced: coalescedStore(counted) }
 }
+
+describe('coalescedStore', () => {
+  it("runs a class store's own methods with the store as this (private fields work)", async () => {
+    class MemoryStore {
+      readonly #rows = new Map([['a', { id: 'a' }]])
+      readonly describe = 'memory'
+      async findMany(ids: readonly string[]) {
+        return ids.flatMap((id) => this.#rows.get(id) ?? [])
+      }
+      async ping() {
+        if (this.#rows.size === 0) throw new Error('empty')
+      }
+    }
+    const coalesced = coalescedStore(new MemoryStore() as unknown as UploadStore<unknown>)
+    expect((await coalesced.find('a'))?.id).toBe('a')
+    expect(await coalesced.find('b')).toBeNull()
+    await expect(coalesced.ping()).resolves.toBeUndefined()
+    expect(coalesced.describe).toBe('memory')
+  })
+})
 
 describe('coalescedStore on PostgreSQL', () => {
   it('answers 40 concurrent finds each with its own row (or null) in fewer statements', async () => {

@@ -7,14 +7,17 @@ import type { ConfirmEntry, UploadRow, UploadStore } from './upload-store'
  * sends one `confirm` per file (a script, another uploader) then costs the database what a batching one does.
  * `run` answers the inputs in order; its failure is every waiting caller's.
  */
-export function batchWhileInFlight<I, O>(run: (inputs: I[]) => Promise<O[]>): (input: I) => Promise<O> {
-  let waiting: { input: I; resolve: (output: O) => void; reject: (error: unknown) => void }[] = []
+export function batchWhileInFlight<I, O>(
+  run: (inputs: I[]) => Promise<O[]>,
+  /** Most calls per batch; the rest go in the next. Default 100: a statement for 100 callers stays short. */
+  maxBatch = 100,
+): (input: I) => Promise<O> {
+  const waiting: { input: I; resolve: (output: O) => void; reject: (error: unknown) => void }[] = []
   let inFlight = false
   const flush = async () => {
     inFlight = true
     while (waiting.length > 0) {
-      const batch = waiting
-      waiting = []
+      const batch = waiting.splice(0, maxBatch)
       try {
         const outputs = await run(batch.map((call) => call.input))
         batch.forEach((call, i) => {
@@ -60,14 +63,20 @@ export function coalescedStore<TTx>(store: UploadStore<TTx>): UploadStore<TTx> {
         return calls.map((call) => call.entries.flatMap((entry) => byId.get(entry.id) ?? []))
       })
     : null
-  return Object.assign(Object.create(store) as UploadStore<TTx>, {
-    ...(batchedFind ? { find: (id: string): Promise<UploadRow | null> => batchedFind(id) } : {}),
-    ...(batchedConfirm
-      ? {
-          confirmMany: (entries: readonly ConfirmEntry[], now: Date): Promise<UploadRow[]> =>
-            entries.length === 0 ? Promise.resolve([]) : batchedConfirm({ entries, now }),
-        }
-      : {}),
+  const find = batchedFind && ((id: string): Promise<UploadRow | null> => batchedFind(id))
+  const confirmManyBatched =
+    batchedConfirm &&
+    ((entries: readonly ConfirmEntry[], now: Date): Promise<UploadRow[]> =>
+      entries.length === 0 ? Promise.resolve([]) : batchedConfirm({ entries, now }))
+  // A proxy, not a copy: the store may be a class instance (private fields, getters), so its own methods run
+  // with the store itself as `this`.
+  return new Proxy(store, {
+    get(target, name) {
+      if (name === 'find' && find) return find
+      if (name === 'confirmMany' && confirmManyBatched) return confirmManyBatched
+      const value: unknown = Reflect.get(target, name, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
   })
 }
 
