@@ -40,10 +40,13 @@ const ROUNDS = positiveIntEnv('BENCH_SMALL_ROUNDS', 3)
  */
 const CREATES_PER_MINUTE = 1_000_000
 /**
- * Files per side in an untimed pass before the rounds (default 100, 0 for none): the demo's JIT and connections
+ * Files per side in an untimed pass before the rounds (default 100, at most FILES, 0 for none): the demo's JIT and connections
  * warm up on it, so a first round does not charge whichever side runs first with a cold process.
  */
-const WARMUP = process.env.BENCH_SMALL_WARMUP === '0' ? 0 : positiveIntEnv('BENCH_SMALL_WARMUP', 100)
+const WARMUP = Math.min(
+  FILES,
+  process.env.BENCH_SMALL_WARMUP === '0' ? 0 : positiveIntEnv('BENCH_SMALL_WARMUP', 100),
+)
 /**
  * Drops of 10, 100 and 1,000 files in batched mode (PostgreSQL only), each size repeated so each measures ~1,000
  * files of CPU (/proc ticks are 10 ms; one drop of 10 files is ~50 ms of API CPU): is API CPU per file flat?
