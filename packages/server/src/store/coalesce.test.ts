@@ -55,7 +55,7 @@ describe('batchWhileInFlight', () => {
 
   it('sends at most maxBatch calls in one batch, the rest in the next', async () => {
     const { batches, run } = manualRun()
-    const call = batchWhileInFlight(run, 2)
+    const call = batchWhileInFlight(run, { maxBatch: 2 })
     const calls = [call(1), call(2), call(3), call(4)]
     batches[0]?.settle()
     await tick()
@@ -64,6 +64,21 @@ describe('batchWhileInFlight', () => {
     batches[2]?.settle()
     expect(await Promise.all(calls)).toEqual(['answer 1', 'answer 2', 'answer 3', 'answer 4'])
     expect(batches.map((b) => b.inputs)).toEqual([[1], [2, 3], [4]])
+  })
+
+  it('lets the next batch go beside one stuck past stallMs, and still answers the stuck one when it ends', async () => {
+    const { batches, run } = manualRun()
+    const call = batchWhileInFlight(run, { stallMs: 30 })
+    const stuck = call(1)
+    const later = [call(2), call(3)]
+    await new Promise((r) => setTimeout(r, 10))
+    expect(batches).toHaveLength(1)
+    await new Promise((r) => setTimeout(r, 40))
+    expect(batches.map((b) => b.inputs)).toEqual([[1], [2, 3]])
+    batches[1]?.settle()
+    expect(await Promise.all(later)).toEqual(['answer 2', 'answer 3'])
+    batches[0]?.settle()
+    expect(await stuck).toBe('answer 1')
   })
 
   it("fails only a failed batch's callers, and goes on with the next", async () => {

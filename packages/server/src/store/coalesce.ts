@@ -9,30 +9,50 @@ import type { ConfirmEntry, UploadRow, UploadStore } from './upload-store'
  */
 export function batchWhileInFlight<I, O>(
   run: (inputs: I[]) => Promise<O[]>,
-  /** Most calls per batch; the rest go in the next. Default 100: a statement for 100 callers stays short. */
-  maxBatch = 100,
+  options: {
+    /** Most calls per batch; the rest go in the next. Default 100: a statement for 100 callers stays short. */
+    readonly maxBatch?: number
+    /**
+     * How long a batch in flight holds the next one back. Default 1,000 ms: far above a statement's time, and a
+     * statement stuck on a broken connection (a partition can leave one unanswered for as long as TCP lets it)
+     * must not hold every later call with it; past it the next batch goes beside it.
+     */
+    readonly stallMs?: number
+  } = {},
 ): (input: I) => Promise<O> {
+  const { maxBatch = 100, stallMs = 1000 } = options
   const waiting: { input: I; resolve: (output: O) => void; reject: (error: unknown) => void }[] = []
-  let inFlight = false
-  const flush = async () => {
-    inFlight = true
-    while (waiting.length > 0) {
-      const batch = waiting.splice(0, maxBatch)
-      try {
-        const outputs = await run(batch.map((call) => call.input))
-        batch.forEach((call, i) => {
-          call.resolve(outputs[i] as O)
-        })
-      } catch (error) {
-        for (const call of batch) call.reject(error)
-      }
+  let holding = false
+  const next = () => {
+    if (holding || waiting.length === 0) return
+    const batch = waiting.splice(0, maxBatch)
+    holding = true
+    let held = true
+    const release = () => {
+      if (!held) return
+      held = false
+      clearTimeout(timer)
+      holding = false
+      next()
     }
-    inFlight = false
+    const timer = setTimeout(release, stallMs)
+    new Promise<O[]>((resolve) => resolve(run(batch.map((call) => call.input))))
+      .then(
+        (outputs) => {
+          batch.forEach((call, i) => {
+            call.resolve(outputs[i] as O)
+          })
+        },
+        (error: unknown) => {
+          for (const call of batch) call.reject(error)
+        },
+      )
+      .finally(release)
   }
   return (input) =>
     new Promise<O>((resolve, reject) => {
       waiting.push({ input, resolve, reject })
-      if (!inFlight) void flush()
+      next()
     })
 }
 

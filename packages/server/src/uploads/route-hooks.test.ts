@@ -83,6 +83,28 @@ describe('authorize', () => {
     )
     expect(await bucket.storage.head(created.key)).not.toBeNull()
   })
+
+  it("failing (not refusing) on confirm fails the call, so the client retries; it is not the upload's NOT_FOUND", async () => {
+    const app = createTestApp(db, bucket)
+    const { caller, created } = await sent(app)
+    // The app's own lookup breaks mid-call, as when its database restarts.
+    const lookup = app.tasks.get
+    app.tasks.get = () => {
+      throw new Error('Connection terminated unexpectedly')
+    }
+    try {
+      await expect(caller.confirm({ uploadId: created.upload.id })).rejects.toMatchObject({
+        code: 'INTERNAL_SERVER_ERROR',
+      })
+      await expect(caller.confirmMany({ uploads: [{ uploadId: created.upload.id }] })).rejects.toMatchObject({
+        code: 'INTERNAL_SERVER_ERROR',
+      })
+    } finally {
+      app.tasks.get = lookup
+    }
+    // Once the lookup works again, the same confirm goes through.
+    expect(await caller.confirm({ uploadId: created.upload.id })).toMatchObject({ status: 'confirmed' })
+  })
 })
 
 describe('onConfirmed', () => {

@@ -98,7 +98,10 @@ export interface OwnUpload {
 /** How a stored upload's input is authorized again; `ownUploads` shares one run among rows of the same call. */
 export type StoredInputAuthorizer = (route: AnyBucketRoute, storedInput: JsonValue) => Promise<Auth>
 
-/** `authorize` run again with an upload's stored input; any refusal but "not signed in" reads as NOT_FOUND. */
+/**
+ * `authorize` run again with an upload's stored input; any refusal but "not signed in" reads as NOT_FOUND, and an
+ * error that is no refusal stays itself.
+ */
 export function storedInputAuthorizer(ctx: unknown): StoredInputAuthorizer {
   return async (route, storedInput) => {
     try {
@@ -107,6 +110,10 @@ export function storedInputAuthorizer(ctx: unknown): StoredInputAuthorizer {
       return await authorizeCall(route, ctx, parsed.data)
     } catch (error) {
       if (isUnauthenticated(error)) throw error
+      // A refusal (what authorize throws to refuse) reads as a missing upload. Anything else (the app's database
+      // unreachable mid-lookup, a bug) is a failure, not an answer: as NOT_FOUND the client would give the file
+      // up, while a failure it retries.
+      if (!isUpkitError(error) && !(error instanceof TRPCError)) throw error
       throw new UpkitError('NOT_FOUND', NOT_FOUND_MESSAGE, { cause: error })
     }
   }
