@@ -27,16 +27,19 @@ export async function startLocalS3Process(options: LocalS3ProcessOptions): Promi
     options.dir,
     '--port',
     String(options.port),
-    '--access-key-id',
-    options.accessKeyId,
-    '--secret-access-key',
-    options.secretAccessKey,
     '--bucket',
     options.bucket,
     ...options.corsOrigins.flatMap((origin) => ['--cors-origin', origin]),
   ]
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: repoRoot,
+    // The keys in the environment, not argv: a random secret may start with '-' (base64url), which the CLI reads
+    // as an option (seen in CI), and argv is visible to every process on the machine.
+    env: {
+      ...process.env,
+      LOCAL_S3_ACCESS_KEY_ID: options.accessKeyId,
+      LOCAL_S3_SECRET_ACCESS_KEY: options.secretAccessKey,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
