@@ -16,6 +16,7 @@ import {
   s3Presets,
 } from '@upkit/storage'
 import { prismaRateLimiter, prismaUploadStore } from '@upkit/store-prisma'
+import { z } from 'zod'
 import { demoPaths } from '../shared/paths'
 import { TRPC_MAX_BATCH_SIZE } from '../shared/trpc-limits'
 import type { DemoConfig } from './config'
@@ -33,7 +34,8 @@ const WEB_ROOT = fileURLToPath(new URL('../../dist', import.meta.url))
 const LOCAL_BUCKET = 'upkit'
 /** tRPC requests carry ids and names only (file bytes go to the bucket); logos are the largest at ~1.4 MiB. */
 const MAX_TRPC_BODY_BYTES = 2 * 1024 * 1024
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+/** Session ids are uuids (the column's type). */
+const sessionIdSchema = z.uuid()
 
 export interface DemoServer {
   readonly url: string
@@ -84,7 +86,7 @@ export async function startDemoServer(config: DemoConfig): Promise<DemoServer> {
     const findSession = async (req: IncomingMessage) => {
       const sessionId = sessions.decode(readCookie(req.headers.cookie, SESSION_COOKIE))
       // Signed ids are uuids; the check keeps anything else from failing the cast below.
-      if (!sessionId || !UUID.test(sessionId)) return null
+      if (!sessionId || !sessionIdSchema.safeParse(sessionId).success) return null
       // Every request reads this, so it is one statement: Prisma's `select` of a relation is two (the session,
       // then its user), and each is a round trip and a share of the event loop at every upload call.
       const rows = await prisma.$queryRaw<{ id: string; userId: string; companyId: string }[]>`
