@@ -204,20 +204,20 @@ function wireConnection(db, socket) {
 
 /** A simple-protocol Query message ('Q'). */
 function simpleQuery(sql) {
-  const text = Buffer.from(`${sql}\0`)
-  const message = Buffer.alloc(5 + text.length)
-  message.write('Q', 0)
-  message.writeInt32BE(4 + text.length, 1)
-  text.copy(message, 5)
-  return message
+  return typedMessage('Q', `${sql}\0`)
 }
 
 /** An ErrorResponse ('E') with severity FATAL, the SQLSTATE `code` and `text`. */
 function errorMessage(code, text) {
-  const fields = Buffer.from(`SFATAL\0VFATAL\0C${code}\0M${text}\0\0`)
-  const message = Buffer.alloc(5 + fields.length)
-  message.write('E', 0)
-  message.writeInt32BE(4 + fields.length, 1)
-  fields.copy(message, 5)
+  return typedMessage('E', `SFATAL\0VFATAL\0C${code}\0M${text}\0\0`)
+}
+
+/** A typed protocol message: its type byte, then a length that counts itself, then the body. */
+function typedMessage(type, body) {
+  const bytes = Buffer.from(body)
+  const message = Buffer.alloc(5 + bytes.length)
+  message.write(type, 0)
+  message.writeInt32BE(4 + bytes.length, 1)
+  bytes.copy(message, 5)
   return message
 }
