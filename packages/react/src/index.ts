@@ -15,7 +15,7 @@ export type { RenderSafeMarkdownOptions, SafeMarkdownOptions } from './safe-mark
 export { renderSafeMarkdown } from './safe-markdown'
 export type { UpkitUploadBody, UpkitUploaderOptions, UpkitUploaderState } from './upkit-uploader'
 export { UPKIT_CALL_META, UPLOADER_DEFAULTS, UpkitUploader } from './upkit-uploader'
-export type { RouteCallsOf, UploadsClient } from './upload-api-from-trpc'
+export type { RouteCallsOf, UploadApiOptions, UploadsClient } from './upload-api-from-trpc'
 export { uploadApiFromTRPC } from './upload-api-from-trpc'
 export type { UploadDropzoneProps } from './upload-dropzone'
 export { UploadDropzone } from './upload-dropzone'

@@ -7,6 +7,14 @@ export class NetworkError extends Error {
   override readonly name = 'NetworkError'
 }
 
+/**
+ * The API accepted a call and did not answer it in time (`uploadApiFromTRPC`'s `timeoutMs`): a server stuck on a
+ * database connection, a proxy that lost the answer. Retried like a lost connection.
+ */
+export class ApiTimeoutError extends Error {
+  override readonly name = 'ApiTimeoutError'
+}
+
 /** No byte moved for too long: the connection is presumed dead (a half-open socket never errors by itself). */
 export class StalledError extends Error {
   override readonly name = 'StalledError'
@@ -109,7 +117,8 @@ export function classifyApiError(error: unknown): RetryDecision {
   if (
     (error as Error).name === 'TRPCClientError' ||
     error instanceof TypeError ||
-    error instanceof NetworkError
+    error instanceof NetworkError ||
+    error instanceof ApiTimeoutError
   ) {
     return { action: 'retry' }
   }

@@ -1,5 +1,7 @@
-import { createTRPCClient } from '@trpc/client'
+import type { AddressInfo } from 'node:net'
+import { createTRPCClient, httpBatchLink, httpLink } from '@trpc/client'
 import { initTRPC } from '@trpc/server'
+import { createHTTPServer } from '@trpc/server/adapters/standalone'
 import type {
   ConfirmManyResult,
   CreatedUpload,
@@ -13,8 +15,9 @@ import type {
   UploadRecord,
   UploadUsage,
 } from '@upkit/core'
-import { describe, expect, expectTypeOf, it } from 'vitest'
-import { type RouteCallsOf, uploadApiFromTRPC } from './upload-api-from-trpc'
+import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest'
+import { classifyApiError } from './transfer-errors'
+import { type RouteCallsOf, type UploadsClient, uploadApiFromTRPC } from './upload-api-from-trpc'
 
 /**
  * A stand-in for upkit's server router with two routes, built with tRPC itself so the client's types are the
@@ -161,5 +164,159 @@ describe('uploadApiFromTRPC', () => {
       ['inline.set', { ...call, imageBase64: 'AA==' }],
       ['inline.remove', call],
     ])
+  })
+})
+
+describe('uploadApiFromTRPC timeouts', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  /**
+   * A real tRPC server over HTTP whose `confirm` hangs while `hang` is set, until its request is aborted; `aborted`
+   * counts the requests the server saw aborted.
+   */
+  async function hangingServer() {
+    const state = { hang: true, aborted: 0 }
+    const hangingRouter = t.router({
+      uploads: t.router({
+        ...uploadsRouter._def.record,
+        confirm: t.procedure.input(typed<{ uploadId: string }>()).mutation(
+          ({ input, signal }) =>
+            new Promise<UploadRecord>((resolve) => {
+              const answer = () => resolve({ id: input.uploadId } as UploadRecord)
+              if (!state.hang) return answer()
+              signal?.addEventListener('abort', () => {
+                state.aborted++
+                answer()
+              })
+            }),
+        ),
+      }),
+    })
+    const server = createHTTPServer({ router: hangingRouter })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    return {
+      state,
+      url,
+      router: hangingRouter,
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve())
+          server.closeAllConnections()
+        }),
+    }
+  }
+
+  it('fails a call the server does not answer with ApiTimeoutError, which the uploader retries', async () => {
+    const server = await hangingServer()
+    try {
+      const client = createTRPCClient<typeof server.router>({ links: [httpBatchLink({ url: server.url })] })
+      const api = uploadApiFromTRPC(client.uploads, { timeoutMs: 100 })
+      const error = await api.confirm({ uploadId: 'u1' }).then(
+        () => null,
+        (thrown: unknown) => thrown,
+      )
+      expect(error).toMatchObject({
+        name: 'ApiTimeoutError',
+        message: 'The server did not answer uploads.confirm within 100 ms.',
+      })
+      expect(classifyApiError(error)).toEqual({ action: 'retry' })
+      // The same call once the server answers again: what a retry gets.
+      server.state.hang = false
+      await expect(api.confirm({ uploadId: 'u1' })).resolves.toEqual({ id: 'u1' })
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('aborts the request through tRPC, so the server sees it go', async () => {
+    const server = await hangingServer()
+    try {
+      const client = createTRPCClient<typeof server.router>({ links: [httpLink({ url: server.url })] })
+      const api = uploadApiFromTRPC(client.uploads, { timeoutMs: 100 })
+      await expect(api.confirm({ uploadId: 'u2' })).rejects.toMatchObject({ name: 'ApiTimeoutError' })
+      await vi.waitFor(() => expect(server.state.aborted).toBe(1))
+    } finally {
+      await server.close()
+    }
+  })
+
+  /** A client whose every call answers after `answerAfterMs` (or never), counting the signals it was given. */
+  function slowClient(answerAfterMs: number | null) {
+    const seen: (AbortSignal | undefined)[] = []
+    const answer = (opts?: { signal?: AbortSignal }) => {
+      seen.push(opts?.signal)
+      return new Promise<never>((resolve) => {
+        if (answerAfterMs !== null) setTimeout(() => resolve({} as never), answerAfterMs)
+      })
+    }
+    // `create`'s and `inline.set`'s inputs are where the route calls are read from: here any route, any input.
+    type AnyCall = { route: string; input: unknown }
+    const mutation = <TInput = unknown>() => ({
+      mutate: (_input: TInput, opts?: { signal?: AbortSignal }) => answer(opts),
+    })
+    const query = { query: (_input?: unknown, opts?: { signal?: AbortSignal }) => answer(opts) }
+    const client = {
+      policies: query,
+      create: mutation<AnyCall & { fileName: string; size: number; mimeType: string }>(),
+      createMany: mutation(),
+      resume: query,
+      sign: mutation(),
+      signParts: mutation(),
+      confirm: mutation(),
+      confirmMany: mutation(),
+      cancel: mutation(),
+      list: query,
+      usage: query,
+      download: query,
+      delete: mutation(),
+      inline: { set: mutation<AnyCall & { imageBase64: string }>(), remove: mutation() },
+    } satisfies UploadsClient
+    return { client, seen }
+  }
+
+  it('waits 30 s by default, on every method', async () => {
+    vi.useFakeTimers()
+    const { client, seen } = slowClient(null)
+    const api = uploadApiFromTRPC(client)
+    const call = { route: 'r', input: {} }
+    const calls = [
+      api.policies(),
+      api.create({ ...call, fileName: 'a', size: 1, mimeType: 'x' }),
+      api.createMany({ ...call, files: [] }),
+      api.resume({ uploadId: 'u' }),
+      api.sign({ uploadId: 'u', request: {} as unknown as SignRequestInput }),
+      api.signParts({ uploadId: 'u', s3UploadId: 's', partNumbers: [1] }),
+      api.confirm({ uploadId: 'u' }),
+      api.confirmMany({ uploads: [] }),
+      api.cancel({ uploadId: 'u' }),
+      api.list(call),
+      api.usage(call),
+      api.download({ uploadId: 'u' }),
+      api.delete({ uploadId: 'u' }),
+      api.setInline({ ...call, imageBase64: '' }),
+      api.removeInline(call),
+    ].map((promise) =>
+      promise.then(
+        () => 'answered',
+        (error: Error) => error.name,
+      ),
+    )
+    await vi.advanceTimersByTimeAsync(29_999)
+    expect(seen.every((signal) => signal?.aborted === false)).toBe(true)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(await Promise.all(calls)).toEqual(Array(15).fill('ApiTimeoutError'))
+    expect(seen).toHaveLength(15)
+    expect(seen.every((signal) => signal?.aborted === true)).toBe(true)
+  })
+
+  it('waits forever with timeoutMs 0', async () => {
+    vi.useFakeTimers()
+    const { client } = slowClient(10 * 60_000)
+    const answered = uploadApiFromTRPC(client, { timeoutMs: 0 }).confirm({ uploadId: 'u' })
+    await vi.advanceTimersByTimeAsync(10 * 60_000)
+    await expect(answered).resolves.toEqual({})
   })
 })

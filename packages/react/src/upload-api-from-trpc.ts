@@ -12,17 +12,21 @@ import type {
   UploadRecord,
   UploadUsage,
 } from '@upkit/core'
+import { ApiTimeoutError } from './transfer-errors'
 
 /* A tRPC client's procedures as `createTRPCClient` types them: `.query(input, opts?)` / `.mutate(input, opts?)`.
  * Written structurally, so this package needs no tRPC types: any client whose procedures fit is accepted. */
+interface RequestOptions {
+  readonly signal?: AbortSignal
+}
 interface Query<TInput, TOutput> {
-  query(input: TInput): Promise<TOutput>
+  query(input: TInput, opts?: RequestOptions): Promise<TOutput>
 }
 interface Mutation<TInput, TOutput> {
-  mutate(input: TInput): Promise<TOutput>
+  mutate(input: TInput, opts?: RequestOptions): Promise<TOutput>
 }
 interface Policies {
-  query(): Promise<Record<string, PublicRoutePolicy>>
+  query(input?: undefined, opts?: RequestOptions): Promise<Record<string, PublicRoutePolicy>>
 }
 
 /**
@@ -75,6 +79,22 @@ export type RouteCallsOf<TClient extends UploadsClient> = Extract<
   RouteCall
 >
 
+/** What `uploadApiFromTRPC` can be told besides the client. */
+export interface UploadApiOptions {
+  /**
+   * How long a call may go unanswered before it fails with an `ApiTimeoutError`, which the uploader retries like a
+   * lost connection (and TanStack Query like any failed query). Default 30,000 ms: without it, a server that took
+   * the request and then hung (a stuck database connection, a proxy that lost the answer) would leave a file
+   * "uploading" for good. 30 s is far above the slowest call upkit makes (a `createMany` or `confirmMany` of 100
+   * files: a few seconds against a remote bucket) and above a 1 MiB logo sent on a slow link. The call is also
+   * aborted through tRPC's `signal`, so links that can cancel a request do. `0` waits forever.
+   */
+  readonly timeoutMs?: number
+}
+
+/** See `UploadApiOptions.timeoutMs`. */
+const DEFAULT_TIMEOUT_MS = 30_000
+
 /**
  * Adapts the tRPC client's upkit procedures to the `UploadApi` the components and hooks take:
  * `uploadApiFromTRPC(client.uploads)`. Route names and inputs are typed from the server's router, so a wrong
@@ -83,22 +103,44 @@ export type RouteCallsOf<TClient extends UploadsClient> = Extract<
  */
 export function uploadApiFromTRPC<TClient extends UploadsClient>(
   client: TClient,
+  options: UploadApiOptions = {},
 ): UploadApi<RouteCallsOf<TClient>> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  /**
+   * The call, failed with ApiTimeoutError once `timeoutMs` passes. Raced rather than left to the abort: tRPC's
+   * batch link cancels a request only when every call in it is aborted, so an aborted call may not settle.
+   */
+  const timed = <T>(name: string, call: (opts: RequestOptions) => Promise<T>): Promise<T> => {
+    if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) return call({})
+    const controller = new AbortController()
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new ApiTimeoutError(
+          `The server did not answer uploads.${name} within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}.`,
+        )
+        // Rejected first, so the race ends with this error and not with the abort it causes.
+        reject(error)
+        controller.abort(error)
+      }, timeoutMs)
+    })
+    return Promise.race([call({ signal: controller.signal }), timeout]).finally(() => clearTimeout(timer))
+  }
   return {
-    policies: () => client.policies.query(),
-    create: (input) => client.create.mutate(input),
-    createMany: (input) => client.createMany.mutate(input),
-    resume: (input) => client.resume.query(input),
-    sign: (input) => client.sign.mutate(input),
-    signParts: (input) => client.signParts.mutate(input),
-    confirm: (input) => client.confirm.mutate(input),
-    confirmMany: (input) => client.confirmMany.mutate(input),
-    cancel: (input) => client.cancel.mutate(input),
-    list: (input) => client.list.query(input),
-    usage: (input) => client.usage.query(input),
-    download: (input) => client.download.query(input),
-    delete: (input) => client.delete.mutate(input),
-    setInline: (input) => client.inline.set.mutate(input),
-    removeInline: (input) => client.inline.remove.mutate(input),
+    policies: () => timed('policies', (opts) => client.policies.query(undefined, opts)),
+    create: (input) => timed('create', (opts) => client.create.mutate(input, opts)),
+    createMany: (input) => timed('createMany', (opts) => client.createMany.mutate(input, opts)),
+    resume: (input) => timed('resume', (opts) => client.resume.query(input, opts)),
+    sign: (input) => timed('sign', (opts) => client.sign.mutate(input, opts)),
+    signParts: (input) => timed('signParts', (opts) => client.signParts.mutate(input, opts)),
+    confirm: (input) => timed('confirm', (opts) => client.confirm.mutate(input, opts)),
+    confirmMany: (input) => timed('confirmMany', (opts) => client.confirmMany.mutate(input, opts)),
+    cancel: (input) => timed('cancel', (opts) => client.cancel.mutate(input, opts)),
+    list: (input) => timed('list', (opts) => client.list.query(input, opts)),
+    usage: (input) => timed('usage', (opts) => client.usage.query(input, opts)),
+    download: (input) => timed('download', (opts) => client.download.query(input, opts)),
+    delete: (input) => timed('delete', (opts) => client.delete.mutate(input, opts)),
+    setInline: (input) => timed('inline.set', (opts) => client.inline.set.mutate(input, opts)),
+    removeInline: (input) => timed('inline.remove', (opts) => client.inline.remove.mutate(input, opts)),
   }
 }
