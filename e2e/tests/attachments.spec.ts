@@ -167,4 +167,32 @@ test.describe('task attachments', () => {
     await expect.poll(async () => (await multipartUploads()).length, { timeout: 15_000 }).toBe(0)
     await expect(page.getByRole('link', { name: 'Download cancel-me-96mib.bin' })).toHaveCount(0)
   })
+
+  test('a confirm the server never answers is given up after 30 s and sent again: the file is listed', async ({
+    page,
+  }) => {
+    // uploadApiFromTRPC's default timeout (30 s) and the retry after it.
+    test.setTimeout(120_000)
+    await signIn(page, demo.url, 'ada@acme.test')
+    await openTask(page)
+    // The first confirm reaches nobody and is never answered: a server stuck on its database looks the same.
+    let confirms = 0
+    await page.route(/\/trpc\/[^?]*uploads\.confirm/, async (route) => {
+      if (++confirms === 1) return
+      await route.continue()
+    })
+    const name = 'unanswered-confirm.txt'
+    await page.getByLabel('Attach files').setInputFiles({
+      name,
+      mimeType: 'text/plain',
+      buffer: Buffer.from('confirmed on the second try\n'),
+    })
+    await expect(page.getByRole('progressbar', { name: `Upload of ${name}` })).toBeVisible()
+    const link = page
+      .getByRole('list', { name: 'Attachments' })
+      .getByRole('link', { name: `Download ${name}` })
+    await expect(link).toBeVisible({ timeout: 75_000 })
+    expect(confirms).toBe(2)
+    await expect(page.getByRole('list', { name: 'Uploads' })).toHaveCount(0)
+  })
 })
