@@ -17,18 +17,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createS3BucketStorage, s3Presets } from '@upkit/storage'
+import { positiveIntEnv } from '../../../bench/src/env'
 import { writeLegacyFixture } from '../src/fixtures'
 import { describeSample, type InProcessSample, mib, type RunSample, watchRun } from './probes'
 import type { UpkitRunResult, UpkitRunSetup } from './upkit-run'
-
-function positiveIntEnv(name: string, fallback: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name} must be a positive integer, got '${raw}'`)
-  return value
-}
 
 const files = Number(process.argv[2] ?? 10_000)
 const targetBytes = Number(process.argv[3] ?? 1024) * 1024 * 1024
