@@ -220,7 +220,7 @@ describe('uploadApiFromTRPC timeouts', () => {
       )
       expect(error).toMatchObject({
         name: 'ApiTimeoutError',
-        message: 'The server did not answer uploads.confirm within 100 ms.',
+        message: 'The server did not answer within 100 ms (confirm).',
       })
       expect(classifyApiError(error)).toEqual({ action: 'retry' })
       // The same call once the server answers again: what a retry gets.
@@ -310,6 +310,44 @@ describe('uploadApiFromTRPC timeouts', () => {
     expect(await Promise.all(calls)).toEqual(Array(15).fill('ApiTimeoutError'))
     expect(seen).toHaveLength(15)
     expect(seen.every((signal) => signal?.aborted === true)).toBe(true)
+  })
+
+  it('gives a call that carries images one more second per 8 KiB of them', async () => {
+    vi.useFakeTimers()
+    const { client } = slowClient(null)
+    const api = uploadApiFromTRPC(client, { timeoutMs: 1000 })
+    const outcome = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'answered',
+        (error: Error) => error.name,
+      )
+    const preview = 'A'.repeat(40 * 1024) // 5 s at 8 KiB/s
+    const calls = {
+      confirm: outcome(api.confirm({ uploadId: 'u', thumbnail: preview })),
+      confirmMany: outcome(
+        api.confirmMany({
+          uploads: [
+            { uploadId: 'u', thumbnail: preview },
+            { uploadId: 'v' },
+            { uploadId: 'w', thumbnail: preview },
+          ],
+        }),
+      ),
+      logo: outcome(api.setInline({ route: 'r', input: {}, imageBase64: preview })),
+      plain: outcome(api.confirm({ uploadId: 'u' })),
+    }
+    const settled: Record<string, string> = {}
+    for (const [name, promise] of Object.entries(calls))
+      void promise.then((result) => (settled[name] = result))
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(settled).toEqual({ plain: 'ApiTimeoutError' })
+    await vi.advanceTimersByTimeAsync(5000 - 1)
+    expect(Object.keys(settled)).toEqual(['plain'])
+    await vi.advanceTimersByTimeAsync(1)
+    expect(settled).toMatchObject({ confirm: 'ApiTimeoutError', logo: 'ApiTimeoutError' })
+    expect(settled.confirmMany).toBeUndefined()
+    await vi.advanceTimersByTimeAsync(5000)
+    expect(settled.confirmMany).toBe('ApiTimeoutError')
   })
 
   it('waits forever with timeoutMs 0', async () => {

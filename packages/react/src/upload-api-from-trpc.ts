@@ -86,14 +86,18 @@ export interface UploadApiOptions {
    * lost connection (and TanStack Query like any failed query). Default 30,000 ms: without it, a server that took
    * the request and then hung (a stuck database connection, a proxy that lost the answer) would leave a file
    * "uploading" for good. 30 s is far above the slowest call upkit makes (a `createMany` or `confirmMany` of 100
-   * files: a few seconds against a remote bucket) and above a 1 MiB logo sent on a slow link. The call is also
-   * aborted through tRPC's `signal`, so links that can cancel a request do. `0` waits forever.
+   * files: a few seconds against a remote bucket). A call that carries images (previews on `confirm` and
+   * `confirmMany`, a logo on `inline.set`) gets one more second per 8 KiB of them, the time they take on a 64 kbit/s
+   * link that the bucket uploads share, so a slow link is not mistaken for a dead server. The call is also aborted
+   * through tRPC's `signal`, so links that can cancel a request do. `0` waits forever.
    */
   readonly timeoutMs?: number
 }
 
 /** See `UploadApiOptions.timeoutMs`. */
 const DEFAULT_TIMEOUT_MS = 30_000
+/** Bytes per second a call's images are given on top of `timeoutMs` (see there): 64 kbit/s. */
+const SLOW_LINK_BYTES_PER_SECOND = 8 * 1024
 
 /**
  * Adapts the tRPC client's upkit procedures to the `UploadApi` the components and hooks take:
@@ -107,22 +111,23 @@ export function uploadApiFromTRPC<TClient extends UploadsClient>(
 ): UploadApi<RouteCallsOf<TClient>> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   /**
-   * The call, failed with ApiTimeoutError once `timeoutMs` passes. Raced rather than left to the abort: tRPC's
-   * batch link cancels a request only when every call in it is aborted, so an aborted call may not settle.
+   * The call, failed with ApiTimeoutError once `timeoutMs` passes (plus the time `bodyBytes` of images take on a
+   * slow link). Raced rather than left to the abort: tRPC's batch link cancels a request only when every call in it
+   * is aborted, so an aborted call may not settle.
    */
-  const timed = <T>(name: string, call: (opts: RequestOptions) => Promise<T>): Promise<T> => {
+  const timed = <T>(name: string, call: (opts: RequestOptions) => Promise<T>, bodyBytes = 0): Promise<T> => {
     if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) return call({})
+    const waitMs = timeoutMs + Math.ceil((bodyBytes / SLOW_LINK_BYTES_PER_SECOND) * 1000)
     const controller = new AbortController()
     let timer: ReturnType<typeof setTimeout> | undefined
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const error = new ApiTimeoutError(
-          `The server did not answer uploads.${name} within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}.`,
-        )
+        const waited = waitMs < 1000 ? `${waitMs} ms` : `${Math.round(waitMs / 1000)} s`
+        const error = new ApiTimeoutError(`The server did not answer within ${waited} (${name}).`)
         // Rejected first, so the race ends with this error and not with the abort it causes.
         reject(error)
         controller.abort(error)
-      }, timeoutMs)
+      }, waitMs)
     })
     return Promise.race([call({ signal: controller.signal }), timeout]).finally(() => clearTimeout(timer))
   }
@@ -133,14 +138,21 @@ export function uploadApiFromTRPC<TClient extends UploadsClient>(
     resume: (input) => timed('resume', (opts) => client.resume.query(input, opts)),
     sign: (input) => timed('sign', (opts) => client.sign.mutate(input, opts)),
     signParts: (input) => timed('signParts', (opts) => client.signParts.mutate(input, opts)),
-    confirm: (input) => timed('confirm', (opts) => client.confirm.mutate(input, opts)),
-    confirmMany: (input) => timed('confirmMany', (opts) => client.confirmMany.mutate(input, opts)),
+    confirm: (input) =>
+      timed('confirm', (opts) => client.confirm.mutate(input, opts), input.thumbnail?.length),
+    confirmMany: (input) =>
+      timed(
+        'confirmMany',
+        (opts) => client.confirmMany.mutate(input, opts),
+        input.uploads.reduce((bytes, upload) => bytes + (upload.thumbnail?.length ?? 0), 0),
+      ),
     cancel: (input) => timed('cancel', (opts) => client.cancel.mutate(input, opts)),
     list: (input) => timed('list', (opts) => client.list.query(input, opts)),
     usage: (input) => timed('usage', (opts) => client.usage.query(input, opts)),
     download: (input) => timed('download', (opts) => client.download.query(input, opts)),
     delete: (input) => timed('delete', (opts) => client.delete.mutate(input, opts)),
-    setInline: (input) => timed('inline.set', (opts) => client.inline.set.mutate(input, opts)),
+    setInline: (input) =>
+      timed('inline.set', (opts) => client.inline.set.mutate(input, opts), input.imageBase64.length),
     removeInline: (input) => timed('inline.remove', (opts) => client.inline.remove.mutate(input, opts)),
   }
 }
