@@ -9,6 +9,7 @@ import {
   type UploadRecord,
 } from '@upkit/core'
 import { useCallback, useEffect, useMemo, useRef } from 'react'
+import { listArrivals } from './list-arrivals'
 
 export interface UseUploadListOptions<TCall extends RouteCall, TRoute extends TCall['route']> {
   readonly api: UploadApi<TCall>
@@ -87,12 +88,24 @@ export function useUploadList<TCall extends RouteCall, TRoute extends TCall['rou
     },
     [],
   )
+  // Files confirmed together (one `confirmMany` answers many) go into the list together: one cache update and one
+  // render of the list for all of them.
+  const arrivals = useMemo(
+    () =>
+      listArrivals<UploadRecord>((batch) => {
+        const ids = new Set(batch.map((upload) => upload.id))
+        queryClient.setQueryData<UploadRecord[]>(queryKey, (current) =>
+          current ? [...current.filter((item) => !ids.has(item.id)), ...batch] : [...batch],
+        )
+      }),
+    [queryClient, queryKey],
+  )
+  // Unmounted, or showing another list: what was confirmed for this one still goes into its cache entry.
+  useEffect(() => () => arrivals.flush(), [arrivals])
   const added = useCallback(
     (upload: UploadRecord) => {
       recent.current.set(upload.id, { upload, at: Date.now() })
-      queryClient.setQueryData<UploadRecord[]>(queryKey, (current) =>
-        current ? [...current.filter((item) => item.id !== upload.id), upload] : [upload],
-      )
+      arrivals.add(upload)
       // Others may have added files meanwhile: one background refetch brings them, after a drop's files have
       // stopped arriving, not one full list per file (200 dropped files would be 200 lists of up to 200 rows).
       if (refreshTimer.current !== null) clearTimeout(refreshTimer.current)
@@ -101,7 +114,7 @@ export function useUploadList<TCall extends RouteCall, TRoute extends TCall['rou
         void refresh()
       }, REFRESH_AFTER_ADDED_MS)
     },
-    [queryClient, queryKey, refresh],
+    [arrivals, refresh],
   )
   const remove = useCallback(
     async (uploadId: string) => {
