@@ -277,7 +277,7 @@ describe('uploadApiFromTRPC timeouts', () => {
     return { client, seen }
   }
 
-  it('waits 30 s by default, on every method', async () => {
+  it('waits 30 s by default, and 2 minutes on the calls that make uploads', async () => {
     vi.useFakeTimers()
     const { client, seen } = slowClient(null)
     const api = uploadApiFromTRPC(client)
@@ -306,6 +306,11 @@ describe('uploadApiFromTRPC timeouts', () => {
     )
     await vi.advanceTimersByTimeAsync(29_999)
     expect(seen.every((signal) => signal?.aborted === false)).toBe(true)
+    await vi.advanceTimersByTimeAsync(1)
+    // create and createMany (calls 2 and 3) still wait: sent again too soon, they would make a second upload.
+    expect(seen.map((signal) => signal?.aborted)).toEqual([true, false, false, ...Array(12).fill(true)])
+    await vi.advanceTimersByTimeAsync(120_000 - 30_000 - 1)
+    expect(seen.filter((signal) => signal?.aborted === false)).toHaveLength(2)
     await vi.advanceTimersByTimeAsync(1)
     expect(await Promise.all(calls)).toEqual(Array(15).fill('ApiTimeoutError'))
     expect(seen).toHaveLength(15)

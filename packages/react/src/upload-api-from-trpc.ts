@@ -88,14 +88,19 @@ export interface UploadApiOptions {
    * "uploading" for good. 30 s is far above the slowest call upkit makes (a `createMany` or `confirmMany` of 100
    * files: a few seconds against a remote bucket). A call that carries images (previews on `confirm` and
    * `confirmMany`, a logo on `inline.set`) gets one more second per 8 KiB of them, the time they take on a 64 kbit/s
-   * link that the bucket uploads share, so a slow link is not mistaken for a dead server. The call is also aborted
-   * through tRPC's `signal`, so links that can cancel a request do. `0` waits forever.
+   * link that the bucket uploads share, so a slow link is not mistaken for a dead server. `create` and
+   * `createMany` wait four times as long (2 minutes): they are the calls that are not idempotent, as one sent again
+   * while the first still runs makes a second upload, and the server's own bucket requests may take 3 tries of
+   * 30 s against a bucket that drops them. The call is also aborted through tRPC's `signal`, so links that can cancel
+   * a request do. `0` waits forever.
    */
   readonly timeoutMs?: number
 }
 
 /** See `UploadApiOptions.timeoutMs`. */
 const DEFAULT_TIMEOUT_MS = 30_000
+/** How many times `timeoutMs` the calls that make uploads wait (see there). */
+const CREATE_TIMEOUT_FACTOR = 4
 /** Bytes per second a call's images are given on top of `timeoutMs` (see there): 64 kbit/s. */
 const SLOW_LINK_BYTES_PER_SECOND = 8 * 1024
 
@@ -115,9 +120,13 @@ export function uploadApiFromTRPC<TClient extends UploadsClient>(
    * slow link). Raced rather than left to the abort: tRPC's batch link cancels a request only when every call in it
    * is aborted, so an aborted call may not settle.
    */
-  const timed = <T>(name: string, call: (opts: RequestOptions) => Promise<T>, bodyBytes = 0): Promise<T> => {
+  const timed = <T>(
+    name: string,
+    call: (opts: RequestOptions) => Promise<T>,
+    { bodyBytes = 0, factor = 1 }: { bodyBytes?: number | undefined; factor?: number } = {},
+  ): Promise<T> => {
     if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) return call({})
-    const waitMs = timeoutMs + Math.ceil((bodyBytes / SLOW_LINK_BYTES_PER_SECOND) * 1000)
+    const waitMs = timeoutMs * factor + Math.ceil((bodyBytes / SLOW_LINK_BYTES_PER_SECOND) * 1000)
     const controller = new AbortController()
     let timer: ReturnType<typeof setTimeout> | undefined
     const timeout = new Promise<never>((_, reject) => {
@@ -133,26 +142,32 @@ export function uploadApiFromTRPC<TClient extends UploadsClient>(
   }
   return {
     policies: () => timed('policies', (opts) => client.policies.query(undefined, opts)),
-    create: (input) => timed('create', (opts) => client.create.mutate(input, opts)),
-    createMany: (input) => timed('createMany', (opts) => client.createMany.mutate(input, opts)),
+    create: (input) =>
+      timed('create', (opts) => client.create.mutate(input, opts), { factor: CREATE_TIMEOUT_FACTOR }),
+    createMany: (input) =>
+      timed('createMany', (opts) => client.createMany.mutate(input, opts), {
+        factor: CREATE_TIMEOUT_FACTOR,
+      }),
     resume: (input) => timed('resume', (opts) => client.resume.query(input, opts)),
     sign: (input) => timed('sign', (opts) => client.sign.mutate(input, opts)),
     signParts: (input) => timed('signParts', (opts) => client.signParts.mutate(input, opts)),
     confirm: (input) =>
-      timed('confirm', (opts) => client.confirm.mutate(input, opts), input.thumbnail?.length),
+      timed('confirm', (opts) => client.confirm.mutate(input, opts), {
+        bodyBytes: input.thumbnail?.length,
+      }),
     confirmMany: (input) =>
-      timed(
-        'confirmMany',
-        (opts) => client.confirmMany.mutate(input, opts),
-        input.uploads.reduce((bytes, upload) => bytes + (upload.thumbnail?.length ?? 0), 0),
-      ),
+      timed('confirmMany', (opts) => client.confirmMany.mutate(input, opts), {
+        bodyBytes: input.uploads.reduce((bytes, upload) => bytes + (upload.thumbnail?.length ?? 0), 0),
+      }),
     cancel: (input) => timed('cancel', (opts) => client.cancel.mutate(input, opts)),
     list: (input) => timed('list', (opts) => client.list.query(input, opts)),
     usage: (input) => timed('usage', (opts) => client.usage.query(input, opts)),
     download: (input) => timed('download', (opts) => client.download.query(input, opts)),
     delete: (input) => timed('delete', (opts) => client.delete.mutate(input, opts)),
     setInline: (input) =>
-      timed('inline.set', (opts) => client.inline.set.mutate(input, opts), input.imageBase64.length),
+      timed('inline.set', (opts) => client.inline.set.mutate(input, opts), {
+        bodyBytes: input.imageBase64.length,
+      }),
     removeInline: (input) => timed('inline.remove', (opts) => client.inline.remove.mutate(input, opts)),
   }
 }
